@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The main job: build our kernel and userspace, boot the kernel under QEMU with the test
+# devices, and run phyr-demo inside: a phyr_vgem buffer created, written, exported as a
+# dma-buf, imported back and read.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+fail() { echo "demo: FAILED: $*"; exit 1; }
+
+bash "$TOP/scripts/deps.sh" || fail "installing packages"
+bash "$TOP/scripts/kernel.sh" all || fail "kernel build"
+bash "$TOP/scripts/userspace.sh" || fail "userspace build"
+
+res=$CACHE/results/demo-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$res"
+step "booting the phyr kernel under QEMU/TCG (~1 min) and running phyr-demo inside"
+set +e
+VM_CONSOLE=$res/console.txt VM_OUTPUT=$res/demo.txt bash "$TOP/scripts/vm.sh" \
+	--timeout "${DEMO_TIMEOUT:-600}" -- "$UBUILD/userspace/demo/phyr-demo" "$@"
+rc=$?
+set -e
+if [ -f "$res/demo.txt" ]; then
+	sed 's/^/  guest| /' "$res/demo.txt"
+else
+	tail -n 30 "$res/console.txt"
+fi
+[ $rc = 0 ] || fail "phyr-demo exited $rc (guest console: $res/console.txt)"
+echo "demo: OK (guest console: $res/console.txt)"

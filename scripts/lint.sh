@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Style layer: checkpatch --strict and kernel-doc on our kernel files and patches.
+# Writes one "PASS|FAIL <file>" line per file to $1 (the details to $1.log).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=${1:?usage: lint.sh OUTFILE}
+cp=$KSRC/scripts/checkpatch.pl
+kd=$KSRC/scripts/kernel-doc
+[ -f "$cp" ] || die "no kernel tree at $KSRC (run scripts/kernel.sh prepare)"
+: >"$out"
+: >"$out.log"
+cd "$TOP" || exit 1
+while IFS= read -r f; do
+	msg=$(perl "$cp" --no-tree --strict --terse --show-types -f "$f" 2>&1 | grep -E 'ERROR|WARNING|CHECK')
+	doc=$("$kd" -none -Wall "$f" 2>&1)
+	if [ -z "$msg$doc" ]; then
+		echo "PASS $f" >>"$out"
+	else
+		echo "FAIL $f" >>"$out"
+		printf '%s\n%s\n' "$msg" "$doc" | sed '/^$/d' >>"$out.log"
+	fi
+done < <(find kernel -type f \( -name '*.c' -o -name '*.h' \) ! -path 'kernel/patches/*' | sort)
+for p in kernel/patches/*.patch; do
+	[ -e "$p" ] || continue
+	msg=$(perl "$cp" --no-tree --strict --terse "$p" 2>&1 | grep -E 'ERROR|WARNING|CHECK')
+	if [ -z "$msg" ]; then echo "PASS $p" >>"$out"; else
+		echo "FAIL $p" >>"$out"; echo "$msg" >>"$out.log"; fi
+done

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The one test command: install what is missing, build our kernel and userspace, boot the
+# kernel under QEMU with the test devices and run every layer inside (KUnit, meson test,
+# IGT, dmesg gate).  Prints a line per layer and a final "N passed, N failed" line.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+t0=$(date +%s)
+fail() { echo "test: FAILED: $*"; exit 1; }
+
+bash "$TOP/scripts/deps.sh" || fail "installing packages"
+bash "$TOP/scripts/kernel.sh" all || fail "kernel build"
+bash "$TOP/scripts/userspace.sh" || fail "userspace build"
+
+res=$CACHE/results/test-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$res"
+step "style: checkpatch --strict and kernel-doc on our kernel files"
+bash "$TOP/scripts/lint.sh" "$res/lint.txt" || fail "lint"
+step "booting the test kernel under QEMU/TCG and running the tests (~3 min; console: $res/console.txt)"
+set +e
+VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-1500}" \
+	--rw "$res" --rw "$UBUILD" -- "$TOP/scripts/guest-test.sh" "$res" "$UBUILD"
+vmrc=$?
+set -e
+if [ $vmrc != 0 ]; then
+	echo "---- last lines of the guest console ----"
+	tail -n 40 "$res/console.txt"
+	echo "----"
+fi
+set +e
+python3 "$TOP/scripts/results.py" "$res" "$KSRC" "$TOP/kernel"
+rc=$?
+set -e
+info "results: $res; total time $(( $(date +%s) - t0 )) s"
+[ $vmrc = 0 ] || fail "the guest did not finish (vm.sh exit $vmrc: 124 = hung and killed, 125 = panic or boot failure)"
+[ $rc = 0 ] || fail "see the failures above"
