@@ -36,7 +36,7 @@ IGT_TEST_DESCRIPTION("Basic sanity checks of the phyr_vgem uAPI: GEM objects, mm
 		     "PRIME/dma-buf sharing and the fence ioctls.");
 
 #define DRIVER_NAME	"phyr_vgem"
-#define DRIVER_DESC	"Virtual GEM provider"
+#define DRIVER_DESC	"phyr virtual GEM provider"
 #define DRM_MAJOR	226
 #define DEBUGFS_ROOT	"/sys/kernel/debug"
 #define FAUX_DEVICE	"/sys/devices/faux/" DRIVER_NAME
