@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the build, the VM and the tests need (idempotent).
 # Adds trixie / trixie-backports as extra apt sources with a low pin priority so that
-# nothing on the host is upgraded; only named packages are taken from them.
+# nothing on the host is upgraded; only the kernel source package is taken from them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -79,8 +79,6 @@ main() {
 	APT_UPDATED=${APT_UPDATED:-}
 	add_sources
 	apt_install "${HOST_PKGS[@]}"
-	# virtme-ng is only in trixie (arch all; installs on bookworm)
-	apt_install "virtme-ng/trixie"
 	# the kernel source package: one setting (lib.sh), cached .deb
 	if ! dpkg-query -W -f='${Status}\n' "$KSRC_PKG" 2>/dev/null | grep -q "install ok installed"; then
 		apt_update_once

@@ -53,7 +53,7 @@ def kunit():
         return
     out = os.path.join(res, "kunit.json")
     tool = os.path.join(ksrc, "tools", "testing", "kunit", "kunit.py")
-    proc = subprocess.run([sys.executable, tool, "parse", "--json", out, log],
+    proc = subprocess.run([sys.executable, tool, "parse", "--json=" + out, log],
                           capture_output=True, text=True)
     with open(os.path.join(res, "kunit.txt"), "w") as fh:
         fh.write(proc.stdout + proc.stderr)

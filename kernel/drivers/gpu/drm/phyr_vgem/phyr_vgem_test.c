@@ -26,6 +26,25 @@ struct phyr_vgem_test {
 	struct device *importer;
 };
 
+/*
+ * An importer device on the KUnit bus, with what a real DMA device declares:
+ * a DMA mask and a maximum segment size.
+ */
+static struct device *importer(struct kunit *test, const char *name, int bits)
+{
+	struct device_dma_parameters *parms;
+	struct device *dev;
+
+	dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, parms);
+	dev->dma_parms = parms;
+	dma_set_max_seg_size(dev, UINT_MAX);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(bits)), 0);
+	return dev;
+}
+
 static int phyr_vgem_test_init(struct kunit *test)
 {
 	struct phyr_vgem_test *t;
@@ -38,9 +57,7 @@ static int phyr_vgem_test_init(struct kunit *test)
 	t->drm = &phyr_vgem_device->drm;
 
 	/* a DMA-capable importer device without an IOMMU */
-	t->importer = kunit_device_register(test, "phyr_vgem_importer");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t->importer));
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(t->importer, DMA_BIT_MASK(64)), 0);
+	t->importer = importer(test, "phyr_vgem_importer", 64);
 
 	test->priv = t;
 	return 0;
@@ -160,9 +177,7 @@ static void phyr_vgem_test_two_importers(struct kunit *test)
 	struct dma_buf *dmabuf;
 	struct device *other;
 
-	other = kunit_device_register(test, "phyr_vgem_importer2");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(other, DMA_BIT_MASK(32)), 0);
+	other = importer(test, "phyr_vgem_importer2", 32);
 
 	dmabuf = drm_gem_prime_export(&shmem->base, O_RDWR);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
