@@ -4,6 +4,7 @@
 #   phyr.rw=TAG:PATH,...   9p exports to mount writable at PATH (the same path as on the
 #                          host); the first one is the state directory, which holds the
 #                          command to run (cmd) and receives its output (out) and exit code (rc)
+#   phyr.ro=TAG:PATH,...   the same, read-only (the checkout, which may be under /tmp)
 # Then the guest powers off; a missing rc file tells the host that the command never ended.
 # Every exec costs ~0.5 s under TCG with KASAN: builtins and static busybox where possible.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -20,11 +21,15 @@ $bb mount -t debugfs debugfs /sys/kernel/debug
 read -r -a args </proc/cmdline
 st=
 for arg in "${args[@]}"; do
-	[ "${arg#phyr.rw=}" != "$arg" ] || continue
-	IFS=, read -r -a mounts <<<"${arg#phyr.rw=}"
+	case "$arg" in
+	phyr.rw=*) opt=rw ;;
+	phyr.ro=*) opt=ro ;;
+	*) continue ;;
+	esac
+	IFS=, read -r -a mounts <<<"${arg#phyr.r?=}"
 	for m in "${mounts[@]}"; do
-		$bb mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 "${m%%:*}" "${m#*:}" ||
-			echo "guest-init: cannot mount ${m%%:*} at ${m#*:}"
+		$bb mount -t 9p -o $opt,trans=virtio,version=9p2000.L,msize=262144 \
+			"${m%%:*}" "${m#*:}" || echo "guest-init: cannot mount ${m%%:*} at ${m#*:}"
 		[ -n "$st" ] || st=${m#*:}
 	done
 done

@@ -11,7 +11,8 @@ CACHE=${PHYR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyr}
 LOGDIR=${PHYR_LOGDIR:-$CACHE/logs}
 KSRC=$CACHE/src/linux          # pristine + patches + overlay
 KBUILD=$CACHE/build/kernel     # O= build dir
-UBUILD=$CACHE/build/user       # meson build dir
+# meson build dir, one per checkout (a build dir is tied to its source dir)
+UBUILD=$CACHE/build/user-$(printf '%s' "$TOP" | sha1sum | cut -c1-8)
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 mkdir -p "$LOGDIR" "$CCACHE_DIR"
 

@@ -64,6 +64,10 @@ for d in "${rw[@]}"; do
 	rwarg+=",rw$i:$d"
 	i=$((i + 1))
 done
+# the checkout itself, read-only, mounted back at its path: it may live under /tmp,
+# which the guest covers with its own tmpfs
+rwdev+=" -fsdev local,id=top,path=$TOP,security_model=none,readonly=on"
+rwdev+=" -device virtio-9p-pci,fsdev=top,mount_tag=top"
 # the command, as a script in the state directory (the first writable export)
 printf '%q ' "$@" >"$st/cmd"
 
@@ -73,7 +77,7 @@ append="console=ttyS0 root=/dev/root rootfstype=9p"
 append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 append+=" init=$TOP/scripts/guest-init.sh intel_iommu=on iommu.strict=1 panic=-1"
 append+=" log_buf_len=8M kmemleak=on ${VM_APPEND:-}"
-append+=" phyr.rw=$rwarg"
+append+=" phyr.rw=$rwarg phyr.ro=top:$TOP"
 
 set +e
 # shellcheck disable=SC2086
