@@ -28,6 +28,7 @@ for arg in "${args[@]}"; do
 	esac
 	IFS=, read -r -a mounts <<<"${arg#phyr.r?=}"
 	for m in "${mounts[@]}"; do
+		[ -d "${m#*:}" ] || $bb mkdir -p "${m#*:}"
 		$bb mount -t 9p -o $opt,trans=virtio,version=9p2000.L,msize=262144 \
 			"${m%%:*}" "${m#*:}" || echo "guest-init: cannot mount ${m%%:*} at ${m#*:}"
 		[ -n "$st" ] || st=${m#*:}
