@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * phyr_bench: phyr -> dma_vec against sg_table -> dma_map_sgtable, side by
+ * side in one run, on one device.  Not a test: reading
+ * /sys/kernel/debug/phyr/bench runs it and returns the table.
+ *
+ * Copyright 2026 The phyr developers
+ */
+
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/phyr_dma.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+
+static u32 bench_size_mb = 1024;
+static u32 bench_reps = 3;
+static struct dentry *bench_dir;
+
+struct bench_times {
+	u64 build, map, unmap;
+};
+
+/* Bytes an sg_table of @nents entries allocates: chained blocks of 128 entries. */
+static size_t sg_table_bytes(unsigned int nents)
+{
+	size_t per = SG_MAX_SINGLE_ALLOC - 1;
+
+	if (nents <= SG_MAX_SINGLE_ALLOC)
+		return nents * sizeof(struct scatterlist) + sizeof(struct sg_table);
+	return DIV_ROUND_UP(nents, per) * SG_MAX_SINGLE_ALLOC *
+	       sizeof(struct scatterlist) + sizeof(struct sg_table);
+}
+
+static void keep_best(struct bench_times *best, const struct bench_times *t)
+{
+	best->build = min(best->build, t->build);
+	best->map = min(best->map, t->map);
+	best->unmap = min(best->unmap, t->unmap);
+}
+
+static int bench_sg(struct device *dev, struct page **pages, unsigned int nr,
+		    struct bench_times *t, unsigned int *nents, size_t *bytes)
+{
+	struct sg_table sgt;
+	u64 t0, t1, t2, t3;
+	int ret;
+
+	t0 = ktime_get_ns();
+	ret = sg_alloc_table_from_pages_segment(&sgt, pages, nr, 0,
+						(unsigned long)nr << PAGE_SHIFT,
+						UINT_MAX & PAGE_MASK, GFP_KERNEL);
+	if (ret)
+		return ret;
+	t1 = ktime_get_ns();
+	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret) {
+		sg_free_table(&sgt);
+		return ret;
+	}
+	t2 = ktime_get_ns();
+	dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	t3 = ktime_get_ns();
+	*nents = sgt.orig_nents;
+	*bytes = sg_table_bytes(sgt.orig_nents);
+	sg_free_table(&sgt);
+	t->build = t1 - t0;
+	t->map = t2 - t1;
+	t->unmap = t3 - t2;
+	return 0;
+}
+
+static int bench_phyr(struct device *dev, struct page **pages,
+		      struct folio **folios, unsigned int nr,
+		      struct bench_times *t, unsigned long *nranges,
+		      size_t *bytes, unsigned int *nvecs)
+{
+	struct phyr_dma map;
+	struct phyr phyr;
+	u64 t0, t1, t2, t3;
+	int ret;
+
+	t0 = ktime_get_ns();
+	phyr_init(&phyr, GFP_KERNEL);
+	if (folios)
+		ret = phyr_append_folios(&phyr, folios, nr);
+	else
+		ret = phyr_append_pages(&phyr, pages, nr, 0,
+					(size_t)nr << PAGE_SHIFT);
+	if (ret)
+		goto out;
+	t1 = ktime_get_ns();
+	ret = phyr_dma_map(&map, &phyr, dev, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		goto out;
+	t2 = ktime_get_ns();
+	*nvecs = map.nr_vecs;
+	phyr_dma_unmap(&map);
+	t3 = ktime_get_ns();
+	*nranges = phyr_nr_ranges(&phyr);
+	*bytes = phyr_metadata_bytes(&phyr);
+	t->build = t1 - t0;
+	t->map = t2 - t1;
+	t->unmap = t3 - t2;
+out:
+	phyr_destroy(&phyr);
+	return ret;
+}
+
+/* ratio of @a to @b with two decimals, as "x.yy" */
+static void print_ratio(struct seq_file *m, u64 a, u64 b)
+{
+	u64 r = b ? div64_u64(a * 100, b) : 0;
+
+	seq_printf(m, " %5llu.%02llux", r / 100, r % 100);
+}
+
+static void print_times(struct seq_file *m, const struct bench_times *sg,
+			const struct bench_times *ph)
+{
+	static const char *const names[] = { "build", "map", "unmap" };
+	const u64 s[] = { sg->build, sg->map, sg->unmap };
+	const u64 p[] = { ph->build, ph->map, ph->unmap };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		seq_printf(m, "  %-12s sg %10llu us   phyr %10llu us   sg/phyr",
+			   names[i], div_u64(s[i], 1000), div_u64(p[i], 1000));
+		print_ratio(m, s[i], p[i]);
+		seq_putc(m, '\n');
+	}
+	seq_printf(m, "  %-12s sg %10llu us   phyr %10llu us   sg/phyr", "map+unmap",
+		   div_u64(sg->map + sg->unmap, 1000), div_u64(ph->map + ph->unmap, 1000));
+	print_ratio(m, sg->map + sg->unmap, ph->map + ph->unmap);
+	seq_putc(m, '\n');
+}
+
+static int cmp_page(const void *a, const void *b)
+{
+	unsigned long pa = page_to_pfn(*(struct page * const *)a);
+	unsigned long pb = page_to_pfn(*(struct page * const *)b);
+
+	/* descending: no two neighbours in the array are physically contiguous */
+	return pa < pb ? 1 : pa > pb ? -1 : 0;
+}
+
+static void bench_shape(struct seq_file *m, struct device *dev, const char *name,
+			struct page **pages, struct folio **folios,
+			unsigned int nr_pages, unsigned int nr_folios)
+{
+	struct bench_times sg_best = { U64_MAX, U64_MAX, U64_MAX };
+	struct bench_times ph_best = sg_best, t;
+	unsigned long nranges = 0;
+	unsigned int nents = 0, nvecs = 0, i;
+	size_t sg_bytes = 0, ph_bytes = 0;
+	int ret;
+
+	for (i = 0; i < bench_reps; i++) {
+		ret = bench_sg(dev, pages, nr_pages, &t, &nents, &sg_bytes);
+		if (ret) {
+			seq_printf(m, "%s: sg_table path failed: %d\n", name, ret);
+			return;
+		}
+		keep_best(&sg_best, &t);
+		ret = bench_phyr(dev, pages, folios, folios ? nr_folios : nr_pages,
+				 &t, &nranges, &ph_bytes, &nvecs);
+		if (ret) {
+			seq_printf(m, "%s: phyr path failed: %d\n", name, ret);
+			return;
+		}
+		keep_best(&ph_best, &t);
+		cond_resched();
+	}
+
+	seq_printf(m, "%s: %u pages, sg entries %u, phyr ranges %lu, dma_vecs %u\n",
+		   name, nr_pages, nents, nranges, nvecs);
+	seq_printf(m, "  metadata     sg %10zu B    phyr %10zu B    per page: sg %zu.%02zu B, phyr %zu.%02zu B\n",
+		   sg_bytes, ph_bytes, sg_bytes / nr_pages, (sg_bytes * 100 / nr_pages) % 100,
+		   ph_bytes / nr_pages, (ph_bytes * 100 / nr_pages) % 100);
+	print_times(m, &sg_best, &ph_best);
+}
+
+/* The device to map for: QEMU's edu if present (behind the IOMMU), else none. */
+static struct pci_dev *bench_device(void)
+{
+	return pci_get_device(0x1234, 0x11e8, NULL);
+}
+
+static int bench_show(struct seq_file *m, void *unused)
+{
+	unsigned int nr_pages = (u64)bench_size_mb << (20 - PAGE_SHIFT);
+	unsigned int order = get_order(SZ_2M), nr_folios = 0, i;
+	struct folio **folios = NULL;
+	struct page **pages = NULL;
+	struct phyr one;
+	struct pci_dev *pdev;
+	struct device *dev;
+	int ret = 0;
+
+	pdev = bench_device();
+	if (!pdev) {
+		seq_puts(m, "phyr_bench: no edu device (QEMU -device edu)\n");
+		return 0;
+	}
+	dev = &pdev->dev;
+	if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64))) {
+		seq_puts(m, "phyr_bench: cannot set a 64-bit DMA mask\n");
+		goto out;
+	}
+	seq_printf(m, "phyr_bench: %u MiB, best of %u, device %s (%s), sizeof(struct scatterlist) %zu\n",
+		   bench_size_mb, bench_reps, dev_name(dev),
+		   dma_get_merge_boundary(dev) ? "behind an IOMMU" : "no IOMMU",
+		   sizeof(struct scatterlist));
+
+	pages = kvmalloc_array(nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	/* shape 1: every 4 KiB page discontiguous */
+	for (i = 0; i < nr_pages; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!pages[i]) {
+			nr_pages = i;
+			seq_printf(m, "(only %u pages could be allocated)\n", i);
+			break;
+		}
+	}
+	sort(pages, nr_pages, sizeof(*pages), cmp_page, NULL);
+	bench_shape(m, dev, "4k-fragmented", pages, NULL, nr_pages, 0);
+	for (i = 0; i < nr_pages; i++)
+		__free_page(pages[i]);
+
+	/* shape 2: 2 MiB folios */
+	nr_folios = nr_pages >> order;
+	folios = kvmalloc_array(nr_folios, sizeof(*folios), GFP_KERNEL);
+	if (!folios) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nr_folios; i++) {
+		folios[i] = folio_alloc(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, order);
+		if (!folios[i])
+			break;
+	}
+	nr_folios = i;
+	for (i = 0; i < nr_folios << order; i++)
+		pages[i] = folio_page(folios[i >> order], i & ((1 << order) - 1));
+	if (nr_folios)
+		bench_shape(m, dev, "2m-folios", pages, folios, nr_folios << order, nr_folios);
+	for (i = 0; i < nr_folios; i++)
+		folio_put(folios[i]);
+
+	/* shape 3: one contiguous range (metadata only: nothing here is that big) */
+	phyr_init(&one, GFP_KERNEL);
+	ret = phyr_append(&one, SZ_4G, (size_t)bench_size_mb << 20, 0);
+	if (!ret)
+		seq_printf(m, "contiguous: 1 range of %u MiB, phyr metadata %zu B in total (sg: %zu B for one entry)\n",
+			   bench_size_mb, phyr_metadata_bytes(&one), sg_table_bytes(1));
+	phyr_destroy(&one);
+out:
+	kvfree(folios);
+	kvfree(pages);
+	pci_dev_put(pdev);
+	if (ret)
+		seq_printf(m, "phyr_bench: failed: %d\n", ret);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bench);
+
+static int __init phyr_bench_init(void)
+{
+	bench_dir = debugfs_create_dir("phyr", NULL);
+	debugfs_create_u32("bench_size_mb", 0600, bench_dir, &bench_size_mb);
+	debugfs_create_u32("bench_reps", 0600, bench_dir, &bench_reps);
+	debugfs_create_file("bench", 0400, bench_dir, NULL, &bench_fops);
+	return 0;
+}
+late_initcall(phyr_bench_init);

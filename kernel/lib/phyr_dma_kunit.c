@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for phyr_dma: mapping a phyr into a dma_vec list, on a device
+ * without an IOMMU (a KUnit device) and on QEMU's edu PCI device behind the
+ * emulated intel-iommu, where edu's DMA engine proves that the addresses reach
+ * the right bytes.
+ *
+ * Copyright 2026 The phyr developers
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+
+#include <linux/delay.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/phyr_dma.h>
+
+/* QEMU's edu device (hw/misc/edu.c) */
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_COUNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_CMD_START	BIT(0)
+#define EDU_CMD_TO_RAM	BIT(1)
+#define EDU_BUF_ADDR	0x40000	/* edu's own 4 KiB buffer, in its DMA space */
+
+static struct device *plain_device(struct kunit *test)
+{
+	struct device_dma_parameters *parms;
+	struct device *dev;
+
+	dev = kunit_device_register(test, "phyr_dma_plain");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, parms);
+	dev->dma_parms = parms;
+	dma_set_max_seg_size(dev, UINT_MAX);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
+	return dev;
+}
+
+/* @nr single pages, allocated in reverse so that they are rarely contiguous */
+static struct page **alloc_pages_kunit(struct kunit *test, unsigned int nr)
+{
+	struct page **pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = nr; i-- > 0;) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	return pages;
+}
+
+static void free_pages_array(struct page **pages, unsigned int nr)
+{
+	while (nr--)
+		__free_page(pages[nr]);
+}
+
+static void phyr_dma_test_empty(struct kunit *test)
+{
+	struct device *dev = plain_device(test);
+	struct phyr_dma map;
+	struct phyr phyr;
+
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), -EINVAL);
+	KUNIT_EXPECT_NULL(test, map.vecs);
+	phyr_destroy(&phyr);
+}
+
+static void phyr_dma_test_bad_dir(struct kunit *test)
+{
+	struct device *dev = plain_device(test);
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct phyr_dma map;
+	struct phyr phyr;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(page), PAGE_SIZE, 0), 0);
+	KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_NONE, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, 17, 0), -EINVAL);
+	phyr_destroy(&phyr);
+	__free_page(page);
+}
+
+/* Without an IOMMU: one dma_vec per range, at the range's physical address. */
+static void phyr_dma_test_direct(struct kunit *test)
+{
+	struct device *dev = plain_device(test);
+	struct page **pages = alloc_pages_kunit(test, 8);
+	struct phyr_cursor cur;
+	struct phyr_dma map;
+	struct phyr phyr;
+	unsigned int i;
+	u64 total = 0;
+
+	phyr_init(&phyr, GFP_KERNEL);
+	/* every other page, so that no two ranges coalesce */
+	for (i = 0; i < 8; i += 2)
+		KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[i]) + 16,
+						  PAGE_SIZE - 32, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_BIDIRECTIONAL, 0), 0);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, phyr_nr_ranges(&phyr));
+
+	i = 0;
+	phyr_cursor_init(&cur, &phyr);
+	while (phyr_cursor_next(&cur) && i < map.nr_vecs) {
+		KUNIT_EXPECT_EQ(test, map.vecs[i].addr, phys_to_dma(dev, cur.phys));
+		KUNIT_EXPECT_EQ(test, map.vecs[i].len, cur.len);
+		total += map.vecs[i].len;
+		i++;
+	}
+	KUNIT_EXPECT_EQ(test, total, phyr_len(&phyr));
+	KUNIT_EXPECT_EQ(test, phyr_dma_len(&map), phyr_len(&phyr));
+
+	phyr_dma_sync_for_cpu(&map);
+	phyr_dma_sync_for_device(&map);
+	phyr_dma_unmap(&map);
+	KUNIT_EXPECT_NULL(test, map.vecs);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 0);
+	phyr_destroy(&phyr);
+	free_pages_array(pages, 8);
+}
+
+/* A device with a 32-bit mask still gets every range (swiotlb bounces if needed). */
+static void phyr_dma_test_direct_one_range(struct kunit *test)
+{
+	struct device *dev = plain_device(test);
+	struct page *page = alloc_pages(GFP_KERNEL, 2);
+	struct phyr_dma map;
+	struct phyr phyr;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(page), 4 * PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, map.vecs, &map.vec);
+	KUNIT_EXPECT_EQ(test, map.vecs[0].len, 4 * PAGE_SIZE);
+	phyr_dma_unmap(&map);
+	phyr_destroy(&phyr);
+	__free_pages(page, 2);
+}
+
+/* phyr_dma_best_pgsz() on hand-made dma_vec lists. */
+static void phyr_dma_test_best_pgsz(struct kunit *test)
+{
+	struct dma_vec vecs[3];
+	struct phyr_dma map = { .vecs = vecs };
+	struct phyr phyr;
+	unsigned long all = SZ_4K | SZ_2M | SZ_1G;
+
+	phyr_init(&phyr, GFP_KERNEL);
+	map.phyr = &phyr;
+
+	/* one 4 MiB range, 2 MiB aligned on both sides */
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G, SZ_4M, 0), 0);
+	vecs[0] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_4M };
+	map.nr_vecs = 1;
+	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_2M);
+	/* the same at an IOVA with a different offset in a 2 MiB page */
+	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, SZ_4K), SZ_4K);
+	/* a device without 4 KiB pages cannot map that */
+	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, SZ_2M, SZ_4K), 0UL);
+	/* sizes below PAGE_SIZE never count */
+	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, SZ_1K, 0), 0UL);
+
+	/* two ranges: the first ends on 4 KiB only */
+	phyr_destroy(&phyr);
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G, SZ_2M + SZ_4K, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, 2ULL * SZ_1G, SZ_2M, 0), 0);
+	vecs[0] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_2M + SZ_4K };
+	vecs[1] = (struct dma_vec){ .addr = 2ULL * SZ_1G, .len = SZ_2M };
+	map.nr_vecs = 2;
+	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_4K);
+
+	/* a small buffer never gets a page larger than its span */
+	phyr_destroy(&phyr);
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G, SZ_4K, 0), 0);
+	vecs[0] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_4K };
+	map.nr_vecs = 1;
+	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_4K);
+	phyr_destroy(&phyr);
+}
+
+/* --- edu: a real PCI device behind the emulated IOMMU ----------------------- */
+
+struct edu {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+};
+
+static void edu_release(void *data)
+{
+	struct edu *edu = data;
+
+	pci_clear_master(edu->pdev);
+	pci_iounmap(edu->pdev, edu->regs);
+	pci_disable_device(edu->pdev);
+	pci_dev_put(edu->pdev);
+}
+
+/* Borrow edu (no driver is bound to it at boot) for DMA, or skip the test. */
+static struct edu *edu_get(struct kunit *test)
+{
+	struct edu *edu = kunit_kzalloc(test, sizeof(*edu), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, edu);
+	edu->pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+	if (!edu->pdev)
+		kunit_skip(test, "no edu device (QEMU -device edu)");
+	if (edu->pdev->dev.driver) {
+		pci_dev_put(edu->pdev);
+		kunit_skip(test, "edu is bound to a driver");
+	}
+	KUNIT_ASSERT_EQ(test, pci_enable_device(edu->pdev), 0);
+	edu->regs = pci_iomap(edu->pdev, 0, 0);
+	if (!edu->regs) {
+		pci_disable_device(edu->pdev);
+		pci_dev_put(edu->pdev);
+		KUNIT_FAIL_AND_ABORT(test, "cannot map edu's BAR0");
+	}
+	pci_set_master(edu->pdev);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, edu_release, edu), 0);
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(&edu->pdev->dev, DMA_BIT_MASK(64)), 0);
+	return edu;
+}
+
+/* One transfer by edu's DMA engine between DMA address @addr and its buffer. */
+static int edu_dma(struct edu *edu, dma_addr_t addr, u32 buf_off, u32 len, bool to_ram)
+{
+	unsigned int tries;
+
+	writeq(to_ram ? EDU_BUF_ADDR + buf_off : addr, edu->regs + EDU_DMA_SRC);
+	writeq(to_ram ? addr : EDU_BUF_ADDR + buf_off, edu->regs + EDU_DMA_DST);
+	writeq(len, edu->regs + EDU_DMA_COUNT);
+	writeq(EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0), edu->regs + EDU_DMA_CMD);
+	for (tries = 0; tries < 150; tries++) {
+		if (!(readq(edu->regs + EDU_DMA_CMD) & EDU_CMD_START))
+			return 0;
+		msleep(20);
+	}
+	return -ETIMEDOUT;
+}
+
+static bool edu_translated(struct edu *edu)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&edu->pdev->dev);
+
+	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+}
+
+static u8 test_byte(unsigned int page, unsigned int off)
+{
+	return (u8)(page * 67 + off * 13 + 5);
+}
+
+/*
+ * Behind the IOMMU, four discontiguous pages link into ONE dma_vec; edu copies
+ * 3000 bytes that start in the middle of the second page (so they cross into
+ * the third) to its buffer and back into a second phyr_dma mapping of one
+ * page: the bytes that arrive are the bytes of the right physical pages.
+ */
+static void phyr_dma_test_edu_round_trip(struct kunit *test)
+{
+	struct edu *edu = edu_get(test);
+	struct page **pages = alloc_pages_kunit(test, 4);
+	struct page *dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	const u32 start = PAGE_SIZE + 2500, len = 3000;
+	struct phyr_dma map, out;
+	struct phyr phyr, dphyr;
+	unsigned int i, bad = 0;
+	u8 *va;
+
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	for (i = 0; i < 4; i++) {
+		unsigned int off;
+
+		va = page_address(pages[i]);
+		for (off = 0; off < PAGE_SIZE; off++)
+			va[off] = test_byte(i, off);
+	}
+
+	phyr_init(&phyr, GFP_KERNEL);
+	phyr_init(&dphyr, GFP_KERNEL);
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[i]), PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(&dphyr, page_to_phys(dst), PAGE_SIZE, 0), 0);
+
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, &edu->pdev->dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&out, &dphyr, &edu->pdev->dev, DMA_FROM_DEVICE, 0), 0);
+	if (edu_translated(edu)) {
+		/* the IOMMU case: exactly one dma_vec for the whole buffer */
+		KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+		KUNIT_EXPECT_EQ(test, map.vecs[0].len, 4 * PAGE_SIZE);
+	} else {
+		KUNIT_EXPECT_EQ(test, map.nr_vecs, phyr_nr_ranges(&phyr));
+	}
+
+	/* source offset @start of the buffer: find its DMA address in the vec list */
+	{
+		u64 skip = start;
+
+		for (i = 0; i < map.nr_vecs && skip >= map.vecs[i].len; i++)
+			skip -= map.vecs[i].len;
+		KUNIT_ASSERT_LT(test, i, map.nr_vecs);
+		/* without an IOMMU a transfer must stay within one range */
+		if (skip + len > map.vecs[i].len)
+			kunit_skip(test, "pages not linked into one DMA range");
+		phyr_dma_sync_for_device(&map);
+		KUNIT_ASSERT_EQ(test, edu_dma(edu, map.vecs[i].addr + skip, 0, len, false), 0);
+	}
+	KUNIT_ASSERT_EQ(test, edu_dma(edu, out.vecs[0].addr + 100, 0, len, true), 0);
+	phyr_dma_sync_for_cpu(&out);
+
+	va = page_address(dst);
+	for (i = 0; i < len; i++) {
+		u32 pos = start + i;
+
+		bad += va[100 + i] != test_byte(pos / PAGE_SIZE, pos % PAGE_SIZE);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+	/* nothing before or after the transfer was touched */
+	KUNIT_EXPECT_EQ(test, va[99], 0);
+	KUNIT_EXPECT_EQ(test, va[100 + len], 0);
+
+	phyr_dma_unmap(&out);
+	phyr_dma_unmap(&map);
+	phyr_destroy(&dphyr);
+	phyr_destroy(&phyr);
+	__free_page(dst);
+	free_pages_array(pages, 4);
+}
+
+/*
+ * Many single-page ranges behind the IOMMU: one dma_vec, IOVA-contiguous, and
+ * the pages land where the vec says (edu reads the last bytes of page 63 and
+ * the first of page 64 of a 128-page list).
+ */
+static void phyr_dma_test_edu_many_ranges(struct kunit *test)
+{
+	struct edu *edu = edu_get(test);
+	const unsigned int nr = 128, len = 2048;
+	struct page **pages = alloc_pages_kunit(test, nr);
+	struct page *dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct phyr_dma map, out;
+	struct phyr phyr, dphyr;
+	unsigned int i, bad = 0;
+	u8 *va;
+
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	if (!edu_translated(edu))
+		kunit_skip(test, "edu is not behind a translating IOMMU domain");
+	phyr_init(&phyr, GFP_KERNEL);
+	phyr_init(&dphyr, GFP_KERNEL);
+	for (i = 0; i < nr; i++) {
+		memset(page_address(pages[i]), i, PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[i]), PAGE_SIZE, 0), 0);
+	}
+	KUNIT_ASSERT_EQ(test, phyr_append(&dphyr, page_to_phys(dst), PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, &edu->pdev->dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&out, &dphyr, &edu->pdev->dev, DMA_FROM_DEVICE, 0), 0);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+	KUNIT_EXPECT_EQ(test, map.vecs[0].len, (size_t)nr * PAGE_SIZE);
+
+	KUNIT_ASSERT_EQ(test, edu_dma(edu, map.vecs[0].addr + 64 * PAGE_SIZE - len / 2, 0,
+				      len, false), 0);
+	KUNIT_ASSERT_EQ(test, edu_dma(edu, out.vecs[0].addr, 0, len, true), 0);
+	phyr_dma_sync_for_cpu(&out);
+	va = page_address(dst);
+	for (i = 0; i < len; i++)
+		bad += va[i] != (i < len / 2 ? 63 : 64);
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+
+	phyr_dma_unmap(&out);
+	phyr_dma_unmap(&map);
+	phyr_destroy(&dphyr);
+	phyr_destroy(&phyr);
+	__free_page(dst);
+	free_pages_array(pages, nr);
+}
+
+/* A range that starts off an IOMMU granule after the first: one vec per range. */
+static void phyr_dma_test_edu_unaligned(struct kunit *test)
+{
+	struct edu *edu = edu_get(test);
+	struct page **pages = alloc_pages_kunit(test, 2);
+	struct phyr_dma map;
+	struct phyr phyr;
+
+	if (!edu_translated(edu))
+		kunit_skip(test, "edu is not behind a translating IOMMU domain");
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[0]), PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[1]) + 512, 1024, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, &edu->pdev->dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 2U);
+	KUNIT_EXPECT_EQ(test, map.vecs[0].len, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, map.vecs[1].len, 1024UL);
+	KUNIT_EXPECT_EQ(test, map.vecs[1].addr & (PAGE_SIZE - 1), 512ULL);
+	phyr_dma_unmap(&map);
+	phyr_destroy(&phyr);
+	free_pages_array(pages, 2);
+}
+
+static struct kunit_case phyr_dma_test_cases[] = {
+	KUNIT_CASE(phyr_dma_test_empty),
+	KUNIT_CASE(phyr_dma_test_bad_dir),
+	KUNIT_CASE(phyr_dma_test_direct),
+	KUNIT_CASE(phyr_dma_test_direct_one_range),
+	KUNIT_CASE(phyr_dma_test_best_pgsz),
+	KUNIT_CASE(phyr_dma_test_edu_round_trip),
+	KUNIT_CASE(phyr_dma_test_edu_many_ranges),
+	KUNIT_CASE(phyr_dma_test_edu_unaligned),
+	{}
+};
+
+static struct kunit_suite phyr_dma_test_suite = {
+	.name = "phyr_dma",
+	.test_cases = phyr_dma_test_cases,
+};
+
+kunit_test_suite(phyr_dma_test_suite);
