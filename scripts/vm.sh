@@ -82,7 +82,7 @@ append+=" phyr.rw=$rwarg phyr.ro=top:$TOP"
 set +e
 # shellcheck disable=SC2086
 timeout -k 15 "$timeout_s" qemu-system-x86_64 -machine q35,accel=tcg -cpu max \
-	-m 2G -smp 2 -nographic -no-reboot -nic none -vga none \
+	-m "${VM_MEMORY:-2G}" -smp 2 -nographic -no-reboot -nic none -vga none \
 	-kernel "$kernel" -append "$append" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): phyr -> dma_vec against sg_alloc_table_from_pages +
+# dma_map_sgtable on QEMU's edu behind the emulated intel-iommu, side by side in one run
+# inside the guest.  Prints the table of lib/phyr_bench.c (ratios are sg_table / phyr).
+#   scripts/bench.sh [SIZE_MB [REPS]]     (default 1024 MiB, best of 3)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+size=${1:-1024}
+reps=${2:-3}
+bash "$TOP/scripts/deps.sh"
+bash "$TOP/scripts/kernel.sh" all
+
+res=$CACHE/results/bench-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$res"
+step "booting the test kernel (4 GiB, dma_debug=off) and running the benchmark (~5 min)"
+# the test kernel: KASAN, lockdep and kmemleak slow both paths alike; DMA-API debug would
+# slow the sg_table path more (it tracks every entry), so it is switched off at boot
+VM_MEMORY=4G VM_APPEND="dma_debug=off" VM_CONSOLE=$res/console.txt VM_OUTPUT=$res/bench.txt \
+	bash "$TOP/scripts/vm.sh" --timeout "${BENCH_TIMEOUT:-2400}" -- bash -c \
+	"echo $size >/sys/kernel/debug/phyr/bench_size_mb &&
+	 echo $reps >/sys/kernel/debug/phyr/bench_reps &&
+	 cat /sys/kernel/debug/phyr/bench" || die "benchmark run failed (console: $res/console.txt)"
+cat "$res/bench.txt"
