@@ -72,8 +72,9 @@ static unsigned long phyr_dma_attrs(const struct phyr_dma *map,
 }
 
 /*
- * Unlink the first @len bytes of the IOVA range, in runs of ranges that share
- * their DMA attributes (they decide how each run is synced and unlinked).
+ * Unlink the first @len bytes of the IOVA range: in one call if every linked
+ * range has the same DMA attributes, else in runs of ranges that share them
+ * (they decide how each run is synced and unlinked).
  */
 static void phyr_dma_unlink(struct phyr_dma *map, size_t len)
 {
@@ -81,6 +82,13 @@ static void phyr_dma_unlink(struct phyr_dma *map, size_t len)
 	size_t run_off = 0, run_len = 0;
 	struct phyr_cursor cur;
 	int kind;
+
+	/* the common case: one call for everything */
+	if (!map->mixed_attrs) {
+		dma_iova_unlink(map->dev, &map->state, 0, len, map->dir,
+				map->link_attrs);
+		return;
+	}
 
 	phyr_cursor_init(&cur, map->phyr);
 	while (len && phyr_cursor_next(&cur)) {
@@ -148,7 +156,7 @@ static void phyr_dma_add_vec(struct phyr_dma *map, dma_addr_t addr, size_t len)
  */
 static int phyr_dma_plan(struct phyr_dma *map, unsigned long *nr_bus)
 {
-	unsigned long granule = dma_get_merge_boundary(map->dev);
+	unsigned long granule = dma_get_merge_boundary(map->dev), attrs;
 	phys_addr_t first = 0, end = 0;
 	struct phyr_cursor cur;
 	bool aligned = true;
@@ -165,11 +173,15 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long *nr_bus)
 			(*nr_bus)++;
 			continue;
 		}
+		attrs = phyr_dma_attrs(map, &cur, kind);
 		if (link_len) {
 			if ((cur.phys & granule) || (end & granule))
 				aligned = false;
+			if (attrs != map->link_attrs)
+				map->mixed_attrs = true;
 		} else {
 			first = cur.phys;
+			map->link_attrs = attrs;
 		}
 		end = cur.phys + cur.len;
 		if (check_add_overflow(link_len, cur.len, &link_len))

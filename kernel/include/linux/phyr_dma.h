@@ -35,6 +35,9 @@ struct phyr_dma {
 	unsigned long attrs;
 	/* bytes linked into @state, if it is in use */
 	size_t iova_len;
+	/* DMA attributes of every linked range, unless @mixed_attrs */
+	unsigned long link_attrs;
+	bool mixed_attrs;
 	struct dma_iova_state state;
 	bool use_iova;
 	/* the one entry of @vecs when that is all that is needed */
