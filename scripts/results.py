@@ -45,17 +45,17 @@ def our_suites():
     return names
 
 
-def kunit():
-    log = os.path.join(res, "dmesg.txt")
+def kunit(d=res, name="kunit"):
+    log = os.path.join(d, "dmesg.txt")
     if read(log) is None:
-        layer("kunit", 0, 1, extra="no kernel log from the guest")
-        problems.append("kunit: no kernel log")
+        layer(name, 0, 1, extra="no kernel log from the guest")
+        problems.append(f"{name}: no kernel log")
         return
-    out = os.path.join(res, "kunit.json")
+    out = os.path.join(d, "kunit.json")
     tool = os.path.join(ksrc, "tools", "testing", "kunit", "kunit.py")
     proc = subprocess.run([sys.executable, tool, "parse", "--json=" + out, log],
                           capture_output=True, text=True)
-    with open(os.path.join(res, "kunit.txt"), "w") as fh:
+    with open(os.path.join(d, "kunit.txt"), "w") as fh:
         fh.write(proc.stdout + proc.stderr)
     data = None
     try:
@@ -71,7 +71,7 @@ def kunit():
             st = case.get("status", "FAIL")
             counts["PASS" if st == "PASS" else "SKIP" if st == "SKIP" else "FAIL"] += 1
             if st not in ("PASS", "SKIP"):
-                problems.append(f"kunit: {group.get('name')}.{case.get('name')} {st}")
+                problems.append(f"{name}: {group.get('name')}.{case.get('name')} {st}")
         for sub in group.get("sub_groups", []):
             if top:
                 seen.add(sub.get("name"))
@@ -80,13 +80,13 @@ def kunit():
     if data:
         walk(data, True)
     missing = sorted(our_suites() - seen)
-    for name in missing:
-        problems.append(f"kunit: suite {name} did not report")
+    for suite in missing:
+        problems.append(f"{name}: suite {suite} did not report")
     failed = counts["FAIL"] + len(missing)
     if not data:
         failed += 1
-        problems.append("kunit: no KTAP output parsed")
-    layer("kunit", counts["PASS"], failed, counts["SKIP"],
+        problems.append(f"{name}: no KTAP output parsed")
+    layer(name, counts["PASS"], failed, counts["SKIP"],
           f"{len(seen)} suites" + (f", missing: {' '.join(missing)}" if missing else ""))
 
 
@@ -153,36 +153,36 @@ GATE = re.compile(r"WARNING:|BUG:|Oops|kernel BUG at|UBSAN:|KASAN:|general prote
                   r"self-detected stall|kmemleak: .*suspected memory leak|DMA-API: .*\[")
 
 
-def dmesg():
+def dmesg(d=res, name="dmesg"):
     p = f = 0
-    text = read(os.path.join(res, "dmesg.txt"))
+    text = read(os.path.join(d, "dmesg.txt"))
     if text is None:
         f += 1
-        problems.append("dmesg: no kernel log from the guest")
+        problems.append(f"{name}: no kernel log from the guest")
     else:
         hits = [i for i, l in enumerate(text.splitlines()) if GATE.search(l)]
         if hits:
             f += 1
             lines = text.splitlines()
             first = hits[0]
-            problems.append(f"dmesg: {len(hits)} report line(s), first: {lines[first].strip()}")
+            problems.append(f"{name}: {len(hits)} report line(s), first: {lines[first].strip()}")
             print("---- dmesg gate: kernel reports ----", file=sys.stderr)
             for l in lines[max(0, first - 2):first + 40]:
                 print("  " + l, file=sys.stderr)
             print("----", file=sys.stderr)
         else:
             p += 1
-    leak = read(os.path.join(res, "kmemleak.txt"))
+    leak = read(os.path.join(d, "kmemleak.txt"))
     if leak is None:
         f += 1
-        problems.append("dmesg: kmemleak report missing")
+        problems.append(f"{name}: kmemleak report missing")
     elif leak.strip():
         f += 1
-        problems.append("dmesg: kmemleak found unreferenced objects")
+        problems.append(f"{name}: kmemleak found unreferenced objects")
         print("---- kmemleak ----\n" + leak[:6000] + "\n----", file=sys.stderr)
     else:
         p += 1
-    layer("dmesg", p, f, extra="warning/bug/kasan/lockdep/ubsan gate, kmemleak")
+    layer(name, p, f, extra="warning/bug/kasan/lockdep/ubsan gate, kmemleak")
 
 
 def lint():
@@ -209,6 +209,9 @@ kunit()
 userspace()
 igt()
 dmesg()
+if os.path.isdir(os.path.join(res, "switch")):
+    kunit(os.path.join(res, "switch"), "kunit-switch")
+    dmesg(os.path.join(res, "switch"), "dmesg-switch")
 for prob in problems:
     print("  " + prob)
 line = f"{total['passed']} passed, {total['failed']} failed"

@@ -27,10 +27,28 @@ if [ $vmrc != 0 ]; then
 	tail -n 40 "$res/console.txt"
 	echo "----"
 fi
+
+# a second boot with edu and ivshmem behind one PCIe switch, where P2P between them is
+# allowed: the KUnit suites run again there (the P2P cases expect a bus address)
+mkdir -p "$res/switch"
+step "booting again with edu and ivshmem behind a PCIe switch (~1 min)"
+set +e
+VM_CONSOLE=$res/switch/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-1500}" \
+	--topology switch --rw "$res/switch" -- bash -c \
+	"echo scan >/sys/kernel/debug/kmemleak; sleep 6; echo scan >/sys/kernel/debug/kmemleak;
+	 cat /sys/kernel/debug/kmemleak >$res/switch/kmemleak.txt; dmesg >$res/switch/dmesg.txt"
+swrc=$?
+set -e
+if [ $swrc != 0 ]; then
+	echo "---- last lines of the guest console (switch) ----"
+	tail -n 40 "$res/switch/console.txt"
+	echo "----"
+fi
 set +e
 python3 "$TOP/scripts/results.py" "$res" "$KSRC" "$TOP/kernel"
 rc=$?
 set -e
 info "results: $res; total time $(( $(date +%s) - t0 )) s"
 [ $vmrc = 0 ] || fail "the guest did not finish (vm.sh exit $vmrc: 124 = hung and killed, 125 = panic or boot failure)"
+[ $swrc = 0 ] || fail "the switch-topology guest did not finish (vm.sh exit $swrc)"
 [ $rc = 0 ] || fail "see the failures above"

@@ -18,6 +18,7 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/phyr_dma.h>
 
 /* QEMU's edu device (hw/misc/edu.c) */
@@ -30,6 +31,11 @@
 #define EDU_CMD_START	BIT(0)
 #define EDU_CMD_TO_RAM	BIT(1)
 #define EDU_BUF_ADDR	0x40000	/* edu's own 4 KiB buffer, in its DMA space */
+
+/* QEMU's ivshmem-plain: BAR2 is the shared memory, the P2P provider's MMIO */
+#define IVSHMEM_VENDOR	0x1af4
+#define IVSHMEM_DEVICE	0x1110
+#define IVSHMEM_BAR	2
 
 static struct device *plain_device(struct kunit *test)
 {
@@ -416,6 +422,64 @@ static void phyr_dma_test_edu_unaligned(struct kunit *test)
 	free_pages_array(pages, 2);
 }
 
+/*
+ * P2P: ivshmem's BAR2 as the provider, edu as the client.  On q35's root bus
+ * the host bridge is not on the P2P whitelist: pci_p2pdma_distance() refuses
+ * and so must phyr_dma_map(), with -EREMOTEIO and nothing left mapped.  Behind
+ * one PCIe switch the two can talk by bus address: one dma_vec holding the
+ * BAR's bus address.  The provider lives in a devres group released at the
+ * end, so that no resources stay on a device without a driver.
+ */
+static void phyr_dma_test_p2p(struct kunit *test)
+{
+	struct edu *edu = edu_get(test);
+	struct p2pdma_provider *provider;
+	struct device *client = &edu->pdev->dev;
+	struct pci_dev *ivshmem;
+	struct phyr_dma map;
+	struct phyr phyr;
+	void *group;
+	int dist, ret;
+
+	ivshmem = pci_get_device(IVSHMEM_VENDOR, IVSHMEM_DEVICE, NULL);
+	if (!ivshmem)
+		kunit_skip(test, "no ivshmem device (QEMU -device ivshmem-plain)");
+	if (ivshmem->dev.driver) {
+		pci_dev_put(ivshmem);
+		kunit_skip(test, "ivshmem is bound to a driver");
+	}
+	group = devres_open_group(&ivshmem->dev, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	KUNIT_ASSERT_EQ(test, pcim_p2pdma_init(ivshmem), 0);
+	provider = pcim_p2pdma_provider(ivshmem, IVSHMEM_BAR);
+	KUNIT_ASSERT_NOT_NULL(test, provider);
+
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, provider,
+					       pci_resource_start(ivshmem, IVSHMEM_BAR),
+					       SZ_64K, PHYR_ATTR_WC), 0);
+	dist = pci_p2pdma_distance(ivshmem, client, false);
+	ret = phyr_dma_map(&map, &phyr, client, DMA_TO_DEVICE, 0);
+	if (dist < 0) {
+		KUNIT_EXPECT_EQ(test, ret, -EREMOTEIO);
+		KUNIT_EXPECT_NULL(test, map.vecs);
+	} else {
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		if (!ret) {
+			KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+			if (pci_p2pdma_map_type(provider, client) == PCI_P2PDMA_MAP_BUS_ADDR)
+				KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
+						pci_bus_address(ivshmem, IVSHMEM_BAR));
+			KUNIT_EXPECT_EQ(test, map.vecs[0].len, SZ_64K);
+			phyr_dma_unmap(&map);
+		}
+	}
+	kunit_info(test, "ivshmem -> edu P2P distance %d: map %d\n", dist, ret);
+	phyr_destroy(&phyr);
+	devres_release_group(&ivshmem->dev, group);
+	pci_dev_put(ivshmem);
+}
+
 static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_empty),
 	KUNIT_CASE(phyr_dma_test_bad_dir),
@@ -425,6 +489,7 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_edu_round_trip),
 	KUNIT_CASE(phyr_dma_test_edu_many_ranges),
 	KUNIT_CASE(phyr_dma_test_edu_unaligned),
+	KUNIT_CASE(phyr_dma_test_p2p),
 	{}
 };
 
