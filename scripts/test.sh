@@ -7,6 +7,11 @@ set -euo pipefail
 
 t0=$(date +%s)
 fail() { echo "test: FAILED: $*"; exit 1; }
+console_tail() {
+	echo "---- last lines of the guest console ($1) ----"
+	tail -n 40 "$1"
+	echo "----"
+}
 
 bash "$TOP/scripts/deps.sh" || fail "installing packages"
 bash "$TOP/scripts/kernel.sh" all || fail "kernel build"
@@ -22,11 +27,7 @@ VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:
 	--rw "$res" --rw "$UBUILD" -- "$TOP/scripts/guest-test.sh" "$res" "$UBUILD"
 vmrc=$?
 set -e
-if [ $vmrc != 0 ]; then
-	echo "---- last lines of the guest console ----"
-	tail -n 40 "$res/console.txt"
-	echo "----"
-fi
+[ $vmrc = 0 ] || console_tail "$res/console.txt"
 
 # a second boot with edu and ivshmem behind one PCIe switch, where P2P between them is
 # allowed: the KUnit suites run again there (the P2P cases expect a bus address)
@@ -39,11 +40,7 @@ VM_CONSOLE=$res/switch/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_T
 	 cat /sys/kernel/debug/kmemleak >$res/switch/kmemleak.txt; dmesg >$res/switch/dmesg.txt"
 swrc=$?
 set -e
-if [ $swrc != 0 ]; then
-	echo "---- last lines of the guest console (switch) ----"
-	tail -n 40 "$res/switch/console.txt"
-	echo "----"
-fi
+[ $swrc = 0 ] || console_tail "$res/switch/console.txt"
 set +e
 python3 "$TOP/scripts/results.py" "$res" "$KSRC" "$TOP/kernel"
 rc=$?
