@@ -13,6 +13,7 @@
 #include <linux/phyr.h>
 
 struct device;
+struct sg_table;
 
 /**
  * struct phyr_dma - a phyr mapped for DMA by one device
@@ -52,6 +53,9 @@ void phyr_dma_sync_for_cpu(struct phyr_dma *map);
 void phyr_dma_sync_for_device(struct phyr_dma *map);
 unsigned long phyr_dma_best_pgsz(const struct phyr_dma *map,
 				 unsigned long pgsz_bitmap, u64 iova);
+int phyr_dma_to_sgt(const struct phyr_dma *map, struct sg_table *sgt,
+		    gfp_t gfp);
+void phyr_dma_free_sgt(struct sg_table *sgt);
 
 /**
  * phyr_dma_len() - total length of a mapping
