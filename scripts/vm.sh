@@ -30,7 +30,7 @@ kernel=${VM_KERNEL:-$KBUILD/arch/x86/boot/bzImage}
 command -v qemu-system-x86_64 >/dev/null || die "QEMU missing: run scripts/deps.sh"
 
 # the exit code travels back through a writable directory
-# (not under /tmp: the guest overlays it)
+# (exported to the guest as a 9p share, like every --rw directory)
 mkdir -p "$CACHE/vm"
 st=$(mktemp -d "$CACHE/vm/run.XXXXXX")
 trap 'rm -rf "$st"' EXIT
