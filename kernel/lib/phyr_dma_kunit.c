@@ -9,6 +9,7 @@
  */
 
 #include <kunit/device.h>
+#include <kunit/phyr_pci.h>
 #include <kunit/test.h>
 
 #include <linux/delay.h>
@@ -20,22 +21,6 @@
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/phyr_dma.h>
-
-/* QEMU's edu device (hw/misc/edu.c) */
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_COUNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_CMD_START	BIT(0)
-#define EDU_CMD_TO_RAM	BIT(1)
-#define EDU_BUF_ADDR	0x40000	/* edu's own 4 KiB buffer, in its DMA space */
-
-/* QEMU's ivshmem-plain: BAR2 is the shared memory, the P2P provider's MMIO */
-#define IVSHMEM_VENDOR	0x1af4
-#define IVSHMEM_DEVICE	0x1110
-#define IVSHMEM_BAR	2
 
 static struct device *plain_device(struct kunit *test)
 {
@@ -251,71 +236,6 @@ static void phyr_dma_test_to_sgt(struct kunit *test)
 
 /* --- edu: a real PCI device behind the emulated IOMMU ----------------------- */
 
-struct edu {
-	struct pci_dev *pdev;
-	void __iomem *regs;
-};
-
-static void edu_release(void *data)
-{
-	struct edu *edu = data;
-
-	pci_clear_master(edu->pdev);
-	pci_iounmap(edu->pdev, edu->regs);
-	pci_disable_device(edu->pdev);
-	pci_dev_put(edu->pdev);
-}
-
-/* Borrow edu (no driver is bound to it at boot) for DMA, or skip the test. */
-static struct edu *edu_get(struct kunit *test)
-{
-	struct edu *edu = kunit_kzalloc(test, sizeof(*edu), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, edu);
-	edu->pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
-	if (!edu->pdev)
-		kunit_skip(test, "no edu device (QEMU -device edu)");
-	if (edu->pdev->dev.driver) {
-		pci_dev_put(edu->pdev);
-		kunit_skip(test, "edu is bound to a driver");
-	}
-	KUNIT_ASSERT_EQ(test, pci_enable_device(edu->pdev), 0);
-	edu->regs = pci_iomap(edu->pdev, 0, 0);
-	if (!edu->regs) {
-		pci_disable_device(edu->pdev);
-		pci_dev_put(edu->pdev);
-		KUNIT_FAIL_AND_ABORT(test, "cannot map edu's BAR0");
-	}
-	pci_set_master(edu->pdev);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, edu_release, edu), 0);
-	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(&edu->pdev->dev, DMA_BIT_MASK(64)), 0);
-	return edu;
-}
-
-/* One transfer by edu's DMA engine between DMA address @addr and its buffer. */
-static int edu_dma(struct edu *edu, dma_addr_t addr, u32 buf_off, u32 len, bool to_ram)
-{
-	unsigned int tries;
-
-	writeq(to_ram ? EDU_BUF_ADDR + buf_off : addr, edu->regs + EDU_DMA_SRC);
-	writeq(to_ram ? addr : EDU_BUF_ADDR + buf_off, edu->regs + EDU_DMA_DST);
-	writeq(len, edu->regs + EDU_DMA_COUNT);
-	writeq(EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0), edu->regs + EDU_DMA_CMD);
-	for (tries = 0; tries < 150; tries++) {
-		if (!(readq(edu->regs + EDU_DMA_CMD) & EDU_CMD_START))
-			return 0;
-		msleep(20);
-	}
-	return -ETIMEDOUT;
-}
-
-static bool edu_translated(struct edu *edu)
-{
-	struct iommu_domain *domain = iommu_get_domain_for_dev(&edu->pdev->dev);
-
-	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
-}
-
 static u8 test_byte(unsigned int page, unsigned int off)
 {
 	return (u8)(page * 67 + off * 13 + 5);
@@ -329,7 +249,7 @@ static u8 test_byte(unsigned int page, unsigned int off)
  */
 static void phyr_dma_test_edu_round_trip(struct kunit *test)
 {
-	struct edu *edu = edu_get(test);
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct page **pages = alloc_pages_kunit(test, 4);
 	struct page *dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	const u32 start = PAGE_SIZE + 2500, len = 3000;
@@ -355,7 +275,7 @@ static void phyr_dma_test_edu_round_trip(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, &edu->pdev->dev, DMA_TO_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, phyr_dma_map(&out, &dphyr, &edu->pdev->dev, DMA_FROM_DEVICE, 0), 0);
-	if (edu_translated(edu)) {
+	if (phyr_kunit_edu_translated(edu)) {
 		/* the IOMMU case: exactly one dma_vec for the whole buffer */
 		KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
 		KUNIT_EXPECT_EQ(test, map.vecs[0].len, 4 * PAGE_SIZE);
@@ -374,9 +294,9 @@ static void phyr_dma_test_edu_round_trip(struct kunit *test)
 		if (skip + len > map.vecs[i].len)
 			kunit_skip(test, "pages not linked into one DMA range");
 		phyr_dma_sync_for_device(&map);
-		KUNIT_ASSERT_EQ(test, edu_dma(edu, map.vecs[i].addr + skip, 0, len, false), 0);
+		KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, map.vecs[i].addr + skip, 0, len, false), 0);
 	}
-	KUNIT_ASSERT_EQ(test, edu_dma(edu, out.vecs[0].addr + 100, 0, len, true), 0);
+	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, out.vecs[0].addr + 100, 0, len, true), 0);
 	phyr_dma_sync_for_cpu(&out);
 
 	va = page_address(dst);
@@ -405,7 +325,7 @@ static void phyr_dma_test_edu_round_trip(struct kunit *test)
  */
 static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 {
-	struct edu *edu = edu_get(test);
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	const unsigned int nr = 128, len = 2048;
 	struct page **pages = alloc_pages_kunit(test, nr);
 	struct page *dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -415,7 +335,7 @@ static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 	u8 *va;
 
 	KUNIT_ASSERT_NOT_NULL(test, dst);
-	if (!edu_translated(edu))
+	if (!phyr_kunit_edu_translated(edu))
 		kunit_skip(test, "edu is not behind a translating IOMMU domain");
 	phyr_init(&phyr, GFP_KERNEL);
 	phyr_init(&dphyr, GFP_KERNEL);
@@ -429,9 +349,9 @@ static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
 	KUNIT_EXPECT_EQ(test, map.vecs[0].len, (size_t)nr * PAGE_SIZE);
 
-	KUNIT_ASSERT_EQ(test, edu_dma(edu, map.vecs[0].addr + 64 * PAGE_SIZE - len / 2, 0,
+	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, map.vecs[0].addr + 64 * PAGE_SIZE - len / 2, 0,
 				      len, false), 0);
-	KUNIT_ASSERT_EQ(test, edu_dma(edu, out.vecs[0].addr, 0, len, true), 0);
+	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, out.vecs[0].addr, 0, len, true), 0);
 	phyr_dma_sync_for_cpu(&out);
 	va = page_address(dst);
 	for (i = 0; i < len; i++)
@@ -449,12 +369,12 @@ static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 /* A range that starts off an IOMMU granule after the first: one vec per range. */
 static void phyr_dma_test_edu_unaligned(struct kunit *test)
 {
-	struct edu *edu = edu_get(test);
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct page **pages = alloc_pages_kunit(test, 2);
 	struct phyr_dma map;
 	struct phyr phyr;
 
-	if (!edu_translated(edu))
+	if (!phyr_kunit_edu_translated(edu))
 		kunit_skip(test, "edu is not behind a translating IOMMU domain");
 	phyr_init(&phyr, GFP_KERNEL);
 	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[0]), PAGE_SIZE, 0), 0);
@@ -479,31 +399,19 @@ static void phyr_dma_test_edu_unaligned(struct kunit *test)
  */
 static void phyr_dma_test_p2p(struct kunit *test)
 {
-	struct edu *edu = edu_get(test);
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct p2pdma_provider *provider;
 	struct device *client = &edu->pdev->dev;
 	struct pci_dev *ivshmem;
 	struct phyr_dma map;
 	struct phyr phyr;
-	void *group;
 	int dist, ret;
 
-	ivshmem = pci_get_device(IVSHMEM_VENDOR, IVSHMEM_DEVICE, NULL);
-	if (!ivshmem)
-		kunit_skip(test, "no ivshmem device (QEMU -device ivshmem-plain)");
-	if (ivshmem->dev.driver) {
-		pci_dev_put(ivshmem);
-		kunit_skip(test, "ivshmem is bound to a driver");
-	}
-	group = devres_open_group(&ivshmem->dev, NULL, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, group);
-	KUNIT_ASSERT_EQ(test, pcim_p2pdma_init(ivshmem), 0);
-	provider = pcim_p2pdma_provider(ivshmem, IVSHMEM_BAR);
-	KUNIT_ASSERT_NOT_NULL(test, provider);
+	provider = phyr_kunit_ivshmem_provider(test, &ivshmem);
 
 	phyr_init(&phyr, GFP_KERNEL);
 	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, provider,
-					       pci_resource_start(ivshmem, IVSHMEM_BAR),
+					       pci_resource_start(ivshmem, PHYR_KUNIT_IVSHMEM_BAR),
 					       SZ_64K, PHYR_ATTR_WC), 0);
 	dist = pci_p2pdma_distance(ivshmem, client, false);
 	ret = phyr_dma_map(&map, &phyr, client, DMA_TO_DEVICE, 0);
@@ -516,15 +424,13 @@ static void phyr_dma_test_p2p(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
 			if (pci_p2pdma_map_type(provider, client) == PCI_P2PDMA_MAP_BUS_ADDR)
 				KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
-						pci_bus_address(ivshmem, IVSHMEM_BAR));
+						pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
 			KUNIT_EXPECT_EQ(test, map.vecs[0].len, SZ_64K);
 			phyr_dma_unmap(&map);
 		}
 	}
 	kunit_info(test, "ivshmem -> edu P2P distance %d: map %d\n", dist, ret);
 	phyr_destroy(&phyr);
-	devres_release_group(&ivshmem->dev, group);
-	pci_dev_put(ivshmem);
 }
 
 static struct kunit_case phyr_dma_test_cases[] = {

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Real PCI devices of the QEMU test bed for KUnit tests of DMA mapping:
+ * edu (hw/misc/edu.c), whose DMA engine proves that DMA addresses reach the
+ * right bytes, and ivshmem-plain, whose BAR2 serves as a P2P provider.
+ *
+ * Copyright 2026 The phyr developers
+ */
+#ifndef _KUNIT_PHYR_PCI_H
+#define _KUNIT_PHYR_PCI_H
+
+#include <linux/types.h>
+
+struct kunit;
+struct p2pdma_provider;
+struct pci_dev;
+
+/**
+ * struct phyr_kunit_edu - edu, borrowed by a KUnit test
+ * @pdev: the PCI device, enabled and bus master for the test's lifetime
+ * @regs: its BAR0
+ */
+struct phyr_kunit_edu {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+};
+
+struct phyr_kunit_edu *phyr_kunit_edu_get(struct kunit *test);
+int phyr_kunit_edu_dma(struct phyr_kunit_edu *edu, dma_addr_t addr,
+		       u32 buf_off, u32 len, bool to_ram);
+bool phyr_kunit_edu_translated(struct phyr_kunit_edu *edu);
+struct p2pdma_provider *phyr_kunit_ivshmem_provider(struct kunit *test,
+						    struct pci_dev **pdev);
+
+/* ivshmem-plain's shared memory BAR */
+#define PHYR_KUNIT_IVSHMEM_BAR	2
+/* the size of edu's own buffer, the most one transfer can move */
+#define PHYR_KUNIT_EDU_BUF_SIZE	4096
+
+#endif /* _KUNIT_PHYR_PCI_H */

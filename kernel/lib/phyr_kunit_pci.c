@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit helpers for the QEMU test bed's PCI devices: borrow edu for real DMA
+ * and ivshmem-plain's BAR2 as a P2P provider.  Both have no driver at boot;
+ * the tests take them for their own lifetime and give them back.
+ *
+ * Copyright 2026 The phyr developers
+ */
+
+#include <kunit/phyr_pci.h>
+#include <kunit/test.h>
+#include <kunit/visibility.h>
+
+#include <linux/delay.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+
+/* QEMU's edu device (hw/misc/edu.c) */
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_COUNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_CMD_START	BIT(0)
+#define EDU_CMD_TO_RAM	BIT(1)
+#define EDU_BUF_ADDR	0x40000	/* edu's own 4 KiB buffer, in its DMA space */
+
+/* QEMU's ivshmem-plain */
+#define IVSHMEM_VENDOR	0x1af4
+#define IVSHMEM_DEVICE	0x1110
+
+static void edu_release(void *data)
+{
+	struct phyr_kunit_edu *edu = data;
+
+	pci_clear_master(edu->pdev);
+	pci_iounmap(edu->pdev, edu->regs);
+	pci_disable_device(edu->pdev);
+	pci_dev_put(edu->pdev);
+}
+
+/**
+ * phyr_kunit_edu_get() - borrow edu for the rest of a test
+ * @test: the test
+ *
+ * Skips @test when there is no edu or a driver holds it; enables it, makes it
+ * bus master with a 64-bit DMA mask, and gives it back when @test ends.
+ *
+ * Return: the borrowed device.
+ */
+struct phyr_kunit_edu *phyr_kunit_edu_get(struct kunit *test)
+{
+	struct phyr_kunit_edu *edu = kunit_kzalloc(test, sizeof(*edu), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, edu);
+	edu->pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+	if (!edu->pdev)
+		kunit_skip(test, "no edu device (QEMU -device edu)");
+	if (edu->pdev->dev.driver) {
+		pci_dev_put(edu->pdev);
+		kunit_skip(test, "edu is bound to a driver");
+	}
+	KUNIT_ASSERT_EQ(test, pci_enable_device(edu->pdev), 0);
+	edu->regs = pci_iomap(edu->pdev, 0, 0);
+	if (!edu->regs) {
+		pci_disable_device(edu->pdev);
+		pci_dev_put(edu->pdev);
+		KUNIT_FAIL_AND_ABORT(test, "cannot map edu's BAR0");
+	}
+	pci_set_master(edu->pdev);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, edu_release, edu), 0);
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(&edu->pdev->dev, DMA_BIT_MASK(64)), 0);
+	return edu;
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_get);
+
+/**
+ * phyr_kunit_edu_dma() - one transfer by edu's DMA engine
+ * @edu: the borrowed device
+ * @addr: the DMA address on the host side
+ * @buf_off: the offset in edu's own buffer
+ * @len: bytes to move, at most %PHYR_KUNIT_EDU_BUF_SIZE - @buf_off
+ * @to_ram: true to move from edu's buffer to @addr, false the other way
+ *
+ * Return: 0, or -ETIMEDOUT if the engine did not finish within 3 seconds.
+ */
+int phyr_kunit_edu_dma(struct phyr_kunit_edu *edu, dma_addr_t addr,
+		       u32 buf_off, u32 len, bool to_ram)
+{
+	unsigned int tries;
+
+	writeq(to_ram ? EDU_BUF_ADDR + buf_off : addr, edu->regs + EDU_DMA_SRC);
+	writeq(to_ram ? addr : EDU_BUF_ADDR + buf_off, edu->regs + EDU_DMA_DST);
+	writeq(len, edu->regs + EDU_DMA_COUNT);
+	writeq(EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0), edu->regs + EDU_DMA_CMD);
+	for (tries = 0; tries < 150; tries++) {
+		if (!(readq(edu->regs + EDU_DMA_CMD) & EDU_CMD_START))
+			return 0;
+		msleep(20);
+	}
+	return -ETIMEDOUT;
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_dma);
+
+/**
+ * phyr_kunit_edu_translated() - whether edu's DMA goes through IOMMU paging
+ * @edu: the borrowed device
+ *
+ * Return: true when edu sits in a translating (paging) IOMMU domain, false
+ * without an IOMMU or in an identity domain.
+ */
+bool phyr_kunit_edu_translated(struct phyr_kunit_edu *edu)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&edu->pdev->dev);
+
+	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_translated);
+
+struct ivshmem_borrow {
+	struct pci_dev *pdev;
+	void *group;
+};
+
+static void ivshmem_release(void *data)
+{
+	struct ivshmem_borrow *b = data;
+
+	devres_release_group(&b->pdev->dev, b->group);
+	pci_dev_put(b->pdev);
+}
+
+/**
+ * phyr_kunit_ivshmem_provider() - ivshmem's BAR2 as a P2P provider for a test
+ * @test: the test
+ * @pdev: where to store the device (valid until @test ends)
+ *
+ * Skips @test when there is no ivshmem-plain or a driver holds it.  The
+ * provider lives in a devres group released when @test ends, so that no
+ * resources stay on a device without a driver.
+ *
+ * Return: the provider of BAR %PHYR_KUNIT_IVSHMEM_BAR.
+ */
+struct p2pdma_provider *phyr_kunit_ivshmem_provider(struct kunit *test,
+						    struct pci_dev **pdev)
+{
+	struct ivshmem_borrow *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct p2pdma_provider *provider;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->pdev = pci_get_device(IVSHMEM_VENDOR, IVSHMEM_DEVICE, NULL);
+	if (!b->pdev)
+		kunit_skip(test, "no ivshmem device (QEMU -device ivshmem-plain)");
+	if (b->pdev->dev.driver) {
+		pci_dev_put(b->pdev);
+		kunit_skip(test, "ivshmem is bound to a driver");
+	}
+	b->group = devres_open_group(&b->pdev->dev, NULL, GFP_KERNEL);
+	if (!b->group) {
+		pci_dev_put(b->pdev);
+		KUNIT_FAIL_AND_ABORT(test, "no devres group");
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ivshmem_release, b), 0);
+	KUNIT_ASSERT_EQ(test, pcim_p2pdma_init(b->pdev), 0);
+	provider = pcim_p2pdma_provider(b->pdev, PHYR_KUNIT_IVSHMEM_BAR);
+	devres_close_group(&b->pdev->dev, b->group);
+	KUNIT_ASSERT_NOT_NULL(test, provider);
+	*pdev = b->pdev;
+	return provider;
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_ivshmem_provider);
