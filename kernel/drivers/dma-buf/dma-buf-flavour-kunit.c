@@ -1,0 +1,1003 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the dma-buf flavour negotiation, with mock exporters (real
+ * dma-bufs over pages allocated by the test) and importers (KUnit devices,
+ * and QEMU's edu for P2P reachability).
+ *
+ * Copyright 2026 The phyr developers
+ */
+
+#include <kunit/device.h>
+#include <kunit/phyr_pci.h>
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+
+#include <linux/dma-buf.h>
+#include <linux/dma-buf-flavour.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fcntl.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/phyr.h>
+#include <linux/phyr_dma.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+
+MODULE_IMPORT_NS("DMA_BUF");
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+
+#define NR_PAGES	4
+
+struct mock_buf {
+	struct dma_buf *dmabuf;
+	struct page *pages[NR_PAGES];
+	struct phyr ram;		/* the pages */
+	struct phyr mmio;		/* a range of @provider's BAR */
+	bool map_mmio;			/* map_phyr returns @mmio */
+	struct p2pdma_provider *provider;
+	struct dma_buf_flavour_offer offers[DMA_BUF_MAX_FLAVOURS];
+	int nr_offers;			/* or an errno for offers() */
+	int attach_err;
+	bool revocable_only;
+	int accept_err;
+	int map_err;
+	/* counters */
+	int attached, phyr_maps, private_maps, sg_maps, pins;
+};
+
+static u8 private_cookie;
+
+static int mock_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
+{
+	struct mock_buf *mb = dmabuf->priv;
+
+	if (mb->attach_err)
+		return mb->attach_err;
+	if (mb->revocable_only && !dma_buf_attach_revocable(a))
+		return -EOPNOTSUPP;
+	mb->attached++;
+	return 0;
+}
+
+static void mock_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
+{
+	struct mock_buf *mb = dmabuf->priv;
+
+	mb->attached--;
+}
+
+static struct sg_table *mock_map_dma_buf(struct dma_buf_attachment *a,
+					 enum dma_data_direction dir)
+{
+	struct mock_buf *mb = a->dmabuf->priv;
+	struct sg_table *sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	int ret;
+
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table_from_pages(sgt, mb->pages, NR_PAGES, 0,
+					NR_PAGES * PAGE_SIZE, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	ret = dma_map_sgtable(a->dev, sgt, dir, 0);
+	if (ret)
+		goto err_table;
+	mb->sg_maps++;
+	return sgt;
+err_table:
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
+static void mock_unmap_dma_buf(struct dma_buf_attachment *a,
+			       struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct mock_buf *mb = a->dmabuf->priv;
+
+	dma_unmap_sgtable(a->dev, sgt, dir, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
+	mb->sg_maps--;
+}
+
+static int mock_pin(struct dma_buf_attachment *a)
+{
+	struct mock_buf *mb = a->dmabuf->priv;
+
+	mb->pins++;
+	return 0;
+}
+
+static void mock_unpin(struct dma_buf_attachment *a)
+{
+	struct mock_buf *mb = a->dmabuf->priv;
+
+	mb->pins--;
+}
+
+/* the dma-buf may be released after the test: touch nothing of it */
+static void mock_release(struct dma_buf *dmabuf)
+{
+}
+
+static int mock_offers(struct dma_buf *dmabuf,
+		       struct dma_buf_flavour_offer *offers, unsigned int max)
+{
+	struct mock_buf *mb = dmabuf->priv;
+
+	if (mb->nr_offers < 0)
+		return mb->nr_offers;
+	memcpy(offers, mb->offers, min_t(int, mb->nr_offers, max) * sizeof(*offers));
+	return mb->nr_offers;
+}
+
+static int mock_accept_private(struct dma_buf *dmabuf, struct device *dev,
+			       const struct dma_buf_interconnect *ic)
+{
+	struct mock_buf *mb = dmabuf->priv;
+
+	return mb->accept_err;
+}
+
+static const struct phyr *mock_map_phyr(struct dma_buf_attachment *a)
+{
+	struct mock_buf *mb = a->dmabuf->priv;
+
+	if (mb->map_err)
+		return ERR_PTR(mb->map_err);
+	mb->phyr_maps++;
+	return mb->map_mmio ? &mb->mmio : &mb->ram;
+}
+
+static void mock_unmap_phyr(struct dma_buf_attachment *a, const struct phyr *phyr)
+{
+	struct mock_buf *mb = a->dmabuf->priv;
+
+	mb->phyr_maps--;
+}
+
+static void *mock_map_private(struct dma_buf_attachment *a)
+{
+	struct mock_buf *mb = a->dmabuf->priv;
+
+	if (mb->map_err)
+		return ERR_PTR(mb->map_err);
+	mb->private_maps++;
+	return &private_cookie;
+}
+
+static void mock_unmap_private(struct dma_buf_attachment *a, void *addrs)
+{
+	struct mock_buf *mb = a->dmabuf->priv;
+
+	mb->private_maps--;
+}
+
+static const struct dma_buf_flavour_ops mock_flavour_ops = {
+	.offers = mock_offers,
+	.accept_private = mock_accept_private,
+	.map_phyr = mock_map_phyr,
+	.unmap_phyr = mock_unmap_phyr,
+	.map_private = mock_map_private,
+	.unmap_private = mock_unmap_private,
+};
+
+/* an exporter with an sg_table of its own */
+static const struct dma_buf_ops mock_ops_sg = {
+	.attach = mock_attach,
+	.detach = mock_detach,
+	.map_dma_buf = mock_map_dma_buf,
+	.unmap_dma_buf = mock_unmap_dma_buf,
+	.release = mock_release,
+	.flavours = &mock_flavour_ops,
+};
+
+/* a phyr-only exporter: legacy importers go through the bridge */
+static const struct dma_buf_ops mock_ops_bridge = {
+	.attach = mock_attach,
+	.detach = mock_detach,
+	.map_dma_buf = dma_buf_phyr_bridge_map,
+	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
+	.release = mock_release,
+	.flavours = &mock_flavour_ops,
+};
+
+/* the same, but pinning (a "dynamic" exporter) */
+static const struct dma_buf_ops mock_ops_pin = {
+	.attach = mock_attach,
+	.detach = mock_detach,
+	.pin = mock_pin,
+	.unpin = mock_unpin,
+	.map_dma_buf = dma_buf_phyr_bridge_map,
+	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
+	.release = mock_release,
+	.flavours = &mock_flavour_ops,
+};
+
+/* an exporter that knows nothing of flavours */
+static const struct dma_buf_ops mock_ops_legacy = {
+	.attach = mock_attach,
+	.detach = mock_detach,
+	.map_dma_buf = mock_map_dma_buf,
+	.unmap_dma_buf = mock_unmap_dma_buf,
+	.release = mock_release,
+};
+
+static void mock_buf_free(void *data)
+{
+	struct mock_buf *mb = data;
+	unsigned int i;
+
+	dma_buf_put(mb->dmabuf);
+	phyr_destroy(&mb->ram);
+	phyr_destroy(&mb->mmio);
+	for (i = 0; i < NR_PAGES; i++)
+		__free_page(mb->pages[i]);
+}
+
+/* A real dma-buf over NR_PAGES pages, offering phyr+cpu then sg_table. */
+static struct mock_buf *mock_buf_create(struct kunit *test,
+					const struct dma_buf_ops *ops)
+{
+	struct mock_buf *mb = kunit_kzalloc(test, sizeof(*mb), GFP_KERNEL);
+	DEFINE_DMA_BUF_EXPORT_INFO(exp);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, mb);
+	for (i = 0; i < NR_PAGES; i++) {
+		mb->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!mb->pages[i]) {
+			while (i--)
+				__free_page(mb->pages[i]);
+			KUNIT_FAIL_AND_ABORT(test, "no memory");
+		}
+	}
+	phyr_init(&mb->ram, GFP_KERNEL);
+	phyr_init(&mb->mmio, GFP_KERNEL);
+	exp.ops = ops;
+	exp.size = NR_PAGES * PAGE_SIZE;
+	exp.flags = O_RDWR;
+	exp.priv = mb;
+	mb->dmabuf = dma_buf_export(&exp);
+	if (IS_ERR(mb->dmabuf)) {
+		for (i = 0; i < NR_PAGES; i++)
+			__free_page(mb->pages[i]);
+		KUNIT_FAIL_AND_ABORT(test, "dma_buf_export: %ld", PTR_ERR(mb->dmabuf));
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mock_buf_free, mb), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(&mb->ram, mb->pages, NR_PAGES, 0,
+						NR_PAGES * PAGE_SIZE), 0);
+	mb->offers[0] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_CPU };
+	mb->offers[1] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_SG_TABLE, .flags = DMA_BUF_FLAVOUR_CPU };
+	mb->nr_offers = 2;
+	return mb;
+}
+
+static struct device *importer_device(struct kunit *test, const char *name)
+{
+	struct device_dma_parameters *parms;
+	struct device *dev;
+
+	dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, parms);
+	dev->dma_parms = parms;
+	dma_set_max_seg_size(dev, UINT_MAX);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
+	return dev;
+}
+
+struct importer {
+	int invalidated;
+};
+
+static void importer_invalidate(struct dma_buf_attachment *a)
+{
+	struct importer *imp = a->importer_priv;
+
+	dma_resv_assert_held(a->dmabuf->resv);
+	imp->invalidated++;
+}
+
+static const struct dma_buf_attach_ops importer_ops = {
+	.allow_peer2peer = false,
+	.invalidate_mappings = importer_invalidate,
+};
+
+#define REQ(f, fl)	((struct dma_buf_flavour_req){ .flavour = (f), .flags = (fl) })
+
+/* Attach with @reqs; return the chosen flavour or the errno. */
+static int try_attach(struct kunit *test, struct mock_buf *mb, struct device *dev,
+		      const struct dma_buf_flavour_req *reqs, unsigned int nr,
+		      struct dma_buf_attachment **out)
+{
+	struct dma_buf_attachment *a;
+	int flavour;
+
+	a = dma_buf_flavour_attach(mb->dmabuf, dev, reqs, nr, NULL, NULL);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
+	flavour = a->flavour;
+	if (out)
+		*out = a;
+	else
+		KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+	return flavour;
+}
+
+static void flavour_test_names(struct kunit *test)
+{
+	KUNIT_EXPECT_STREQ(test, dma_buf_flavour_name(DMA_BUF_FLAVOUR_SG_TABLE), "sg_table");
+	KUNIT_EXPECT_STREQ(test, dma_buf_flavour_name(DMA_BUF_FLAVOUR_PHYR), "phyr");
+	KUNIT_EXPECT_STREQ(test, dma_buf_flavour_name(DMA_BUF_FLAVOUR_PRIVATE), "private");
+	KUNIT_EXPECT_STREQ(test, dma_buf_flavour_name(DMA_BUF_FLAVOUR_COUNT), "unknown");
+	KUNIT_EXPECT_STREQ(test, dma_buf_flavour_name(-1), "unknown");
+}
+
+/* Every malformed request list is -EINVAL, and the exporter never hears of it. */
+static void flavour_test_bad_requests(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	static const struct dma_buf_interconnect ic = { .name = "link" };
+	struct dma_buf_flavour_req reqs[DMA_BUF_MAX_FLAVOURS + 1];
+	struct dma_buf_attachment *a;
+	unsigned int i;
+
+	memset(reqs, 0, sizeof(reqs));
+	a = dma_buf_flavour_attach(mb->dmabuf, dev, NULL, 0, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(a), -EINVAL);
+	reqs[0] = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 0, NULL), -EINVAL);
+	/* too long, even though the rest would be duplicates anyway */
+	for (i = 0; i < ARRAY_SIZE(reqs); i++)
+		reqs[i] = REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, ARRAY_SIZE(reqs), NULL), -EINVAL);
+	/* unknown flavour */
+	reqs[0] = REQ(DMA_BUF_FLAVOUR_COUNT, 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EINVAL);
+	reqs[0] = REQ(-1, 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EINVAL);
+	/* unknown flag */
+	reqs[0] = REQ(DMA_BUF_FLAVOUR_PHYR, BIT(7));
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EINVAL);
+	/* duplicated, even with other flags */
+	reqs[0] = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	reqs[1] = REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0);
+	reqs[2] = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 3, NULL), -EINVAL);
+	/* private without an interconnect; another flavour with one */
+	reqs[0] = REQ(DMA_BUF_FLAVOUR_PRIVATE, 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EINVAL);
+	reqs[0] = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	reqs[0].interconnect = &ic;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/* The importer's order decides, whatever the exporter prefers. */
+static void flavour_test_importer_order(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req sg_first[] = {
+		REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0), REQ(DMA_BUF_FLAVOUR_PHYR, 0) };
+	struct dma_buf_flavour_req phyr_first[] = {
+		REQ(DMA_BUF_FLAVOUR_PHYR, 0), REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0) };
+
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, sg_first, 2, NULL),
+			DMA_BUF_FLAVOUR_SG_TABLE);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, phyr_first, 2, NULL),
+			DMA_BUF_FLAVOUR_PHYR);
+	/* the exporter preferring sg_table changes nothing */
+	swap(mb->offers[0], mb->offers[1]);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, phyr_first, 2, NULL),
+			DMA_BUF_FLAVOUR_PHYR);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/* Nothing in common: -EOPNOTSUPP and nothing left allocated or attached. */
+static void flavour_test_no_match(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+
+	mb->offers[0] = mb->offers[1];
+	mb->nr_offers = 1;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &phyr, 1, NULL), -EOPNOTSUPP);
+	mb->nr_offers = 0;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &phyr, 1, NULL), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/* An exporter without flavours serves sg_table requests only. */
+static void flavour_test_legacy_exporter(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_legacy);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req reqs[] = {
+		REQ(DMA_BUF_FLAVOUR_PHYR, 0), REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0) };
+	struct dma_buf_attachment *a;
+	struct sg_table *sgt;
+
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EOPNOTSUPP);
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, reqs, 2, &a),
+			DMA_BUF_FLAVOUR_SG_TABLE);
+	sgt = dma_buf_map_attachment_unlocked(a, DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sgt));
+	KUNIT_EXPECT_EQ(test, mb->sg_maps, 1);
+	dma_buf_unmap_attachment_unlocked(a, sgt, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+	KUNIT_EXPECT_EQ(test, mb->sg_maps, 0);
+}
+
+/* Check a DMA-only table against the pages (no IOMMU: DMA address = phys). */
+static void expect_sgt_is_pages(struct kunit *test, struct mock_buf *mb,
+				struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	u64 total = 0;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u64 off = 0;
+
+		while (off < sg_dma_len(sg)) {
+			unsigned int pg = (total + off) >> PAGE_SHIFT;
+
+			KUNIT_ASSERT_LT(test, pg, NR_PAGES);
+			KUNIT_EXPECT_EQ(test, sg_dma_address(sg) + off,
+					(dma_addr_t)page_to_phys(mb->pages[pg]));
+			off += PAGE_SIZE;
+		}
+		total += sg_dma_len(sg);
+	}
+	KUNIT_EXPECT_EQ(test, total, (u64)NR_PAGES * PAGE_SIZE);
+}
+
+/*
+ * A phyr-only exporter still serves legacy importers (dma_buf_attach) and
+ * sg_table requests through the bridge, but not those that need CPU RAM
+ * behind an sg_table: the bridge's table has no struct page.
+ */
+static void flavour_test_bridge(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req sg = REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0);
+	struct dma_buf_flavour_req sg_cpu = REQ(DMA_BUF_FLAVOUR_SG_TABLE,
+						DMA_BUF_FLAVOUR_CPU);
+	struct dma_buf_attachment *a;
+	struct sg_table *sgt;
+
+	mb->nr_offers = 1;	/* phyr only */
+	a = dma_buf_attach(mb->dmabuf, dev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, a->flavour, DMA_BUF_FLAVOUR_SG_TABLE);
+	sgt = dma_buf_map_attachment_unlocked(a, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sgt));
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 1);
+	expect_sgt_is_pages(test, mb, sgt);
+	dma_buf_unmap_attachment_unlocked(a, sgt, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+	dma_buf_detach(mb->dmabuf, a);
+
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &sg, 1, &a),
+			DMA_BUF_FLAVOUR_SG_TABLE);
+	KUNIT_EXPECT_TRUE(test, a->flavour_bridged);
+	sgt = dma_buf_map_attachment_unlocked(a, DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sgt));
+	expect_sgt_is_pages(test, mb, sgt);
+	dma_buf_unmap_attachment_unlocked(a, sgt, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &sg_cpu, 1, NULL), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+}
+
+/* The phyr flavour hands over the ranges, and maps them for the device. */
+static void flavour_test_map_phyr(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_CPU);
+	struct dma_buf_attachment *a;
+	const struct phyr *ranges;
+	struct phyr_dma map;
+	u64 total = 0;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &phyr, 1, &a), DMA_BUF_FLAVOUR_PHYR);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	ranges = dma_buf_map_phyr(a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ranges));
+	KUNIT_EXPECT_PTR_EQ(test, ranges, (const struct phyr *)&mb->ram);
+	KUNIT_EXPECT_EQ(test, phyr_len(ranges), (u64)NR_PAGES * PAGE_SIZE);
+	dma_buf_unmap_phyr(a, ranges);
+
+	KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_TO_DEVICE, 0), 0);
+	KUNIT_EXPECT_EQ(test, a->flavour_maps, 1U);
+	for (i = 0; i < map.nr_vecs; i++) {
+		u64 off;
+
+		for (off = 0; off < map.vecs[i].len; off += PAGE_SIZE) {
+			struct page *page = mb->pages[(total + off) >> PAGE_SHIFT];
+
+			KUNIT_EXPECT_EQ(test, map.vecs[i].addr + off,
+					(dma_addr_t)page_to_phys(page));
+		}
+		total += map.vecs[i].len;
+	}
+	KUNIT_EXPECT_EQ(test, total, (u64)NR_PAGES * PAGE_SIZE);
+	dma_buf_unmap_phyr_dma(a, &map);
+	KUNIT_EXPECT_EQ(test, a->flavour_maps, 0U);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+}
+
+/* A request for CPU RAM passes over an offer that may hold anything else. */
+static void flavour_test_cpu_constraint(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req reqs[] = {
+		REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_CPU),
+		REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0) };
+
+	mb->offers[0].flags = 0;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 2, NULL),
+			DMA_BUF_FLAVOUR_SG_TABLE);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EOPNOTSUPP);
+	mb->offers[0].flags = DMA_BUF_FLAVOUR_CPU;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL),
+			DMA_BUF_FLAVOUR_PHYR);
+}
+
+/*
+ * An offer holding MMIO needs a request that takes MMIO from a device that
+ * reaches the provider: a KUnit device is no PCI device and never does.
+ */
+static void flavour_test_mmio_unreachable(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
+	struct dma_buf_flavour_req ram = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct dma_buf_flavour_req sg = REQ(DMA_BUF_FLAVOUR_SG_TABLE, DMA_BUF_FLAVOUR_MMIO);
+	struct pci_dev *ivshmem;
+
+	mb->provider = phyr_kunit_ivshmem_provider(test, &ivshmem);
+	mb->offers[0] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
+		.provider = mb->provider };
+	mb->nr_offers = 1;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &ram, 1, NULL), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &mmio, 1, NULL), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &sg, 1, NULL), -EOPNOTSUPP);
+	/* an offer claiming MMIO without naming its provider matches nobody */
+	mb->offers[0].provider = NULL;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &mmio, 1, NULL), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/*
+ * P2P reachability on real PCI devices: ivshmem's BAR as the provider, edu
+ * as the importer.  The answer must be pci_p2pdma_map_type()'s: refused on
+ * q35's root bus, a bus address behind one PCIe switch.
+ */
+static void flavour_test_p2p_reachability(struct kunit *test)
+{
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
+	struct device *dev = &edu->pdev->dev;
+	struct dma_buf_attachment *a;
+	struct pci_dev *ivshmem;
+	struct phyr_dma map;
+	int ret;
+
+	mb->provider = phyr_kunit_ivshmem_provider(test, &ivshmem);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, mb->provider,
+					       pci_resource_start(ivshmem, PHYR_KUNIT_IVSHMEM_BAR),
+					       SZ_64K, PHYR_ATTR_WC), 0);
+	mb->map_mmio = true;
+	mb->offers[0] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
+		.provider = mb->provider };
+	mb->nr_offers = 1;
+	ret = try_attach(test, mb, dev, &mmio, 1, &a);
+	kunit_info(test, "ivshmem -> edu: map type %d, attach %d\n",
+		   pci_p2pdma_map_type(mb->provider, dev), ret);
+	if (pci_p2pdma_map_type(mb->provider, dev) == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
+		KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, ret, DMA_BUF_FLAVOUR_PHYR);
+	KUNIT_EXPECT_TRUE(test, a->peer2peer);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	ret = dma_buf_map_phyr_dma(a, &map, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret) {
+		KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+		if (pci_p2pdma_map_type(mb->provider, dev) == PCI_P2PDMA_MAP_BUS_ADDR)
+			KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
+					pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
+		dma_buf_unmap_phyr_dma(a, &map);
+	}
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+}
+
+/*
+ * An exporter that hands MMIO to an attachment matched for RAM (say, the
+ * buffer moved) is caught: -EREMOTEIO, and its mapping is released.
+ */
+static void flavour_test_broken_promise(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct p2pdma_provider fake = { .owner = dev };
+	struct dma_buf_attachment *a;
+	struct sg_table *sgt;
+
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, &fake, 0x100000000ULL,
+					       PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &phyr, 1, &a), DMA_BUF_FLAVOUR_PHYR);
+	mb->map_mmio = true;
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(a)), -EREMOTEIO);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+
+	/* and a legacy importer without peer2peer gets no MMIO either */
+	a = dma_buf_attach(mb->dmabuf, dev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	sgt = dma_buf_map_attachment_unlocked(a, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -EREMOTEIO);
+	dma_buf_detach(mb->dmabuf, a);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+}
+
+/* Private: identity of the interconnect, the exporter's veto, opaque addresses. */
+static void flavour_test_private(struct kunit *test)
+{
+	static const struct dma_buf_interconnect link = { .name = "link" };
+	static const struct dma_buf_interconnect lookalike = { .name = "link" };
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req reqs[2] = {
+		{ .flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link },
+		REQ(DMA_BUF_FLAVOUR_PHYR, 0) };
+	struct dma_buf_flavour_req other = {
+		.flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &lookalike };
+	struct dma_buf_attachment *a;
+	void *addrs;
+
+	mb->offers[2] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link };
+	mb->nr_offers = 3;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &other, 1, NULL), -EOPNOTSUPP);
+	mb->accept_err = -EPERM;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EPERM);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 2, NULL), DMA_BUF_FLAVOUR_PHYR);
+	mb->accept_err = 0;
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, reqs, 2, &a), DMA_BUF_FLAVOUR_PRIVATE);
+	KUNIT_EXPECT_PTR_EQ(test, a->interconnect, &link);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	addrs = dma_buf_map_private(a);
+	KUNIT_EXPECT_PTR_EQ(test, addrs, (void *)&private_cookie);
+	KUNIT_EXPECT_EQ(test, mb->private_maps, 1);
+	if (!IS_ERR(addrs))
+		dma_buf_unmap_private(a, addrs);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, mb->private_maps, 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/* Each flavour's map refuses the attachments of the others. */
+static void flavour_test_wrong_flavour(struct kunit *test)
+{
+	static const struct dma_buf_interconnect link = { .name = "link" };
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct dma_buf_flavour_req sg = REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0);
+	struct dma_buf_flavour_req priv = {
+		.flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link };
+	struct dma_buf_attachment *ap, *as, *ax;
+	struct phyr_dma map;
+
+	mb->offers[2] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link };
+	mb->nr_offers = 3;
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &phyr, 1, &ap), DMA_BUF_FLAVOUR_PHYR);
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &sg, 1, &as), DMA_BUF_FLAVOUR_SG_TABLE);
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &priv, 1, &ax), DMA_BUF_FLAVOUR_PRIVATE);
+	KUNIT_EXPECT_FALSE(test, as->flavour_bridged);
+
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_attachment(ap, DMA_TO_DEVICE)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_attachment(ax, DMA_TO_DEVICE)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_private(ap)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_private(as)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(as)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(ax)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(ax, &map, DMA_TO_DEVICE, 0), -EINVAL);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps + mb->private_maps + mb->sg_maps, 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, ap), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, as), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, ax), 0);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/* No detach under a live mapping: -EBUSY, and the attachment stays usable. */
+static void flavour_test_detach_while_mapped(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct dma_buf_attachment *a;
+	const struct phyr *ranges;
+
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &phyr, 1, &a), DMA_BUF_FLAVOUR_PHYR);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	ranges = dma_buf_map_phyr(a);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ranges));
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), -EBUSY);
+	KUNIT_EXPECT_EQ(test, mb->attached, 1);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	dma_buf_unmap_phyr(a, ranges);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+}
+
+/*
+ * Revoke while mapped: the importer is told, its mapping stays valid until it
+ * unmaps, and then no flavour maps and nobody attaches until it is lifted.
+ */
+static void flavour_test_revoke(struct kunit *test)
+{
+	static const struct dma_buf_interconnect link = { .name = "link" };
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct dma_buf_flavour_req priv = {
+		.flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link };
+	struct dma_buf_attachment *a, *ax, *legacy;
+	struct importer imp = {}, impx = {};
+	struct phyr_dma map;
+	struct sg_table *sgt;
+
+	mb->offers[1] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link };
+	a = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &importer_ops, &imp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_TRUE(test, dma_buf_attach_revocable(a));
+	ax = dma_buf_flavour_attach(mb->dmabuf, dev, &priv, 1, &importer_ops, &impx);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ax));
+	legacy = dma_buf_attach(mb->dmabuf, dev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(legacy));
+	KUNIT_EXPECT_FALSE(test, dma_buf_attach_revocable(legacy));
+
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_FROM_DEVICE, 0), 0);
+	dma_buf_set_revoked(mb->dmabuf, true);
+	KUNIT_EXPECT_EQ(test, imp.invalidated, 1);
+	KUNIT_EXPECT_EQ(test, impx.invalidated, 1);
+	dma_buf_set_revoked(mb->dmabuf, true);	/* already: no second notice */
+	KUNIT_EXPECT_EQ(test, imp.invalidated, 1);
+	/* the live mapping is still the importer's to unmap */
+	dma_buf_unmap_phyr_dma(a, &map);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_FROM_DEVICE, 0), -ENODEV);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_private(ax)), -ENODEV);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_attachment(legacy, DMA_TO_DEVICE)), -ENODEV);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_phyr_bridge_map(legacy, DMA_TO_DEVICE)), -ENODEV);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &phyr, 1, NULL), -ENODEV);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps + mb->private_maps, 0);
+
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	dma_buf_set_revoked(mb->dmabuf, false);
+	KUNIT_EXPECT_EQ(test, imp.invalidated, 1);
+	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_FROM_DEVICE, 0), 0);
+	dma_buf_unmap_phyr_dma(a, &map);
+	dma_resv_unlock(mb->dmabuf->resv);
+	sgt = dma_buf_map_attachment_unlocked(legacy, DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sgt));
+	dma_buf_unmap_attachment_unlocked(legacy, sgt, DMA_TO_DEVICE);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, ax), 0);
+	dma_buf_detach(mb->dmabuf, legacy);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/*
+ * An exporter that only serves revocable importers (as VFIO does) refuses a
+ * static importer in its attach callback, after the match: nothing is left.
+ */
+static void flavour_test_revocable_only(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct dma_buf_attachment *a;
+	struct importer imp = {};
+
+	mb->revocable_only = true;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &phyr, 1, NULL), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+	a = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &importer_ops, &imp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, a->flavour, DMA_BUF_FLAVOUR_PHYR);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+}
+
+/* Static importers get the buffer pinned while mapped; dynamic ones do not. */
+static void flavour_test_pin(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_pin);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct dma_buf_attachment *st, *dyn;
+	const struct phyr *r1, *r2;
+	struct importer imp = {};
+
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &phyr, 1, &st), DMA_BUF_FLAVOUR_PHYR);
+	dyn = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &importer_ops, &imp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dyn));
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	r1 = dma_buf_map_phyr(st);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r1));
+	KUNIT_EXPECT_EQ(test, mb->pins, 1);
+	r2 = dma_buf_map_phyr(dyn);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r2));
+	KUNIT_EXPECT_EQ(test, mb->pins, 1);
+	/* a failed map leaves no pin behind */
+	mb->map_err = -ENOSPC;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(st)), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, mb->pins, 1);
+	mb->map_err = 0;
+	dma_buf_unmap_phyr(dyn, r2);
+	dma_buf_unmap_phyr(st, r1);
+	KUNIT_EXPECT_EQ(test, mb->pins, 0);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, st), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, dyn), 0);
+}
+
+static void *fail_alloc(size_t size)
+{
+	return NULL;
+}
+
+/*
+ * Failures at every point of attach and map: the exporter's offers, its
+ * attach callback, its map, the bridge's allocation, the DMA mapping.  Each
+ * returns its errno and leaves nothing attached, mapped or allocated (the
+ * guest's kmemleak scan checks the last).
+ */
+static void flavour_test_failures(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct dma_buf_attachment *a;
+	struct phyr_dma map;
+	struct sg_table *sgt;
+
+	mb->nr_offers = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &phyr, 1, NULL), -ENOMEM);
+	mb->nr_offers = 1;
+	mb->attach_err = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &phyr, 1, NULL), -ENOMEM);
+	mb->attach_err = 0;
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &phyr, 1, &a), DMA_BUF_FLAVOUR_PHYR);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	mb->map_err = -ENOMEM;
+	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_TO_DEVICE, 0), -ENOMEM);
+	mb->map_err = 0;
+	/* an empty list cannot be DMA mapped: phyr_dma_map() fails, all undone */
+	mb->map_mmio = true;	/* @mmio is empty here */
+	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_TO_DEVICE, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+	mb->map_mmio = false;
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, a->flavour_maps, 0U);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+
+	a = dma_buf_attach(mb->dmabuf, dev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	kunit_activate_static_stub(test, dma_buf_flavour_alloc, fail_alloc);
+	sgt = dma_buf_map_attachment_unlocked(a, DMA_TO_DEVICE);
+	kunit_deactivate_static_stub(test, dma_buf_flavour_alloc);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -ENOMEM);
+	mb->map_err = -EIO;
+	sgt = dma_buf_map_attachment_unlocked(a, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -EIO);
+	mb->map_err = 0;
+	dma_buf_detach(mb->dmabuf, a);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+}
+
+/* What fdinfo says a buffer offers. */
+static void flavour_test_fdinfo(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct mock_buf *legacy = mock_buf_create(test, &mock_ops_legacy);
+	struct seq_file m = {};
+	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	m.buf = buf;
+	m.size = 256;
+#define SHOW(b) ({ m.count = 0; memset(buf, 0, 256); \
+		   dma_buf_flavour_show_fdinfo(&m, (b)->dmabuf); buf; })
+	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\tphyr+cpu sg_table+cpu\n");
+	mb->nr_offers = 1;
+	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\tphyr+cpu sg_table(bridge)\n");
+	mb->offers[0].flags = DMA_BUF_FLAVOUR_MMIO;
+	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\tphyr+mmio sg_table(bridge)\n");
+	mb->nr_offers = -EIO;
+	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\terror -5\n");
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	dma_buf_set_revoked(mb->dmabuf, true);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\trevoked\n");
+	KUNIT_EXPECT_STREQ(test, SHOW(legacy), "flavours:\tsg_table\n");
+#undef SHOW
+}
+
+static struct kunit_case dma_buf_flavour_test_cases[] = {
+	KUNIT_CASE(flavour_test_names),
+	KUNIT_CASE(flavour_test_bad_requests),
+	KUNIT_CASE(flavour_test_importer_order),
+	KUNIT_CASE(flavour_test_no_match),
+	KUNIT_CASE(flavour_test_legacy_exporter),
+	KUNIT_CASE(flavour_test_bridge),
+	KUNIT_CASE(flavour_test_map_phyr),
+	KUNIT_CASE(flavour_test_cpu_constraint),
+	KUNIT_CASE(flavour_test_mmio_unreachable),
+	KUNIT_CASE(flavour_test_p2p_reachability),
+	KUNIT_CASE(flavour_test_broken_promise),
+	KUNIT_CASE(flavour_test_private),
+	KUNIT_CASE(flavour_test_wrong_flavour),
+	KUNIT_CASE(flavour_test_detach_while_mapped),
+	KUNIT_CASE(flavour_test_revoke),
+	KUNIT_CASE(flavour_test_revocable_only),
+	KUNIT_CASE(flavour_test_pin),
+	KUNIT_CASE(flavour_test_failures),
+	KUNIT_CASE(flavour_test_fdinfo),
+	{}
+};
+
+static struct kunit_suite dma_buf_flavour_test_suite = {
+	.name = "dma_buf_flavour",
+	.test_cases = dma_buf_flavour_test_cases,
+};
+
+kunit_test_suite(dma_buf_flavour_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for dma-buf flavours");
+MODULE_LICENSE("GPL");
