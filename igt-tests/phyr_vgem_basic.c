@@ -67,15 +67,23 @@ static bool is_phyr_vgem(int dfd)
 {
 	char name[32] = "";
 	struct drm_version v = { .name_len = sizeof(name) - 1, .name = name };
+	struct drm_phyr_vgem_info info = {};
 
 	if (ioctl(dfd, DRM_IOCTL_VERSION, &v) || v.name_len >= sizeof(name))
 		return false;
 	name[v.name_len] = '\0';
 
-	return !strcmp(name, DRIVER_NAME);
+	if (strcmp(name, DRIVER_NAME))
+		return false;
+
+	/*
+	 * The vgem-like device: the one without device memory (devices on
+	 * ivshmem have some; phyr_vgem_memory tests those).
+	 */
+	return !ioctl(dfd, DRM_IOCTL_PHYR_VGEM_INFO, &info) && !info.device_size;
 }
 
-/* Open the /dev/dri/<prefix>N node that belongs to phyr_vgem, or return -1. */
+/* Open the /dev/dri/<prefix>N node of the system-memory phyr_vgem, or return -1. */
 static int __open_phyr_vgem(const char *prefix)
 {
 	struct dirent *de;
@@ -1325,6 +1333,38 @@ static void test_sysfs(int dfd)
 	igt_assert_eq(renders, 1);
 }
 
+static void test_dmabuf_flavours(int dfd)
+{
+	char path[PATH_MAX], *text, *line;
+	int dmabuf;
+	struct bo bo;
+
+	text = malloc(65536);
+	igt_assert(text);
+	small_bo(dfd, &bo);
+	dmabuf = dmabuf_export(dfd, bo.handle);
+
+	/* fdinfo names the exporter and its offers, most preferred first */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", dmabuf);
+	igt_assert_lte(0, read_text(path, text, 65536));
+	igt_debug("fdinfo:\n%s", text);
+	igt_assert_f(strstr(text, "exp_name:\t" DRIVER_NAME "\n"), "%s", text);
+	line = strstr(text, "flavours:\t");
+	igt_assert_f(line, "no flavours in fdinfo:\n%s", text);
+	igt_assert_f(!strncmp(line, "flavours:\tphyr+cpu sg_table+cpu\n", 33),
+		     "unexpected: %s", line);
+
+	/* debugfs bufinfo lists the buffer, with its exporter */
+	if (debugfs_ready()) {
+		igt_assert_lte(0, read_text(DEBUGFS_ROOT "/dma_buf/bufinfo", text, 65536));
+		igt_assert_f(strstr(text, "\t" DRIVER_NAME "\t"), "%s", text);
+	}
+
+	close(dmabuf);
+	igt_assert_eq(__gem_close(dfd, bo.handle), 0);
+	free(text);
+}
+
 static void test_debugfs(int dfd)
 {
 	char path[PATH_MAX], real[PATH_MAX], name[64], name2[64], *text;
@@ -1494,6 +1534,10 @@ igt_main
 	igt_describe("DMA_BUF_IOCTL_EXPORT_SYNC_FILE follows the object's fences.");
 	igt_subtest("dmabuf-sync-file")
 		test_dmabuf_sync_file(fd);
+
+	igt_describe("A dma-buf's fdinfo lists the flavours phyr_vgem offers.");
+	igt_subtest("dmabuf-flavours")
+		test_dmabuf_flavours(fd);
 
 	igt_describe("GEM handles and fence ids are private to each client.");
 	igt_subtest("second-client")

@@ -2,7 +2,8 @@
 # Boot the built test kernel under QEMU (TCG) and run one command inside.
 #   scripts/vm.sh [--timeout S] [--topology root|switch] [--rw DIR]... -- CMD [ARGS...]
 # The guest is q35 with an emulated intel-iommu (interrupt remapping on), QEMU's edu
-# device and an ivshmem-plain device backed by 64 MiB.  The host root filesystem is the
+# device and two ivshmem-plain devices backed by 64 MiB each (phyr_vgem's device memory,
+# two devices for its private interconnect).  The host root filesystem is the
 # guest's (read-only, 9p); DIRs given with --rw are writable.  The whole run is bounded:
 # a hung guest is killed.  The kernel console (and the command's output) goes to
 # $VM_CONSOLE (default: stderr); the command's output alone is copied to $VM_OUTPUT if set.
@@ -37,17 +38,21 @@ trap 'rm -rf "$st"' EXIT
 
 devs="-device intel-iommu,intremap=on,caching-mode=on"
 devs+=" -object memory-backend-ram,id=ivmem,size=64M"
+devs+=" -object memory-backend-ram,id=ivmem2,size=64M"
 case "$topology" in
 root)
-	devs+=" -device edu,dma_mask=0xffffffffffffffff -device ivshmem-plain,memdev=ivmem" ;;
+	devs+=" -device edu,dma_mask=0xffffffffffffffff -device ivshmem-plain,memdev=ivmem"
+	devs+=" -device ivshmem-plain,memdev=ivmem2" ;;
 switch)
 	# edu and ivshmem behind one PCIe switch: P2P between them is allowed
 	devs+=" -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1"
 	devs+=" -device x3130-upstream,id=up,bus=rp1"
 	devs+=" -device xio3130-downstream,id=dn1,bus=up,chassis=2,slot=1"
 	devs+=" -device xio3130-downstream,id=dn2,bus=up,chassis=3,slot=2"
+	devs+=" -device xio3130-downstream,id=dn3,bus=up,chassis=4,slot=3"
 	devs+=" -device edu,bus=dn1,dma_mask=0xffffffffffffffff"
-	devs+=" -device ivshmem-plain,memdev=ivmem,bus=dn2" ;;
+	devs+=" -device ivshmem-plain,memdev=ivmem,bus=dn2"
+	devs+=" -device ivshmem-plain,memdev=ivmem2,bus=dn3" ;;
 *) die "unknown topology $topology" ;;
 esac
 

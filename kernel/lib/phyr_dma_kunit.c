@@ -24,17 +24,7 @@
 
 static struct device *plain_device(struct kunit *test)
 {
-	struct device_dma_parameters *parms;
-	struct device *dev;
-
-	dev = kunit_device_register(test, "phyr_dma_plain");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
-	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, parms);
-	dev->dma_parms = parms;
-	dma_set_max_seg_size(dev, UINT_MAX);
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
-	return dev;
+	return phyr_kunit_dma_device(test, "phyr_dma_plain", 64);
 }
 
 /* @nr single pages, allocated in reverse so that they are rarely contiguous */
@@ -294,7 +284,8 @@ static void phyr_dma_test_edu_round_trip(struct kunit *test)
 		if (skip + len > map.vecs[i].len)
 			kunit_skip(test, "pages not linked into one DMA range");
 		phyr_dma_sync_for_device(&map);
-		KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, map.vecs[i].addr + skip, 0, len, false), 0);
+		KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, map.vecs[i].addr + skip,
+							 0, len, false), 0);
 	}
 	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, out.vecs[0].addr + 100, 0, len, true), 0);
 	phyr_dma_sync_for_cpu(&out);
@@ -349,8 +340,9 @@ static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
 	KUNIT_EXPECT_EQ(test, map.vecs[0].len, (size_t)nr * PAGE_SIZE);
 
-	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, map.vecs[0].addr + 64 * PAGE_SIZE - len / 2, 0,
-				      len, false), 0);
+	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu,
+						 map.vecs[0].addr + 64 * PAGE_SIZE - len / 2,
+						 0, len, false), 0);
 	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, out.vecs[0].addr, 0, len, true), 0);
 	phyr_dma_sync_for_cpu(&out);
 	va = page_address(dst);

@@ -7,11 +7,13 @@
  * Copyright 2026 The phyr developers
  */
 
+#include <kunit/device.h>
 #include <kunit/phyr_pci.h>
 #include <kunit/test.h>
 #include <kunit/visibility.h>
 
 #include <linux/delay.h>
+#include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
@@ -31,6 +33,34 @@
 /* QEMU's ivshmem-plain */
 #define IVSHMEM_VENDOR	0x1af4
 #define IVSHMEM_DEVICE	0x1110
+
+/**
+ * phyr_kunit_dma_device() - a DMA-capable device on the KUnit bus
+ * @test: the test, which owns the device
+ * @name: its name
+ * @dma_bits: the width of its DMA mask
+ *
+ * With what a real DMA device declares (a DMA mask and a maximum segment
+ * size, which DMA-API debug checks), and no IOMMU: dma-direct maps for it.
+ *
+ * Return: the device.
+ */
+struct device *phyr_kunit_dma_device(struct kunit *test, const char *name,
+				     unsigned int dma_bits)
+{
+	struct device_dma_parameters *parms;
+	struct device *dev;
+
+	dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, parms);
+	dev->dma_parms = parms;
+	dma_set_max_seg_size(dev, UINT_MAX);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(dma_bits)), 0);
+	return dev;
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_dma_device);
 
 static void edu_release(void *data)
 {
@@ -125,6 +155,11 @@ struct ivshmem_borrow {
 	void *group;
 };
 
+static void ivshmem_put(void *data)
+{
+	pci_dev_put(data);
+}
+
 static void ivshmem_release(void *data)
 {
 	struct ivshmem_borrow *b = data;
@@ -138,9 +173,10 @@ static void ivshmem_release(void *data)
  * @test: the test
  * @pdev: where to store the device (valid until @test ends)
  *
- * Skips @test when there is no ivshmem-plain or a driver holds it.  The
- * provider lives in a devres group released when @test ends, so that no
- * resources stay on a device without a driver.
+ * Skips @test when there is no ivshmem-plain.  If a driver holds it, its
+ * provider is used (the driver must have called pcim_p2pdma_init()).
+ * Otherwise the provider lives in a devres group released when @test ends,
+ * so that no resources stay on a device without a driver.
  *
  * Return: the provider of BAR %PHYR_KUNIT_IVSHMEM_BAR.
  */
@@ -155,8 +191,15 @@ struct p2pdma_provider *phyr_kunit_ivshmem_provider(struct kunit *test,
 	if (!b->pdev)
 		kunit_skip(test, "no ivshmem device (QEMU -device ivshmem-plain)");
 	if (b->pdev->dev.driver) {
-		pci_dev_put(b->pdev);
-		kunit_skip(test, "ivshmem is bound to a driver");
+		/* its driver set up P2P (phyr_vgem does): use its provider */
+		provider = pcim_p2pdma_provider(b->pdev, PHYR_KUNIT_IVSHMEM_BAR);
+		if (!provider) {
+			pci_dev_put(b->pdev);
+			kunit_skip(test, "ivshmem's driver is no P2P provider");
+		}
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ivshmem_put, b->pdev), 0);
+		*pdev = b->pdev;
+		return provider;
 	}
 	b->group = devres_open_group(&b->pdev->dev, NULL, GFP_KERNEL);
 	if (!b->group) {

@@ -280,17 +280,7 @@ static struct mock_buf *mock_buf_create(struct kunit *test,
 
 static struct device *importer_device(struct kunit *test, const char *name)
 {
-	struct device_dma_parameters *parms;
-	struct device *dev;
-
-	dev = kunit_device_register(test, name);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
-	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, parms);
-	dev->dma_parms = parms;
-	dma_set_max_seg_size(dev, UINT_MAX);
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
-	return dev;
+	return phyr_kunit_dma_device(test, name, 64);
 }
 
 struct importer {

@@ -11,6 +11,7 @@
 
 #include <linux/types.h>
 
+struct device;
 struct kunit;
 struct p2pdma_provider;
 struct pci_dev;
@@ -25,6 +26,8 @@ struct phyr_kunit_edu {
 	void __iomem *regs;
 };
 
+struct device *phyr_kunit_dma_device(struct kunit *test, const char *name,
+				     unsigned int dma_bits);
 struct phyr_kunit_edu *phyr_kunit_edu_get(struct kunit *test);
 int phyr_kunit_edu_dma(struct phyr_kunit_edu *edu, dma_addr_t addr,
 		       u32 buf_off, u32 len, bool to_ram);

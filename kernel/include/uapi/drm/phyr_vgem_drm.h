@@ -21,6 +21,10 @@ extern "C" {
  */
 #define DRM_PHYR_VGEM_FENCE_ATTACH	0x1
 #define DRM_PHYR_VGEM_FENCE_SIGNAL	0x2
+#define DRM_PHYR_VGEM_INFO		0x3
+#define DRM_PHYR_VGEM_BO_CREATE		0x4
+#define DRM_PHYR_VGEM_BO_QUERY		0x5
+#define DRM_PHYR_VGEM_BO_MIGRATE	0x6
 
 #define DRM_IOCTL_PHYR_VGEM_FENCE_ATTACH \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_PHYR_VGEM_FENCE_ATTACH, \
@@ -28,6 +32,132 @@ extern "C" {
 #define DRM_IOCTL_PHYR_VGEM_FENCE_SIGNAL \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_PHYR_VGEM_FENCE_SIGNAL, \
 		struct drm_phyr_vgem_fence_signal)
+#define DRM_IOCTL_PHYR_VGEM_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_PHYR_VGEM_INFO, \
+		 struct drm_phyr_vgem_info)
+#define DRM_IOCTL_PHYR_VGEM_BO_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_PHYR_VGEM_BO_CREATE, \
+		 struct drm_phyr_vgem_bo_create)
+#define DRM_IOCTL_PHYR_VGEM_BO_QUERY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_PHYR_VGEM_BO_QUERY, \
+		 struct drm_phyr_vgem_bo_query)
+#define DRM_IOCTL_PHYR_VGEM_BO_MIGRATE \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_PHYR_VGEM_BO_MIGRATE, \
+		struct drm_phyr_vgem_bo_migrate)
+
+/**
+ * enum drm_phyr_vgem_placement - where a buffer's memory lives
+ * @PHYR_VGEM_PLACEMENT_SYSTEM: system RAM (shmem), as in vgem
+ * @PHYR_VGEM_PLACEMENT_DEVICE: device memory: a PCI BAR of the device (QEMU's
+ *	ivshmem-plain), without struct page; only on devices whose
+ *	&drm_phyr_vgem_info.device_size is nonzero
+ */
+enum drm_phyr_vgem_placement {
+	PHYR_VGEM_PLACEMENT_SYSTEM = 0,
+	PHYR_VGEM_PLACEMENT_DEVICE = 1,
+};
+
+/*
+ * Bits of &drm_phyr_vgem_bo_query.flavours: what the buffer's dma-buf offers
+ * importers now (see the kernel's dma-buf flavours).
+ */
+#define PHYR_VGEM_FLAVOUR_SG_TABLE	0x1
+#define PHYR_VGEM_FLAVOUR_PHYR		0x2
+#define PHYR_VGEM_FLAVOUR_PRIVATE	0x4
+
+/**
+ * struct drm_phyr_vgem_info - what the device has
+ *
+ * Fails with -EINVAL for nonzero padding.
+ */
+struct drm_phyr_vgem_info {
+	/** @device_size: bytes of device memory, 0 without a device BAR. */
+	__u64 device_size;
+	/** @device_free: bytes of device memory not allocated. */
+	__u64 device_free;
+	/** @pad: must be zero. */
+	__u64 pad;
+};
+
+/**
+ * struct drm_phyr_vgem_bo_create - create a buffer in a placement
+ *
+ * The buffer can be mmapped through DRM_IOCTL_MODE_MAP_DUMB's offset (system
+ * memory: cached pages, as vgem; device memory: the BAR, write-combined) and
+ * exported with PRIME like any other.  Fails with -EINVAL for a size of 0,
+ * not a multiple of the page size, or above the placement's capacity, an
+ * unknown placement or flag and nonzero padding; -ENODEV for device memory on
+ * a device without it; -ENOSPC when device memory is exhausted; -ENOMEM.
+ */
+struct drm_phyr_vgem_bo_create {
+	/** @size: bytes, a nonzero multiple of the page size. */
+	__u64 size;
+	/** @placement: an &enum drm_phyr_vgem_placement. */
+	__u32 placement;
+	/**
+	 * @flags: %PHYR_VGEM_BO_CONTIGUOUS to ask for physically contiguous
+	 * device memory (one range), or 0.
+	 */
+	__u32 flags;
+#define PHYR_VGEM_BO_CONTIGUOUS	0x1
+	/** @handle: returned GEM handle. */
+	__u32 handle;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
+
+/**
+ * struct drm_phyr_vgem_bo_query - what a buffer is now
+ *
+ * Fails with -ENOENT for an unknown handle.
+ */
+struct drm_phyr_vgem_bo_query {
+	/** @handle: GEM handle of the buffer. */
+	__u32 handle;
+	/** @placement: returned &enum drm_phyr_vgem_placement. */
+	__u32 placement;
+	/** @size: returned size in bytes. */
+	__u64 size;
+	/**
+	 * @nr_ranges: returned number of physically contiguous ranges the
+	 * buffer is made of now (0 for system memory not yet populated).
+	 */
+	__u64 nr_ranges;
+	/**
+	 * @flavours: returned %PHYR_VGEM_FLAVOUR_* bits the buffer's dma-buf
+	 * offers importers now; for a buffer imported from another device, 0.
+	 */
+	__u32 flavours;
+	/**
+	 * @import_flavour: for a buffer imported from another device's dma-buf,
+	 * the one %PHYR_VGEM_FLAVOUR_* bit this device negotiated with the
+	 * exporter; 0 for our own buffers.
+	 */
+	__u32 import_flavour;
+};
+
+/**
+ * struct drm_phyr_vgem_bo_migrate - move a buffer to another placement
+ *
+ * Copies the contents, tells every importer to drop its mappings
+ * (dma_buf_invalidate_mappings()) and zaps CPU mappings, which fault in the
+ * new placement.  Migrating to the current placement does nothing.  Fails
+ * with -EINVAL for an unknown placement, nonzero flags or padding; -ENOENT for
+ * an unknown handle; -ENODEV for device memory on a device without it;
+ * -ENOSPC when device memory is exhausted; -EBUSY while an importer that
+ * cannot be told to unmap (a pinned, non-revocable attachment) holds a
+ * mapping of the buffer.
+ */
+struct drm_phyr_vgem_bo_migrate {
+	/** @handle: GEM handle of the buffer. */
+	__u32 handle;
+	/** @placement: the new &enum drm_phyr_vgem_placement. */
+	__u32 placement;
+	/** @flags: must be zero. */
+	__u32 flags;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
 
 /**
  * struct drm_phyr_vgem_fence_attach - attach a fence to a GEM object

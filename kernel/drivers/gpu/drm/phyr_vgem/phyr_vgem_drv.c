@@ -20,13 +20,17 @@
 
 #include <linux/dma-buf.h>
 #include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/device/faux.h>
 
+#include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 #include <drm/drm_prime.h>
 
 #include <kunit/visibility.h>
@@ -74,26 +78,46 @@ static const struct drm_ioctl_desc phyr_vgem_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(PHYR_VGEM_FENCE_SIGNAL, phyr_vgem_fence_signal_ioctl,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(PHYR_VGEM_INFO, phyr_vgem_info_ioctl, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(PHYR_VGEM_BO_CREATE, phyr_vgem_bo_create_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(PHYR_VGEM_BO_QUERY, phyr_vgem_bo_query_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(PHYR_VGEM_BO_MIGRATE, phyr_vgem_bo_migrate_ioctl,
+			  DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(phyr_vgem_driver_fops);
 
-static struct drm_gem_object *phyr_vgem_gem_create_object(struct drm_device *dev,
-							  size_t size)
+/* What both kinds of device have: the buffer list and debugfs. */
+static int phyr_vgem_device_init(struct phyr_vgem_device *vdev)
 {
-	struct drm_gem_shmem_object *obj;
+	int ret;
 
-	obj = kzalloc_obj(*obj);
-	if (!obj)
-		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&vdev->bos);
+	ret = drmm_mutex_init(&vdev->drm, &vdev->bos_lock);
+	if (ret)
+		return ret;
+	drm_debugfs_add_file(&vdev->drm, "buffers", phyr_vgem_debugfs_buffers, NULL);
+	return 0;
+}
 
-	/*
-	 * There are no begin/end CPU access ioctls, therefore the memory must
-	 * be coherent or dma-buf sharing just won't work.
-	 */
-	obj->map_wc = true;
+/* vgem's dumb buffers, listed in debugfs like the others */
+static int phyr_vgem_dumb_create(struct drm_file *file, struct drm_device *dev,
+				 struct drm_mode_create_dumb *args)
+{
+	struct drm_gem_object *obj;
+	int ret;
 
-	return &obj->base;
+	ret = drm_gem_shmem_dumb_create(file, dev, args);
+	if (ret)
+		return ret;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (obj) {
+		phyr_vgem_bo_track(to_phyr_vgem_bo(obj));
+		drm_gem_object_put(obj);
+	}
+	return 0;
 }
 
 static const struct drm_driver phyr_vgem_driver = {
@@ -104,7 +128,8 @@ static const struct drm_driver phyr_vgem_driver = {
 	.num_ioctls		= ARRAY_SIZE(phyr_vgem_ioctls),
 	.fops			= &phyr_vgem_driver_fops,
 
-	DRM_GEM_SHMEM_DRIVER_OPS,
+	.gem_prime_import	= phyr_vgem_prime_import,
+	.dumb_create		= phyr_vgem_dumb_create,
 	.gem_create_object	= phyr_vgem_gem_create_object,
 
 	.name	= DRIVER_NAME,
@@ -112,6 +137,103 @@ static const struct drm_driver phyr_vgem_driver = {
 	.major	= DRIVER_MAJOR,
 	.minor	= DRIVER_MINOR,
 };
+
+/* --- device memory: QEMU's ivshmem-plain ------------------------------------ */
+
+static void phyr_vgem_vram_fini(struct drm_device *drm, void *data)
+{
+	struct phyr_vgem_vram *vram = data;
+
+	gpu_buddy_fini(&vram->mm);
+	mutex_destroy(&vram->lock);
+}
+
+static int phyr_vgem_pci_probe(struct pci_dev *pdev,
+			       const struct pci_device_id *id)
+{
+	struct phyr_vgem_device *vdev;
+	struct phyr_vgem_vram *vram;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	if (!(pci_resource_flags(pdev, PHYR_VGEM_BAR) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, PHYR_VGEM_BAR) < PAGE_SIZE)
+		return -ENODEV;
+	ret = pcim_p2pdma_init(pdev);
+	if (ret)
+		return ret;
+
+	vdev = devm_drm_dev_alloc(&pdev->dev, &phyr_vgem_driver,
+				  struct phyr_vgem_device, drm);
+	if (IS_ERR(vdev))
+		return PTR_ERR(vdev);
+	vram = drmm_kzalloc(&vdev->drm, sizeof(*vram), GFP_KERNEL);
+	if (!vram)
+		return -ENOMEM;
+	vram->pdev = pdev;
+	vram->base = pci_resource_start(pdev, PHYR_VGEM_BAR);
+	vram->size = rounddown_pow_of_two(pci_resource_len(pdev, PHYR_VGEM_BAR));
+	vram->provider = pcim_p2pdma_provider(pdev, PHYR_VGEM_BAR);
+	if (!vram->provider)
+		return -ENODEV;
+	vram->va = devm_ioremap_wc(&pdev->dev, vram->base, vram->size);
+	if (!vram->va)
+		return -ENOMEM;
+	mutex_init(&vram->lock);
+	ret = gpu_buddy_init(&vram->mm, vram->size, PAGE_SIZE);
+	if (ret)
+		return ret;
+	gpu_buddy_driver_set_lock(&vram->mm, &vram->lock);
+	ret = drmm_add_action_or_reset(&vdev->drm, phyr_vgem_vram_fini, vram);
+	if (ret)
+		return ret;
+	vdev->vram = vram;
+	ret = phyr_vgem_device_init(vdev);
+	if (ret)
+		return ret;
+
+	ret = drm_dev_register(&vdev->drm, 0);
+	if (ret)
+		return ret;
+	pci_set_drvdata(pdev, vdev);
+	drm_info(&vdev->drm, "device memory: %llu MiB of BAR%d at %pa\n",
+		 vram->size >> 20, PHYR_VGEM_BAR, &vram->base);
+	return 0;
+}
+
+static void phyr_vgem_pci_remove(struct pci_dev *pdev)
+{
+	struct phyr_vgem_device *vdev = pci_get_drvdata(pdev);
+
+	drm_dev_unplug(&vdev->drm);
+}
+
+static const struct pci_device_id phyr_vgem_pci_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },	/* ivshmem */
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, phyr_vgem_pci_ids);
+
+static struct pci_driver phyr_vgem_pci_driver = {
+	.name = DRIVER_NAME,
+	.id_table = phyr_vgem_pci_ids,
+	.probe = phyr_vgem_pci_probe,
+	.remove = phyr_vgem_pci_remove,
+};
+
+/**
+ * phyr_vgem_is_pci_device() - whether a device is a phyr_vgem with a BAR
+ * @dev: any device
+ *
+ * Return: true for the PCI devices phyr_vgem drives (and so for the peers
+ * of its private interconnect).
+ */
+bool phyr_vgem_is_pci_device(struct device *dev)
+{
+	return dev_is_pci(dev) && to_pci_dev(dev)->driver == &phyr_vgem_pci_driver;
+}
 
 static int __init phyr_vgem_init(void)
 {
@@ -137,6 +259,9 @@ static int __init phyr_vgem_init(void)
 		goto out_devres;
 	}
 	vdev->faux_dev = fdev;
+	ret = phyr_vgem_device_init(vdev);
+	if (ret)
+		goto out_devres;
 
 	/* Final step: expose the device/driver to userspace */
 	ret = drm_dev_register(&vdev->drm, 0);
@@ -144,6 +269,14 @@ static int __init phyr_vgem_init(void)
 		goto out_devres;
 
 	phyr_vgem_device = vdev;
+
+	/* then one more device per ivshmem-plain, with device memory */
+	ret = pci_register_driver(&phyr_vgem_pci_driver);
+	if (ret) {
+		phyr_vgem_device = NULL;
+		drm_dev_unregister(&vdev->drm);
+		goto out_devres;
+	}
 	return 0;
 
 out_devres:
@@ -157,6 +290,7 @@ static void __exit phyr_vgem_exit(void)
 {
 	struct faux_device *fdev = phyr_vgem_device->faux_dev;
 
+	pci_unregister_driver(&phyr_vgem_pci_driver);
 	drm_dev_unregister(&phyr_vgem_device->drm);
 	phyr_vgem_device = NULL;
 	devres_release_group(&fdev->dev, NULL);

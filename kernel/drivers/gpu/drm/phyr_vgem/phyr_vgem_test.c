@@ -6,18 +6,27 @@
  */
 
 #include <kunit/device.h>
+#include <kunit/phyr_pci.h>
 #include <kunit/test.h>
 
 #include <linux/dma-buf.h>
+#include <linux/dma-buf-flavour.h>
+#include <linux/dma-resv.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/phyr_dma.h>
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
 #include <linux/scatterlist.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_prime.h>
 
 #include "phyr_vgem_drv.h"
+
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
 #define TEST_SIZE	(16 * PAGE_SIZE + 1)
 
@@ -32,17 +41,7 @@ struct phyr_vgem_test {
  */
 static struct device *importer(struct kunit *test, const char *name, int bits)
 {
-	struct device_dma_parameters *parms;
-	struct device *dev;
-
-	dev = kunit_device_register(test, name);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
-	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, parms);
-	dev->dma_parms = parms;
-	dma_set_max_seg_size(dev, UINT_MAX);
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(bits)), 0);
-	return dev;
+	return phyr_kunit_dma_device(test, name, bits);
 }
 
 static int phyr_vgem_test_init(struct kunit *test)
@@ -98,12 +97,12 @@ static void phyr_vgem_test_export_import_self(struct kunit *test)
 	struct drm_gem_object *obj = &shmem->base, *back;
 	struct dma_buf *dmabuf;
 
-	dmabuf = drm_gem_prime_export(obj, O_RDWR);
+	dmabuf = obj->funcs->export(obj, O_RDWR);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
 	KUNIT_EXPECT_EQ(test, dmabuf->size, obj->size);
 	KUNIT_EXPECT_PTR_EQ(test, dmabuf->priv, (void *)obj);
 
-	back = drm_gem_prime_import(t->drm, dmabuf);
+	back = t->drm->driver->gem_prime_import(t->drm, dmabuf);
 	KUNIT_EXPECT_PTR_EQ(test, back, obj);
 	if (!IS_ERR(back))
 		drm_gem_object_put(back);
@@ -130,7 +129,7 @@ static void phyr_vgem_test_attach_map(struct kunit *test)
 	unsigned int n;
 	u32 *va;
 
-	dmabuf = drm_gem_prime_export(&shmem->base, O_RDWR);
+	dmabuf = shmem->base.funcs->export(&shmem->base, O_RDWR);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
 
 	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &map), 0);
@@ -179,7 +178,7 @@ static void phyr_vgem_test_two_importers(struct kunit *test)
 
 	other = importer(test, "phyr_vgem_importer2", 32);
 
-	dmabuf = drm_gem_prime_export(&shmem->base, O_RDWR);
+	dmabuf = shmem->base.funcs->export(&shmem->base, O_RDWR);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
 	a = dma_buf_attach(dmabuf, t->importer);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
@@ -201,11 +200,310 @@ static void phyr_vgem_test_two_importers(struct kunit *test)
 	drm_gem_object_put(&shmem->base);
 }
 
+/* The DMA address of byte @off of a dma_vec list, if @len bytes follow it in one vec. */
+static dma_addr_t vec_addr(struct kunit *test, const struct dma_vec *vecs,
+			   unsigned int nr, size_t off, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; off -= vecs[i].len, i++) {
+		if (off < vecs[i].len) {
+			KUNIT_ASSERT_LE(test, off + len, vecs[i].len);
+			return vecs[i].addr + off;
+		}
+	}
+	KUNIT_FAIL_AND_ABORT(test, "offset %zu beyond the mapping", off);
+	return 0;
+}
+
+/* The same for an sg_table's DMA side, turned into dma_vecs. */
+static dma_addr_t sgt_addr(struct kunit *test, struct sg_table *sgt,
+			   size_t off, size_t len)
+{
+	struct dma_vec *vecs;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	vecs = kunit_kcalloc(test, sgt->nents, sizeof(*vecs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vecs);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		vecs[i].addr = sg_dma_address(sg);
+		vecs[i].len = sg_dma_len(sg);
+	}
+	return vec_addr(test, vecs, sgt->nents, off, len);
+}
+
+#define EDU_SRC		(PAGE_SIZE + 100)	/* in page 1 */
+#define EDU_DST		(3 * PAGE_SIZE + 200)	/* in page 3 */
+#define EDU_LEN		1024
+
+/*
+ * phyr_vgem exports through the negotiation, offering phyr and sg_table.
+ * With each importer preference edu attaches, the chosen flavour is the
+ * importer's first, and edu's DMA engine copies bytes of page 1 to page 3
+ * through the mapped addresses: the CPU finds them there.
+ */
+static void phyr_vgem_test_flavours_edu(struct kunit *test)
+{
+	static const struct dma_buf_flavour_req phyr = { .flavour = DMA_BUF_FLAVOUR_PHYR };
+	static const struct dma_buf_flavour_req sg = { .flavour = DMA_BUF_FLAVOUR_SG_TABLE };
+	const struct {
+		struct dma_buf_flavour_req reqs[2];
+		unsigned int nr;
+	} prefs[] = {
+		{ { phyr }, 1 }, { { sg }, 1 }, { { phyr, sg }, 2 }, { { sg, phyr }, 2 },
+	};
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct drm_gem_shmem_object *shmem = create(test, 4 * PAGE_SIZE);
+	struct dma_buf *dmabuf;
+	struct iosys_map vmap;
+	unsigned int p, i;
+	u8 *va;
+
+	dmabuf = shmem->base.funcs->export(&shmem->base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &vmap), 0);
+	va = vmap.vaddr;
+	for (i = 0; i < dmabuf->size; i++)
+		va[i] = (u8)(i * 7 + i / PAGE_SIZE);
+
+	for (p = 0; p < ARRAY_SIZE(prefs); p++) {
+		enum dma_buf_flavour want = prefs[p].reqs[0].flavour;
+		struct dma_buf_attachment *a;
+		dma_addr_t src, dst;
+		struct phyr_dma map;
+		struct sg_table *sgt = NULL;
+
+		memset(va + EDU_DST, 0, EDU_LEN);
+		a = dma_buf_flavour_attach(dmabuf, &edu->pdev->dev, prefs[p].reqs,
+					   prefs[p].nr, NULL, NULL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+		KUNIT_EXPECT_EQ(test, a->flavour, want);
+		KUNIT_EXPECT_FALSE(test, a->flavour_bridged);
+
+		dma_resv_lock(dmabuf->resv, NULL);
+		if (want == DMA_BUF_FLAVOUR_PHYR) {
+			KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(a, &map,
+								   DMA_BIDIRECTIONAL, 0), 0);
+			if (phyr_kunit_edu_translated(edu))
+				KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+			src = vec_addr(test, map.vecs, map.nr_vecs, EDU_SRC, EDU_LEN);
+			dst = vec_addr(test, map.vecs, map.nr_vecs, EDU_DST, EDU_LEN);
+		} else {
+			sgt = dma_buf_map_attachment(a, DMA_BIDIRECTIONAL);
+			KUNIT_ASSERT_FALSE(test, IS_ERR(sgt));
+			src = sgt_addr(test, sgt, EDU_SRC, EDU_LEN);
+			dst = sgt_addr(test, sgt, EDU_DST, EDU_LEN);
+		}
+		KUNIT_EXPECT_EQ(test, phyr_kunit_edu_dma(edu, src, 0, EDU_LEN, false), 0);
+		KUNIT_EXPECT_EQ(test, phyr_kunit_edu_dma(edu, dst, 0, EDU_LEN, true), 0);
+		if (sgt)
+			dma_buf_unmap_attachment(a, sgt, DMA_BIDIRECTIONAL);
+		else
+			dma_buf_unmap_phyr_dma(a, &map);
+		dma_resv_unlock(dmabuf->resv);
+		KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(dmabuf, a), 0);
+
+		KUNIT_EXPECT_MEMEQ_MSG(test, va + EDU_DST, va + EDU_SRC, EDU_LEN,
+				       "preference %u (%s)", p, dma_buf_flavour_name(want));
+	}
+	dma_buf_vunmap_unlocked(dmabuf, &vmap);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&shmem->base);
+}
+
+/* The shmem builder: one range per contiguous run, the pages in order. */
+static void phyr_vgem_test_shmem_phyr(struct kunit *test)
+{
+	struct drm_gem_shmem_object *shmem = create(test, 8 * PAGE_SIZE);
+	struct phyr_page_cursor pc;
+	struct phyr *phyr;
+	unsigned int n = 0;
+
+	dma_resv_lock(shmem->base.resv, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(phyr_vgem_shmem_phyr(shmem, GFP_KERNEL)), -EINVAL);
+	KUNIT_ASSERT_EQ(test, drm_gem_shmem_pin_locked(shmem), 0);
+	phyr = phyr_vgem_shmem_phyr(shmem, GFP_KERNEL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phyr));
+	KUNIT_EXPECT_EQ(test, phyr_len(phyr), (u64)8 * PAGE_SIZE);
+	KUNIT_EXPECT_LE(test, phyr_nr_ranges(phyr), 8UL);
+	phyr_page_cursor_init(&pc, phyr);
+	while (phyr_page_cursor_next(&pc)) {
+		KUNIT_ASSERT_LT(test, n, 8U);
+		KUNIT_EXPECT_EQ(test, pc.phys, page_to_phys(shmem->pages[n]));
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, n, 8U);
+	phyr_vgem_free_phyr(phyr);
+	drm_gem_shmem_unpin_locked(shmem);
+	dma_resv_unlock(shmem->base.resv);
+	drm_gem_object_put(&shmem->base);
+}
+
+/* The @n-th phyr_vgem device on an ivshmem-plain, or skip. */
+static struct phyr_vgem_device *pci_vdev(struct kunit *test, unsigned int n)
+{
+	struct pci_dev *pdev = NULL;
+	unsigned int i = 0;
+
+	while ((pdev = pci_get_device(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110, pdev))) {
+		if (phyr_vgem_is_pci_device(&pdev->dev) && i++ == n) {
+			struct phyr_vgem_device *vdev = pci_get_drvdata(pdev);
+
+			pci_dev_put(pdev);
+			return vdev;
+		}
+	}
+	kunit_skip(test, "no phyr_vgem device #%u on ivshmem-plain", n);
+	return NULL;
+}
+
+/*
+ * Device memory between two phyr_vgem devices: the importer negotiates the
+ * private flavour and gets BAR offsets of the exporter's blocks, not bus
+ * addresses.
+ */
+static void phyr_vgem_test_private(struct kunit *test)
+{
+	struct phyr_vgem_device *a = pci_vdev(test, 0), *b = pci_vdev(test, 1);
+	struct phyr_vgem_private *priv;
+	struct drm_gem_object *imported;
+	struct phyr_vgem_bo *bo;
+	struct dma_buf *dmabuf;
+	struct phyr_cursor cur;
+	unsigned int i = 0;
+
+	bo = phyr_vgem_bo_create(&a->drm, 5 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+
+	imported = phyr_vgem_prime_import(&b->drm, dmabuf);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imported));
+	KUNIT_EXPECT_EQ(test, imported->import_attach->flavour, DMA_BUF_FLAVOUR_PRIVATE);
+	KUNIT_EXPECT_PTR_EQ(test, imported->import_attach->dev, &b->vram->pdev->dev);
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	priv = dma_buf_map_private(imported->import_attach);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(priv));
+	KUNIT_EXPECT_PTR_EQ(test, priv->owner, a->vram->pdev);
+	KUNIT_EXPECT_EQ(test, priv->bar, PHYR_VGEM_BAR);
+	KUNIT_EXPECT_EQ(test, priv->nr_ranges, phyr_nr_ranges(bo->dev_phyr));
+	phyr_cursor_init(&cur, bo->dev_phyr);
+	while (phyr_cursor_next(&cur) && i < priv->nr_ranges) {
+		KUNIT_EXPECT_EQ(test, priv->ranges[i].offset, cur.phys - a->vram->base);
+		KUNIT_EXPECT_EQ(test, priv->ranges[i].len, (u64)cur.len);
+		i++;
+	}
+	dma_buf_unmap_private(imported->import_attach, priv);
+	dma_resv_unlock(dmabuf->resv);
+
+	drm_gem_object_put(imported);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
+/*
+ * A static importer pins the buffer while it maps it: migration is refused
+ * with -EBUSY.  Once moved to device memory, a mapping for an attachment
+ * matched for RAM is refused (-EREMOTEIO) rather than handing it MMIO.
+ */
+static void phyr_vgem_test_pinned_migrate(struct kunit *test)
+{
+	static const struct dma_buf_flavour_req ram = { .flavour = DMA_BUF_FLAVOUR_PHYR };
+	struct phyr_vgem_test *t = test->priv;
+	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
+	struct dma_buf_attachment *attach;
+	const struct phyr *phyr;
+	struct phyr_vgem_bo *bo;
+	struct dma_buf *dmabuf;
+
+	bo = phyr_vgem_bo_create(&vdev->drm, 2 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	attach = dma_buf_flavour_attach(dmabuf, t->importer, &ram, 1, NULL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(attach));
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	phyr = dma_buf_map_phyr(attach);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phyr));
+	KUNIT_EXPECT_EQ(test, bo->pins, 1U);
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), -EBUSY);
+	dma_buf_unmap_phyr(attach, phyr);
+	KUNIT_EXPECT_EQ(test, bo->pins, 0U);
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(attach)), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, bo->pins, 0U);
+	dma_resv_unlock(dmabuf->resv);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(dmabuf, attach), 0);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
+/*
+ * Device memory to edu: offered as phyr with the BAR's MMIO and provider, so
+ * edu attaches only where it reaches the provider (behind the PCIe switch),
+ * and then maps the BAR's bus address; on q35's root bus it is refused.
+ */
+static void phyr_vgem_test_device_p2p(struct kunit *test)
+{
+	static const struct dma_buf_flavour_req mmio = {
+		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO };
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
+	struct device *dev = &edu->pdev->dev;
+	struct dma_buf_attachment *attach;
+	struct phyr_vgem_bo *bo;
+	struct dma_buf *dmabuf;
+	struct phyr_dma map;
+	int type;
+
+	bo = phyr_vgem_bo_create(&vdev->drm, 4 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE,
+				 PHYR_VGEM_BO_CONTIGUOUS);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+
+	type = pci_p2pdma_map_type(vdev->vram->provider, dev);
+	attach = dma_buf_flavour_attach(dmabuf, dev, &mmio, 1, NULL, NULL);
+	kunit_info(test, "device memory -> edu: map type %d, attach %d\n", type,
+		   PTR_ERR_OR_ZERO(attach));
+	if (type == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
+		KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -EOPNOTSUPP);
+	} else {
+		KUNIT_ASSERT_FALSE(test, IS_ERR(attach));
+		dma_resv_lock(dmabuf->resv, NULL);
+		KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(attach, &map, DMA_TO_DEVICE, 0), 0);
+		KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+		if (type == PCI_P2PDMA_MAP_BUS_ADDR) {
+			struct phyr_cursor cur;
+
+			phyr_cursor_init(&cur, bo->dev_phyr);
+			KUNIT_ASSERT_TRUE(test, phyr_cursor_next(&cur));
+			KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
+					cur.phys - vdev->vram->base +
+					pci_bus_address(vdev->vram->pdev, PHYR_VGEM_BAR));
+		}
+		dma_buf_unmap_phyr_dma(attach, &map);
+		dma_resv_unlock(dmabuf->resv);
+		KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(dmabuf, attach), 0);
+	}
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
 static struct kunit_case phyr_vgem_test_cases[] = {
 	KUNIT_CASE(phyr_vgem_test_create),
 	KUNIT_CASE(phyr_vgem_test_export_import_self),
 	KUNIT_CASE(phyr_vgem_test_attach_map),
 	KUNIT_CASE(phyr_vgem_test_two_importers),
+	KUNIT_CASE_SLOW(phyr_vgem_test_flavours_edu),
+	KUNIT_CASE(phyr_vgem_test_shmem_phyr),
+	KUNIT_CASE(phyr_vgem_test_private),
+	KUNIT_CASE(phyr_vgem_test_pinned_migrate),
+	KUNIT_CASE(phyr_vgem_test_device_p2p),
 	{}
 };
 

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: MIT
+/*
+ * phyr_vgem_memory - phyr_vgem's placements: system memory and device memory
+ * (a PCI BAR of QEMU's ivshmem-plain, without struct page).
+ *
+ * Buffers made with BO_CREATE in either placement, their mmap (coherent in
+ * both), BO_QUERY, BO_MIGRATE under a live mmap, PRIME export and import
+ * between phyr_vgem devices with the negotiated dma-buf flavour, fences, and
+ * every bad input of the new ioctls.
+ *
+ * Copyright 2026 The phyr developers
+ */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "drm.h"
+#include "drm_mode.h"
+#include "phyr_vgem_drm.h"
+
+#include "igt_lite.h"
+
+IGT_TEST_DESCRIPTION("phyr_vgem placements: system and device memory, migration, "
+		     "export/import with flavours, and the errors of the memory ioctls.");
+
+#define DRIVER_NAME	"phyr_vgem"
+#define DEBUGFS_ROOT	"/sys/kernel/debug"
+#define MAX_DEVS	8
+#define SZ_64K		(64u << 10)
+
+/* the system-memory device, and those with device memory */
+static int sys_fd = -1;
+static int dev_fd[MAX_DEVS];
+static unsigned int nr_dev;
+static long page_size;
+
+/* ---- devices ---- */
+
+static bool is_phyr_vgem(int fd)
+{
+	char name[32] = "";
+	struct drm_version v = { .name_len = sizeof(name) - 1, .name = name };
+
+	if (ioctl(fd, DRM_IOCTL_VERSION, &v) || v.name_len >= sizeof(name))
+		return false;
+	name[v.name_len] = '\0';
+	return !strcmp(name, DRIVER_NAME);
+}
+
+static int __info(int fd, struct drm_phyr_vgem_info *info)
+{
+	return igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_INFO, info) ? -errno : 0;
+}
+
+static struct drm_phyr_vgem_info info(int fd)
+{
+	struct drm_phyr_vgem_info i = {};
+
+	igt_assert_eq(__info(fd, &i), 0);
+	return i;
+}
+
+/* Every phyr_vgem primary node, sorted by what it has. */
+static void open_devices(void)
+{
+	struct dirent **names;
+	int n, i;
+
+	n = scandir("/dev/dri", &names, NULL, alphasort);
+	igt_require_f(n > 0, "no /dev/dri\n");
+	for (i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		int fd;
+
+		if (strncmp(names[i]->d_name, "card", 4))
+			goto next;
+		snprintf(path, sizeof(path), "/dev/dri/%s", names[i]->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			goto next;
+		if (!is_phyr_vgem(fd)) {
+			close(fd);
+		} else if (!info(fd).device_size) {
+			igt_assert_f(sys_fd < 0, "two phyr_vgem devices without device memory\n");
+			sys_fd = fd;
+		} else if (nr_dev < MAX_DEVS) {
+			dev_fd[nr_dev++] = fd;
+		} else {
+			close(fd);
+		}
+next:
+		free(names[i]);
+	}
+	free(names);
+	igt_require_f(sys_fd >= 0, "no system-memory " DRIVER_NAME " device\n");
+	igt_require_f(nr_dev, "no " DRIVER_NAME " device with device memory (ivshmem-plain)\n");
+}
+
+/* ---- buffers ---- */
+
+static int __create(int fd, uint64_t size, uint32_t placement, uint32_t flags,
+		    uint32_t *handle)
+{
+	struct drm_phyr_vgem_bo_create arg = {
+		.size = size, .placement = placement, .flags = flags,
+	};
+
+	if (igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_BO_CREATE, &arg))
+		return -errno;
+	*handle = arg.handle;
+	return 0;
+}
+
+static uint32_t create(int fd, uint64_t size, uint32_t placement, uint32_t flags)
+{
+	uint32_t handle = 0;
+
+	igt_assert_eq(__create(fd, size, placement, flags, &handle), 0);
+	igt_assert_neq_u32(handle, 0);
+	return handle;
+}
+
+static int __query(int fd, uint32_t handle, struct drm_phyr_vgem_bo_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->handle = handle;
+	return igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_BO_QUERY, q) ? -errno : 0;
+}
+
+static struct drm_phyr_vgem_bo_query query(int fd, uint32_t handle)
+{
+	struct drm_phyr_vgem_bo_query q;
+
+	igt_assert_eq(__query(fd, handle, &q), 0);
+	return q;
+}
+
+static int __migrate(int fd, uint32_t handle, uint32_t placement, uint32_t flags,
+		     uint32_t pad)
+{
+	struct drm_phyr_vgem_bo_migrate arg = {
+		.handle = handle, .placement = placement, .flags = flags, .pad = pad,
+	};
+
+	return igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_BO_MIGRATE, &arg) ? -errno : 0;
+}
+
+static void *map(int fd, uint32_t handle, uint64_t size)
+{
+	struct drm_mode_map_dumb arg = { .handle = handle };
+	void *ptr;
+
+	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &arg), 0);
+	ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, arg.offset);
+	igt_assert_f(ptr != MAP_FAILED, "mmap: %s\n", strerror(errno));
+	return ptr;
+}
+
+static void fill(uint32_t *ptr, uint64_t size, uint32_t seed)
+{
+	for (uint64_t i = 0; i < size / sizeof(*ptr); i++)
+		ptr[i] = seed ^ (uint32_t)(i * 0x9e3779b9u);
+}
+
+static void check(const uint32_t *ptr, uint64_t size, uint32_t seed)
+{
+	for (uint64_t i = 0; i < size / sizeof(*ptr); i++) {
+		uint32_t want = seed ^ (uint32_t)(i * 0x9e3779b9u);
+
+		igt_assert_f(ptr[i] == want, "word %" PRIu64 ": %#x, expected %#x\n",
+			     i, ptr[i], want);
+	}
+}
+
+static int export(int fd, uint32_t handle)
+{
+	struct drm_prime_handle arg = { .handle = handle, .flags = DRM_CLOEXEC | DRM_RDWR };
+
+	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &arg), 0);
+	return arg.fd;
+}
+
+static int __import(int fd, int dmabuf, uint32_t *handle)
+{
+	struct drm_prime_handle arg = { .fd = dmabuf };
+
+	if (igt_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &arg))
+		return -errno;
+	*handle = arg.handle;
+	return 0;
+}
+
+static void close_bo(int fd, uint32_t handle)
+{
+	struct drm_gem_close arg = { .handle = handle };
+
+	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &arg), 0);
+}
+
+/* The "flavours:" line of a dma-buf's fdinfo, without its newline. */
+static void fdinfo_flavours(int dmabuf, char *out, size_t len)
+{
+	char path[64], text[4096], *line, *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", dmabuf);
+	fd = open(path, O_RDONLY);
+	igt_assert(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	igt_assert_lt(0, (int)n);
+	text[n] = '\0';
+	line = strstr(text, "flavours:\t");
+	igt_assert_f(line, "no flavours in fdinfo:\n%s", text);
+	line += strlen("flavours:\t");
+	end = strchr(line, '\n');
+	if (end)
+		*end = '\0';
+	snprintf(out, len, "%s", line);
+}
+
+/* ---- subtests ---- */
+
+/* not inlined into igt_main, whose setjmp() would clobber their locals */
+#define SUBTEST static void __attribute__((noinline))
+
+SUBTEST test_info(void)
+{
+	struct drm_phyr_vgem_info i = info(sys_fd);
+
+	igt_assert_eq_u64(i.device_size, 0);
+	igt_assert_eq_u64(i.device_free, 0);
+	for (unsigned int d = 0; d < nr_dev; d++) {
+		i = info(dev_fd[d]);
+		igt_info("device %u: %llu MiB, %llu MiB free\n", d,
+			 (unsigned long long)i.device_size >> 20,
+			 (unsigned long long)i.device_free >> 20);
+		igt_assert_eq_u64(i.device_size, 64ull << 20);
+		igt_assert(i.device_free <= i.device_size);
+	}
+}
+
+/* Both placements: size, placement, flavours, and mmap coherency. */
+SUBTEST test_placement(int fd, uint32_t placement)
+{
+	uint64_t size = 5 * page_size;
+	struct drm_phyr_vgem_bo_query q;
+	uint32_t handle, *a, *b;
+
+	handle = create(fd, size, placement, 0);
+	q = query(fd, handle);
+	igt_assert_eq_u64(q.size, size);
+	igt_assert_eq_u32(q.placement, placement);
+	igt_assert_eq_u32(q.import_flavour, 0);
+	if (placement == PHYR_VGEM_PLACEMENT_DEVICE) {
+		igt_assert_eq_u32(q.flavours, PHYR_VGEM_FLAVOUR_PRIVATE |
+				  PHYR_VGEM_FLAVOUR_PHYR | PHYR_VGEM_FLAVOUR_SG_TABLE);
+		igt_assert(q.nr_ranges >= 1 && q.nr_ranges <= 5);
+	} else {
+		igt_assert_eq_u32(q.flavours, PHYR_VGEM_FLAVOUR_PHYR |
+				  PHYR_VGEM_FLAVOUR_SG_TABLE);
+		igt_assert_eq_u64(q.nr_ranges, 0);	/* not populated yet */
+	}
+
+	/* fresh memory reads as zero, in both placements */
+	a = map(fd, handle, size);
+	for (uint64_t i = 0; i < size / 4; i++)
+		igt_assert_eq_u32(a[i], 0);
+	/* two mappings of one buffer see each other's writes */
+	b = map(fd, handle, size);
+	fill(a, size, 0x1234);
+	check(b, size, 0x1234);
+	fill(b + page_size / 4, page_size, 0x777);
+	check(a + page_size / 4, page_size, 0x777);
+	if (placement == PHYR_VGEM_PLACEMENT_SYSTEM)
+		igt_assert_lte(1, (int)query(fd, handle).nr_ranges);
+	munmap(a, size);
+	munmap(b, size);
+	close_bo(fd, handle);
+}
+
+SUBTEST test_contiguous(void)
+{
+	uint64_t size = 7 * page_size;
+	uint32_t handle = create(dev_fd[0], size, PHYR_VGEM_PLACEMENT_DEVICE,
+				 PHYR_VGEM_BO_CONTIGUOUS);
+
+	igt_assert_eq_u64(query(dev_fd[0], handle).nr_ranges, 1);
+	close_bo(dev_fd[0], handle);
+}
+
+/* Allocations come out of device memory and go back to it. */
+SUBTEST test_accounting(void)
+{
+	int fd = dev_fd[0];
+	uint64_t before = info(fd).device_free;
+	uint32_t handle = create(fd, 16 * page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+
+	igt_assert_eq_u64(info(fd).device_free, before - 16 * page_size);
+	close_bo(fd, handle);
+	igt_assert_eq_u64(info(fd).device_free, before);
+}
+
+/* Device memory runs out with -ENOSPC, and is whole again afterwards. */
+SUBTEST test_exhaustion(void)
+{
+	int fd = dev_fd[0];
+	struct drm_phyr_vgem_info i = info(fd);
+	uint32_t all, more;
+
+	igt_assert_eq_u64(i.device_free, i.device_size);
+	all = create(fd, i.device_size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	igt_assert_eq_u64(info(fd).device_free, 0);
+	igt_assert_eq(__create(fd, page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0, &more),
+		      -ENOSPC);
+	/* and a system buffer cannot move there either */
+	more = create(fd, page_size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	igt_assert_eq(__migrate(fd, more, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0), -ENOSPC);
+	igt_assert_eq_u32(query(fd, more).placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+	close_bo(fd, more);
+	close_bo(fd, all);
+	igt_assert_eq_u64(info(fd).device_free, i.device_size);
+}
+
+/*
+ * Migrate both ways under a live mmap: the contents move, the mapping faults
+ * again and then shows the new placement's memory (writes through it land
+ * there), and so does the dma-buf's own mmap.
+ */
+SUBTEST test_migrate_live_mmap(void)
+{
+	int fd = dev_fd[0];
+	uint64_t size = 9 * page_size;
+	uint32_t handle, *ptr, *dptr;
+	int dmabuf;
+
+	handle = create(fd, size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	ptr = map(fd, handle, size);
+	fill(ptr, size, 0xabc);
+	dmabuf = export(fd, handle);
+	dptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	igt_assert(dptr != MAP_FAILED);
+	check(dptr, size, 0xabc);
+
+	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0), 0);
+	igt_assert_eq_u32(query(fd, handle).placement, PHYR_VGEM_PLACEMENT_DEVICE);
+	check(ptr, size, 0xabc);
+	check(dptr, size, 0xabc);
+	fill(ptr, size, 0xdef);
+	check(dptr, size, 0xdef);
+
+	/* migrating to where it is does nothing */
+	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0), 0);
+	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), 0);
+	igt_assert_eq_u32(query(fd, handle).placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+	check(ptr, size, 0xdef);
+	fill(dptr, size, 0x5a5);
+	check(ptr, size, 0x5a5);
+
+	munmap(dptr, size);
+	munmap(ptr, size);
+	close(dmabuf);
+	close_bo(fd, handle);
+}
+
+/*
+ * A device-memory buffer's dma-buf offers private, phyr with MMIO and the
+ * bridged sg_table; another phyr_vgem device imports it over the private
+ * interconnect and maps the same bytes; the system device cannot reach the
+ * BAR and is refused.
+ */
+SUBTEST test_export_import_device(void)
+{
+	uint64_t size = 4 * page_size;
+	uint32_t handle, imported = 0, *ptr, *iptr;
+	struct drm_phyr_vgem_bo_query q;
+	char flavours[128];
+	int dmabuf;
+
+	igt_require_f(nr_dev >= 2, "needs two devices with device memory\n");
+	handle = create(dev_fd[0], size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	ptr = map(dev_fd[0], handle, size);
+	fill(ptr, size, 0x31337);
+	dmabuf = export(dev_fd[0], handle);
+	fdinfo_flavours(dmabuf, flavours, sizeof(flavours));
+	igt_info("device buffer offers: %s\n", flavours);
+	igt_assert_streq(flavours, "private phyr+mmio sg_table(bridge)");
+
+	igt_assert_eq(__import(dev_fd[1], dmabuf, &imported), 0);
+	q = query(dev_fd[1], imported);
+	igt_assert_eq_u32(q.import_flavour, PHYR_VGEM_FLAVOUR_PRIVATE);
+	igt_assert_eq_u32(q.flavours, 0);
+	igt_assert_eq_u64(q.size, size);
+	/* imported objects are CPU-mapped through their dma-buf, as in DRM */
+	iptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	igt_assert(iptr != MAP_FAILED);
+	check(iptr, size, 0x31337);
+	fill(iptr, page_size, 0x4242);
+	check(ptr, page_size, 0x4242);
+	close_bo(dev_fd[1], imported);
+
+	igt_assert_eq(__import(sys_fd, dmabuf, &imported), -EOPNOTSUPP);
+
+	munmap(iptr, size);
+	munmap(ptr, size);
+	close(dmabuf);
+	close_bo(dev_fd[0], handle);
+}
+
+/* System memory: a device with a BAR takes it as phyr, the system device as sg_table. */
+SUBTEST test_export_import_system(void)
+{
+	uint64_t size = 3 * page_size;
+	uint32_t handle, other, imported = 0, *iptr;
+	char flavours[128];
+	int dmabuf, odmabuf;
+
+	handle = create(sys_fd, size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	dmabuf = export(sys_fd, handle);
+	fdinfo_flavours(dmabuf, flavours, sizeof(flavours));
+	igt_assert_streq(flavours, "phyr+cpu sg_table+cpu");
+
+	igt_assert_eq(__import(dev_fd[0], dmabuf, &imported), 0);
+	igt_assert_eq_u32(query(dev_fd[0], imported).import_flavour, PHYR_VGEM_FLAVOUR_PHYR);
+	close_bo(dev_fd[0], imported);
+	/* the system device is no PCI device: it takes a buffer of another as sg_table */
+	other = create(dev_fd[0], size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	odmabuf = export(dev_fd[0], other);
+	igt_assert_eq(__import(sys_fd, odmabuf, &imported), 0);
+	igt_assert_eq_u32(query(sys_fd, imported).import_flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
+	iptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, odmabuf, 0);
+	igt_assert(iptr != MAP_FAILED);
+	fill(iptr, size, 0x99);
+	munmap(iptr, size);
+	close_bo(sys_fd, imported);
+	close(odmabuf);
+	close_bo(dev_fd[0], other);
+
+	/* the exporter itself gets its own buffer back */
+	igt_assert_eq(__import(sys_fd, dmabuf, &imported), 0);
+	igt_assert_eq_u32(imported, handle);
+	close(dmabuf);
+	close_bo(sys_fd, handle);
+}
+
+/* Buffers, dma-bufs and mappings released in every order. */
+SUBTEST test_close_order(void)
+{
+	int fd = dev_fd[0];
+	uint64_t size = 2 * page_size, before = info(fd).device_free;
+	uint32_t handle, *dptr;
+	int dmabuf;
+
+	/* handle first: the dma-buf and its mapping keep the memory */
+	handle = create(fd, size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	dmabuf = export(fd, handle);
+	close_bo(fd, handle);
+	dptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	igt_assert(dptr != MAP_FAILED);
+	close(dmabuf);
+	fill(dptr, size, 7);
+	check(dptr, size, 7);
+	igt_assert_eq_u64(info(fd).device_free, before - size);
+	munmap(dptr, size);
+	igt_assert_eq_u64(info(fd).device_free, before);
+
+	/* dma-buf first */
+	handle = create(fd, size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	dmabuf = export(fd, handle);
+	close(dmabuf);
+	close_bo(fd, handle);
+	igt_assert_eq_u64(info(fd).device_free, before);
+}
+
+/* vgem's fences work on device memory, and show on its dma-buf. */
+SUBTEST test_fence(void)
+{
+	int fd = dev_fd[0];
+	uint32_t handle = create(fd, page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	struct drm_phyr_vgem_fence_attach attach = {
+		.handle = handle, .flags = PHYR_VGEM_FENCE_WRITE,
+	};
+	struct drm_phyr_vgem_fence_signal signal = {};
+	int dmabuf = export(fd, handle);
+	struct pollfd pfd = { .fd = dmabuf, .events = POLLIN };
+
+	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_FENCE_ATTACH, &attach), 0);
+	igt_assert_eq(poll(&pfd, 1, 0), 0);	/* busy */
+	/* a busy buffer still migrates: the fence stays on the reservation */
+	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), 0);
+	signal.fence = attach.out_fence;
+	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_FENCE_SIGNAL, &signal), 0);
+	igt_assert_eq(poll(&pfd, 1, 0), 1);
+	close(dmabuf);
+	close_bo(fd, handle);
+}
+
+/* debugfs "buffers" shows a device buffer as MMIO ranges of the ivshmem BAR. */
+SUBTEST test_debugfs(void)
+{
+	char path[PATH_MAX], text[16384], want[64];
+	int fd = dev_fd[0], dbg, dmabuf;
+	uint32_t handle;
+	struct stat st;
+	ssize_t n;
+
+	igt_assert_eq(fstat(fd, &st), 0);
+	snprintf(path, sizeof(path), DEBUGFS_ROOT "/dri/%u/buffers", minor(st.st_rdev));
+	handle = create(fd, 3 * page_size, PHYR_VGEM_PLACEMENT_DEVICE, PHYR_VGEM_BO_CONTIGUOUS);
+	dmabuf = export(fd, handle);
+	igt_assert_eq(fstat(dmabuf, &st), 0);
+
+	dbg = open(path, O_RDONLY);
+	igt_require_f(dbg >= 0, "%s: %s\n", path, strerror(errno));
+	n = read(dbg, text, sizeof(text) - 1);
+	close(dbg);
+	igt_assert_lt(0, (int)n);
+	text[n] = '\0';
+	igt_debug("%s", text);
+	snprintf(want, sizeof(want), "ranges 1 dmabuf-ino %lu\n", (unsigned long)st.st_ino);
+	igt_assert_f(strstr(text, want), "no '%s' in:\n%s", want, text);
+	igt_assert_f(strstr(strstr(text, want), "\tmmio 0x"), "no MMIO range:\n%s", text);
+	igt_assert_f(strstr(strstr(text, want), " provider 0000:"), "no provider:\n%s", text);
+	close(dmabuf);
+	close_bo(fd, handle);
+}
+
+SUBTEST test_bad_create(void)
+{
+	int fd = dev_fd[0];
+	uint64_t bar = info(fd).device_size;
+	struct drm_phyr_vgem_bo_create arg = {
+		.size = page_size, .placement = PHYR_VGEM_PLACEMENT_SYSTEM, .pad = 1,
+	};
+	uint32_t h;
+
+	igt_assert_eq(__create(fd, 0, PHYR_VGEM_PLACEMENT_SYSTEM, 0, &h), -EINVAL);
+	igt_assert_eq(__create(fd, 0, PHYR_VGEM_PLACEMENT_DEVICE, 0, &h), -EINVAL);
+	igt_assert_eq(__create(fd, page_size + 1, PHYR_VGEM_PLACEMENT_DEVICE, 0, &h), -EINVAL);
+	igt_assert_eq(__create(fd, 100, PHYR_VGEM_PLACEMENT_SYSTEM, 0, &h), -EINVAL);
+	igt_assert_eq(__create(fd, bar + page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0, &h), -EINVAL);
+	igt_assert_eq(__create(fd, ~0ull & ~(uint64_t)(page_size - 1),
+			       PHYR_VGEM_PLACEMENT_DEVICE, 0, &h), -EINVAL);
+	igt_assert_eq(__create(fd, page_size, 2, 0, &h), -EINVAL);
+	igt_assert_eq(__create(fd, page_size, ~0u, 0, &h), -EINVAL);
+	igt_assert_eq(__create(fd, page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0x2, &h), -EINVAL);
+	igt_assert_eq(__create(fd, page_size, PHYR_VGEM_PLACEMENT_SYSTEM,
+			       PHYR_VGEM_BO_CONTIGUOUS, &h), -EINVAL);
+	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_BO_CREATE, &arg), -1);
+	igt_assert_eq(errno, EINVAL);
+	/* no device memory on the system device */
+	igt_assert_eq(__create(sys_fd, page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0, &h), -ENODEV);
+}
+
+SUBTEST test_bad_handle(void)
+{
+	struct drm_phyr_vgem_bo_query q;
+	struct drm_phyr_vgem_info i = { .pad = 1 };
+	int fd = dev_fd[0];
+
+	igt_assert_eq(__query(fd, 0, &q), -ENOENT);
+	igt_assert_eq(__query(fd, 0xdead, &q), -ENOENT);
+	igt_assert_eq(__migrate(fd, 0xdead, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), -ENOENT);
+	igt_assert_eq(__info(fd, &i), -EINVAL);
+
+}
+
+SUBTEST test_bad_migrate(void)
+{
+	int fd = dev_fd[0];
+	uint32_t handle = create(fd, page_size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	uint32_t sys = create(sys_fd, page_size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	uint32_t imported = 0;
+	int dmabuf;
+
+	igt_assert_eq(__migrate(fd, handle, 2, 0, 0), -EINVAL);
+	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_DEVICE, 1, 0), -EINVAL);
+	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_DEVICE, 0, 1), -EINVAL);
+	igt_assert_eq(__migrate(sys_fd, sys, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0), -ENODEV);
+	igt_assert_eq_u32(query(fd, handle).placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+
+	/* an imported buffer belongs to its exporter: it does not move here */
+	dmabuf = export(sys_fd, sys);
+	igt_assert_eq(__import(fd, dmabuf, &imported), 0);
+	igt_assert_eq(__migrate(fd, imported, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0), -EINVAL);
+	close(dmabuf);
+	close_bo(fd, imported);
+	close_bo(sys_fd, sys);
+	close_bo(fd, handle);
+}
+
+igt_main
+{
+	igt_fixture {
+		page_size = sysconf(_SC_PAGESIZE);
+		open_devices();
+	}
+
+	igt_describe("INFO: 64 MiB of device memory on each ivshmem device, none on the other.");
+	igt_subtest("info")
+		test_info();
+
+	igt_describe("System memory: query, zeroed, coherent mmaps.");
+	igt_subtest("system")
+		test_placement(dev_fd[0], PHYR_VGEM_PLACEMENT_SYSTEM);
+
+	igt_describe("Device memory: query, zeroed, coherent write-combined mmaps.");
+	igt_subtest("device")
+		test_placement(dev_fd[0], PHYR_VGEM_PLACEMENT_DEVICE);
+
+	igt_describe("A contiguous device buffer is one physical range.");
+	igt_subtest("device-contiguous")
+		test_contiguous();
+
+	igt_describe("Device memory is taken and given back.");
+	igt_subtest("device-accounting")
+		test_accounting();
+
+	igt_describe("Exhausted device memory: ENOSPC for create and migrate.");
+	igt_subtest("device-exhaustion")
+		test_exhaustion();
+
+	igt_describe("Migrate both ways under live GEM and dma-buf mmaps.");
+	igt_subtest("migrate-live-mmap")
+		test_migrate_live_mmap();
+
+	igt_describe("Device memory over the private interconnect to a second device.");
+	igt_subtest("export-import-device")
+		test_export_import_device();
+
+	igt_describe("System memory imported as phyr by a device with a BAR.");
+	igt_subtest("export-import-system")
+		test_export_import_system();
+
+	igt_describe("Handles, dma-bufs and mappings closed in any order.");
+	igt_subtest("close-order")
+		test_close_order();
+
+	igt_describe("Fences on device memory, across a migration.");
+	igt_subtest("fence")
+		test_fence();
+
+	igt_describe("debugfs buffers: MMIO ranges of the BAR with their provider.");
+	igt_subtest("debugfs")
+		test_debugfs();
+
+	igt_describe("BO_CREATE: every bad size, placement, flag and padding.");
+	igt_subtest("bad-create")
+		test_bad_create();
+
+	igt_describe("QUERY, MIGRATE and INFO reject unknown handles and padding.");
+	igt_subtest("bad-handle")
+		test_bad_handle();
+
+	igt_describe("MIGRATE rejects bad placements, flags, imports and missing memory.");
+	igt_subtest("bad-migrate")
+		test_bad_migrate();
+
+	igt_fixture {
+		for (unsigned int d = 0; d < nr_dev; d++)
+			close(dev_fd[d]);
+		close(sys_fd);
+	}
+}
