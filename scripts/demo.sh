@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build our kernel and userspace, boot the kernel under QEMU with the test
-# devices, and run phyr-demo inside: a phyr_vgem buffer created, written, exported as a
-# dma-buf, imported back and read.
+# devices, and run the demo inside (scripts/guest-demo.sh): phyr-demo (a phyr_vgem buffer
+# created, written, exported as a dma-buf, imported back and read), then phyrbuf
+# allocating in device memory (the ivshmem BAR) and printing the negotiated flavours.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,10 +14,10 @@ bash "$TOP/scripts/userspace.sh" || fail "userspace build"
 
 res=$CACHE/results/demo-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$res"
-step "booting the phyr kernel under QEMU/TCG (~1 min) and running phyr-demo inside"
+step "booting the phyr kernel under QEMU/TCG (~1 min) and running the demo inside"
 set +e
 VM_CONSOLE=$res/console.txt VM_OUTPUT=$res/demo.txt bash "$TOP/scripts/vm.sh" \
-	--timeout "${DEMO_TIMEOUT:-600}" -- "$UBUILD/userspace/demo/phyr-demo" "$@"
+	--timeout "${DEMO_TIMEOUT:-600}" -- bash "$TOP/scripts/guest-demo.sh" "$UBUILD" "$@"
 rc=$?
 set -e
 if [ -f "$res/demo.txt" ]; then
@@ -24,5 +25,5 @@ if [ -f "$res/demo.txt" ]; then
 else
 	tail -n 30 "$res/console.txt"
 fi
-[ $rc = 0 ] || fail "phyr-demo exited $rc (guest console: $res/console.txt)"
+[ $rc = 0 ] || fail "the demo exited $rc (guest console: $res/console.txt)"
 echo "demo: OK (guest console: $res/console.txt)"
