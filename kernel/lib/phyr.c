@@ -48,7 +48,8 @@
  * children, so fragmented 4 KiB pages cost about 8.2 bytes each.
  *
  * Every allocation is one block.  Appends allocate all the blocks they need
- * before changing anything, so a failed append leaves the phyr unchanged.
+ * before publishing anything (the page and folio builders as they go, see
+ * "phyr fill" below), so a failed append leaves the phyr unchanged.
  * phyr_preload() keeps spare blocks so that later appends need none.
  */
 
@@ -800,6 +801,319 @@ static bool phyr_page_ok(const struct page *page)
 	return !is_pci_p2pdma_page(page) && !is_device_private_page(page);
 }
 
+/* phyr_page_ok() with one load for the common case, memory that is not ZONE_DEVICE */
+static __always_inline bool phyr_page_ok_fast(const struct page *page)
+{
+	return likely(!is_zone_device_page(page)) || phyr_page_ok(page);
+}
+
+/*
+ * DOC: phyr fill
+ *
+ * phyr_append_pages() and phyr_append_folios() append RAM in one pass: they
+ * coalesce the input into maximal ranges as they go and write each range
+ * straight into the words of the tail (inline or the last chunk), moving on
+ * to new chunks as the words fill up.  Nothing is published before
+ * phyr_fill_commit(): the new chunks are linked into the list and the index
+ * only there, once per chunk, and the tail's word count, the length and the
+ * range count of the phyr are set once.  The only visible word written
+ * before that is the last entry of the tail when the first range grows it;
+ * phyr_fill_abort() puts it back and frees the new chunks (or returns them to
+ * the spare list they came from), so a failed append leaves the phyr
+ * unchanged.  The result is the list that appending the ranges one by one
+ * with phyr_append() would give.
+ */
+
+/* What the inner loop of a fill keeps in registers. */
+struct phyr_fill_hot {
+	u64 *w;			/* the words being filled */
+	unsigned int pos;	/* next free word of @w */
+	unsigned int last;	/* index in @w of the last entry */
+	unsigned int lim;	/* free words for a short entry, 0 if a marker is due */
+	unsigned long nr;	/* ranges written by the fast path */
+};
+
+struct phyr_fill {
+	struct phyr *phyr;
+	struct phyr_fill_hot h;
+	unsigned int cap;		/* words of h.w */
+	bool marker;			/* a type marker must precede the next range */
+	bool grown;			/* the first range grows the last one */
+	bool moved;			/* the old tail is finished: @tail_used */
+	unsigned int tail_used;		/* words of the old tail chunk, when @moved */
+	unsigned int tail_last;
+	struct phyr_chunk *first;	/* the new chunks, in order */
+	struct phyr_chunk *chunk;	/* the new chunk being filled, or NULL */
+	unsigned int nr_new;		/* new chunks */
+	unsigned int nr_taken;		/* of them taken from the spare list */
+	unsigned long nr;		/* ranges written by the slow path */
+	unsigned int saved_at;		/* words of the tail restored on failure */
+	unsigned int saved_n;
+	u64 saved[PHYR_INLINE_WORDS];
+};
+
+static __always_inline bool phyr_short_ok(phys_addr_t phys, u64 len)
+{
+	return !(((u64)phys | len) & ~PAGE_MASK) &&
+	       len <= (PHYR_SHORT_MAX_PAGES << PAGE_SHIFT) &&
+	       ((u64)phys >> PAGE_SHIFT) <= FIELD_MAX(PHYR_SHORT_PFN);
+}
+
+static __always_inline u64 phyr_short(phys_addr_t phys, u64 len)
+{
+	return FIELD_PREP(PHYR_TAG, PHYR_TAG_SHORT) |
+	       (((len >> PAGE_SHIFT) - 1) << __bf_shf(PHYR_SHORT_PAGES)) |
+	       (((u64)phys >> PAGE_SHIFT) << __bf_shf(PHYR_SHORT_PFN));
+}
+
+/*
+ * Start a fill of RAM ranges whose first range is [@phys, @phys + @len): set
+ * *@run and *@rlen to the pending range, which is the last range of @phyr
+ * grown by the new one if it continues it.
+ */
+static void phyr_fill_begin(struct phyr_fill *f, struct phyr *phyr,
+			    phys_addr_t phys, u64 len, phys_addr_t *run,
+			    u64 *rlen)
+{
+	bool same = phyr_same_state(phyr, PHYR_MEM_RAM, NULL, 0);
+	unsigned int used, last, cap;
+	phys_addr_t lphys;
+	u64 llen, *w;
+
+	w = phyr_tail(phyr, &used, &last, &cap);
+	f->phyr = phyr;
+	f->h.w = w;
+	f->h.pos = used;
+	f->h.last = last;
+	f->h.lim = same ? cap : 0;
+	f->h.nr = 0;
+	f->cap = cap;
+	f->marker = !same;
+	f->grown = false;
+	f->moved = false;
+	f->first = NULL;
+	f->chunk = NULL;
+	f->nr_new = 0;
+	f->nr_taken = 0;
+	f->nr = 0;
+
+	/* a failure puts back the inline words, or the last entry of the tail */
+	f->saved_at = phyr_chunked(phyr) ? last : 0;
+	f->saved_n = !used ? 0 : phyr_chunked(phyr) ?
+		     phyr_entry_words(w[last]) : used;
+	memcpy(f->saved, w + f->saved_at, f->saved_n * sizeof(u64));
+
+	*run = phys;
+	*rlen = len;
+	if (same && used && phyr_decode(w + last, &lphys, &llen) &&
+	    lphys + llen == phys && llen + len <= PHYR_RANGE_MAX) {
+		/* the last entry is written again, grown */
+		f->h.pos = last;
+		f->grown = true;
+		*run = lphys;
+		*rlen = llen + len;
+	}
+}
+
+/* Move on to a new chunk whose first range starts at byte offset @start. */
+static int phyr_fill_next_chunk(struct phyr_fill *f, u64 start)
+{
+	struct phyr *phyr = f->phyr;
+	bool chunked = phyr_chunked(phyr);
+	struct phyr_chunk *chunk;
+
+	if ((chunked ? phyr->nr_chunks : 0) + f->nr_new >=
+	    UINT_MAX - PHYR_MAX_DEPTH)
+		return -ENOMEM;
+	if (chunked && phyr->nr_spare) {
+		chunk = phyr_take(phyr);
+		f->nr_taken++;
+	} else {
+		chunk = phyr_alloc_block(phyr->gfp);
+		if (!chunk)
+			return -ENOMEM;
+	}
+	chunk->next = NULL;
+	chunk->provider = NULL;
+	chunk->type = PHYR_MEM_RAM;
+	chunk->attrs = 0;
+	chunk->used = 0;
+	chunk->last = 0;
+
+	if (!chunked && !f->nr_new) {
+		/* the inline words overflow: they move to the first chunk */
+		chunk->start = 0;
+		memcpy(chunk->words, f->h.w, f->h.pos * sizeof(u64));
+	} else {
+		/* the range starts the chunk in the chunk's state: no marker */
+		chunk->start = start;
+		f->marker = false;
+		if (f->chunk) {
+			f->chunk->used = f->h.pos;
+			f->chunk->last = f->h.last;
+		} else {
+			f->moved = true;
+			f->tail_used = f->h.pos;
+			f->tail_last = f->h.last;
+		}
+		f->h.pos = 0;
+		f->h.last = 0;
+	}
+	if (f->chunk)
+		f->chunk->next = chunk;
+	else
+		f->first = chunk;
+	f->chunk = chunk;
+	f->nr_new++;
+	f->h.w = chunk->words;
+	f->cap = PHYR_CHUNK_WORDS;
+	f->h.lim = f->marker ? 0 : f->cap;
+	return 0;
+}
+
+/* Write a range that the fast path does not take: long, marker or no room. */
+static noinline int phyr_fill_write(struct phyr_fill *f, phys_addr_t phys,
+				    u64 len, u64 start)
+{
+	unsigned int need = phyr_range_words(phys, len);
+	int ret;
+
+	if (f->h.pos + need + (f->marker ? 2 : 0) > f->cap) {
+		ret = phyr_fill_next_chunk(f, start);
+		if (ret)
+			return ret;
+	}
+	if (f->marker) {
+		phyr_encode_type(f->h.w + f->h.pos, PHYR_MEM_RAM, NULL, 0);
+		f->h.pos += 2;
+		f->marker = false;
+		f->h.lim = f->cap;
+	}
+	f->h.last = f->h.pos;
+	f->h.pos += phyr_encode(f->h.w + f->h.pos, phys, len);
+	f->nr++;
+	return 0;
+}
+
+/*
+ * Write the range [@phys, @phys + @len), which starts at byte offset @start
+ * of the phyr: a short entry with room for it straight away, anything else
+ * through phyr_fill_write().
+ */
+static __always_inline int phyr_fill_put(struct phyr_fill *f,
+					 struct phyr_fill_hot *h,
+					 phys_addr_t phys, u64 len, u64 start)
+{
+	int ret;
+
+	if (likely(h->pos < h->lim && phyr_short_ok(phys, len))) {
+		h->w[h->pos] = phyr_short(phys, len);
+		h->last = h->pos++;
+		h->nr++;
+		return 0;
+	}
+	f->h.w = h->w;
+	f->h.pos = h->pos;
+	f->h.last = h->last;
+	f->h.lim = h->lim;
+	ret = phyr_fill_write(f, phys, len, start);
+	h->w = f->h.w;
+	h->pos = f->h.pos;
+	h->last = f->h.last;
+	h->lim = f->h.lim;
+	return ret;
+}
+
+/* Undo a fill: the phyr is as before phyr_fill_begin(). */
+static void phyr_fill_abort(struct phyr_fill *f)
+{
+	struct phyr *phyr = f->phyr;
+	struct phyr_chunk *chunk, *next;
+	struct phyr_spare *block;
+	u64 *w;
+
+	w = phyr_chunked(phyr) ? phyr->tail->words : phyr->words;
+	memcpy(w + f->saved_at, f->saved, f->saved_n * sizeof(u64));
+	for (chunk = f->first; chunk; chunk = next) {
+		next = chunk->next;
+		if (f->nr_taken) {
+			f->nr_taken--;
+			block = (void *)chunk;
+			block->next = phyr->spare;
+			phyr->spare = block;
+			phyr->nr_spare++;
+		} else {
+			phyr_free_block(chunk);
+		}
+	}
+}
+
+/*
+ * Publish a fill that took the phyr to @total bytes; on failure (no memory
+ * for the index) nothing changed.
+ */
+static int phyr_fill_commit(struct phyr_fill *f, u64 total)
+{
+	struct phyr_fill_hot *h = &f->h;
+	struct phyr *phyr = f->phyr;
+	bool chunked = phyr_chunked(phyr);
+	struct phyr_spare *nodes = NULL;
+	struct phyr_chunk *chunk, *next;
+	unsigned long nr_nodes = 0;
+
+	if (f->nr_new && chunked) {
+		nr_nodes = phyr_chunk_blocks(phyr->nr_chunks, f->nr_new) -
+			   f->nr_new;
+		if (phyr_reserve(phyr, nr_nodes, phyr->gfp))
+			return -ENOMEM;
+	} else if (f->nr_new) {
+		nr_nodes = phyr_index_nodes(f->nr_new);
+		if (phyr_alloc_list(&nodes, nr_nodes, phyr->gfp))
+			return -ENOMEM;
+	}
+
+	if (f->chunk) {
+		f->chunk->used = h->pos;
+		f->chunk->last = h->last;
+	} else if (chunked) {
+		phyr->tail->used = h->pos;
+		phyr->tail->last = h->last;
+	} else {
+		phyr->nr_inline = h->pos;
+	}
+	if (f->moved) {
+		phyr->tail->used = f->tail_used;
+		phyr->tail->last = f->tail_last;
+	}
+
+	chunk = f->first;
+	if (chunk && !chunked) {
+		/* the first new chunk holds the inline words: the root */
+		next = chunk->next;
+		chunk->next = NULL;
+		phyr->root = chunk;
+		phyr->tail = chunk;
+		phyr->spare = nodes;
+		phyr->nr_chunks = 1;
+		phyr->nr_spare = nr_nodes;
+		phyr->depth = 0;
+		phyr->nr_inline = PHYR_CHUNKED;
+		chunk = next;
+	}
+	for (; chunk; chunk = next) {
+		next = chunk->next;
+		chunk->next = NULL;
+		phyr_link_chunk(phyr, chunk);
+	}
+
+	phyr->type = PHYR_MEM_RAM;
+	phyr->provider = NULL;
+	phyr->attrs = 0;
+	phyr->len = total;
+	phyr->nr_ranges += f->nr + h->nr - f->grown;
+	return 0;
+}
+
 /**
  * phyr_append_pages() - append RAM pages
  * @phyr: the phyr
@@ -812,7 +1126,8 @@ static bool phyr_page_ok(const struct page *page)
  * as RAM with no attributes, coalescing physically contiguous pages.  Like
  * sg_alloc_table_from_pages(), the data continues at the start of each next
  * page.  The pages must be CPU memory, not P2P or device-private pages.
- * Allocates with the flags given to phyr_init().
+ * Allocates with the flags given to phyr_init(), after using up the blocks
+ * phyr_preload() left.
  *
  * Return: 0 on success; -EINVAL if @size is zero, @offset is not within the
  * first page, @size exceeds the pages or a page is not CPU memory;
@@ -822,39 +1137,79 @@ static bool phyr_page_ok(const struct page *page)
 int phyr_append_pages(struct phyr *phyr, struct page **pages,
 		      unsigned int nr_pages, unsigned int offset, size_t size)
 {
-	unsigned int i, keep, off;
-	struct phyr_runs runs;
-	size_t left, step;
-	u64 total;
+	struct phyr_fill_hot h;
+	struct phyr_fill f;
+	phys_addr_t run, phys;
+	u64 base, total, rlen, left, step;
+	unsigned int i, n;
 	int ret;
 
 	if (!size || !nr_pages || offset >= PAGE_SIZE ||
 	    size > ((u64)nr_pages << PAGE_SHIFT) - offset)
 		return -EINVAL;
-	if (check_add_overflow(phyr->len, (u64)size, &total))
+	base = phyr->len;
+	if (check_add_overflow(base, (u64)size, &total))
 		return -EOVERFLOW;
+	if (!phyr_page_ok(pages[0]))
+		return -EINVAL;
 
-	phyr_runs_init(&runs, phyr, PHYR_MEM_RAM, NULL, 0);
-	for (i = 0, left = size, off = offset; left; i++, off = 0) {
-		if (!phyr_page_ok(pages[i]))
-			return -EINVAL;
-		step = min_t(size_t, left, PAGE_SIZE - off);
-		phyr_runs_add(&runs, !i, page_to_phys(pages[i]) + off, step);
-		left -= step;
+	/* the first page, which may start at @offset */
+	step = min_t(u64, size, PAGE_SIZE - offset);
+	phyr_fill_begin(&f, phyr, page_to_phys(pages[0]) + offset, step, &run,
+			&rlen);
+	h = f.h;
+	left = size - step;
+
+	/* whole pages: byte offset i * PAGE_SIZE - @offset is page i's */
+	n = left >> PAGE_SHIFT;
+	for (i = 1; i <= n; i++) {
+		struct page *page = pages[i];
+
+		if (unlikely(!phyr_page_ok_fast(page))) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		phys = page_to_phys(page);
+		if (phys == run + rlen && rlen <= PHYR_RANGE_MAX - PAGE_SIZE) {
+			rlen += PAGE_SIZE;
+			continue;
+		}
+		ret = phyr_fill_put(&f, &h, run, rlen,
+				    base + ((u64)i << PAGE_SHIFT) - offset - rlen);
+		if (unlikely(ret))
+			goto fail;
+		run = phys;
+		rlen = PAGE_SIZE;
 	}
 
-	ret = phyr_build_begin(phyr, runs.nr, &keep);
-	if (ret)
-		return ret;
-	for (i = 0, left = size, off = offset; left; i++, off = 0) {
-		step = min_t(size_t, left, PAGE_SIZE - off);
-		ret = phyr_add(phyr, PHYR_MEM_RAM, NULL, 0,
-			       page_to_phys(pages[i]) + off, step);
-		if (WARN_ON_ONCE(ret))
-			break;
-		left -= step;
+	/* a last, partial page */
+	step = left & ~PAGE_MASK;
+	if (step) {
+		if (!phyr_page_ok(pages[i])) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		phys = page_to_phys(pages[i]);
+		if (phys == run + rlen && rlen + step <= PHYR_RANGE_MAX) {
+			rlen += step;
+		} else {
+			ret = phyr_fill_put(&f, &h, run, rlen,
+					    total - step - rlen);
+			if (ret)
+				goto fail;
+			run = phys;
+			rlen = step;
+		}
 	}
-	phyr_build_end(phyr, keep);
+
+	ret = phyr_fill_put(&f, &h, run, rlen, total - rlen);
+	f.h = h;
+	if (!ret)
+		ret = phyr_fill_commit(&f, total);
+	if (!ret)
+		return 0;
+fail:
+	phyr_fill_abort(&f);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(phyr_append_pages);
@@ -867,7 +1222,8 @@ EXPORT_SYMBOL_GPL(phyr_append_pages);
  *
  * Appends each whole folio as RAM with no attributes, coalescing physically
  * contiguous folios.  The folios must be CPU memory, not P2P or
- * device-private memory.  Allocates with the flags given to phyr_init().
+ * device-private memory.  Allocates with the flags given to phyr_init(),
+ * after using up the blocks phyr_preload() left.
  *
  * Return: 0 on success; -EINVAL if @nr_folios is zero or a folio is not CPU
  * memory; -EOVERFLOW if the total length of @phyr would overflow; -ENOMEM if
@@ -876,35 +1232,56 @@ EXPORT_SYMBOL_GPL(phyr_append_pages);
 int phyr_append_folios(struct phyr *phyr, struct folio **folios,
 		       unsigned int nr_folios)
 {
-	u64 total = phyr->len;
-	struct phyr_runs runs;
-	unsigned int i, keep;
-	int ret = 0;
+	struct phyr_fill_hot h;
+	struct phyr_fill f;
+	phys_addr_t run, phys;
+	u64 total, rlen, len;
+	unsigned int i;
+	int ret;
 
 	if (!nr_folios)
 		return -EINVAL;
-	phyr_runs_init(&runs, phyr, PHYR_MEM_RAM, NULL, 0);
-	for (i = 0; i < nr_folios; i++) {
-		if (!phyr_page_ok(&folios[i]->page))
-			return -EINVAL;
-		if (check_add_overflow(total, (u64)folio_size(folios[i]),
-				       &total))
-			return -EOVERFLOW;
-		phyr_runs_add(&runs, !i, PFN_PHYS(folio_pfn(folios[i])),
-			      folio_size(folios[i]));
+	if (!phyr_page_ok(&folios[0]->page))
+		return -EINVAL;
+	len = folio_size(folios[0]);
+	if (check_add_overflow(phyr->len, len, &total))
+		return -EOVERFLOW;
+	phyr_fill_begin(&f, phyr, PFN_PHYS(folio_pfn(folios[0])), len, &run,
+			&rlen);
+	h = f.h;
+
+	for (i = 1; i < nr_folios; i++) {
+		struct folio *folio = folios[i];
+
+		if (unlikely(!phyr_page_ok_fast(&folio->page))) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		len = folio_size(folio);
+		if (unlikely(check_add_overflow(total, len, &total))) {
+			ret = -EOVERFLOW;
+			goto fail;
+		}
+		phys = PFN_PHYS(folio_pfn(folio));
+		if (phys == run + rlen && rlen + len <= PHYR_RANGE_MAX) {
+			rlen += len;
+			continue;
+		}
+		ret = phyr_fill_put(&f, &h, run, rlen, total - len - rlen);
+		if (unlikely(ret))
+			goto fail;
+		run = phys;
+		rlen = len;
 	}
 
-	ret = phyr_build_begin(phyr, runs.nr, &keep);
-	if (ret)
-		return ret;
-	for (i = 0; i < nr_folios; i++) {
-		ret = phyr_add(phyr, PHYR_MEM_RAM, NULL, 0,
-			       PFN_PHYS(folio_pfn(folios[i])),
-			       folio_size(folios[i]));
-		if (WARN_ON_ONCE(ret))
-			break;
-	}
-	phyr_build_end(phyr, keep);
+	ret = phyr_fill_put(&f, &h, run, rlen, total - rlen);
+	f.h = h;
+	if (!ret)
+		ret = phyr_fill_commit(&f, total);
+	if (!ret)
+		return 0;
+fail:
+	phyr_fill_abort(&f);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(phyr_append_folios);

@@ -195,6 +195,64 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long *nr_bus)
 	return 0;
 }
 
+/*
+ * The common case in one pass: behind an IOMMU, a phyr of RAM ranges that
+ * share their DMA attributes and meet on the granule is linked range by
+ * range into one IOVA range of phyr_len() bytes, without phyr_dma_plan()'s
+ * walk first.  Returns -EAGAIN, with nothing mapped, where the phyr is not
+ * such a phyr (or no IOVA range can be had): phyr_dma_map() then plans.
+ */
+static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
+{
+	const struct phyr *phyr = map->phyr;
+	struct device *dev = map->dev;
+	struct phyr_cursor cur;
+	phys_addr_t end = 0;
+	int ret;
+
+	phyr_cursor_init(&cur, phyr);
+	if (!phyr_cursor_next(&cur) || cur.type != PHYR_MEM_RAM)
+		return -EAGAIN;
+	map->link_attrs = phyr_dma_attrs(map, &cur, PHYR_DMA_RAM);
+	if (!dma_iova_try_alloc(dev, &map->state, cur.phys, phyr_len(phyr)))
+		return -EAGAIN;
+
+	do {
+		if (cur.type != PHYR_MEM_RAM ||
+		    phyr_dma_attrs(map, &cur, PHYR_DMA_RAM) != map->link_attrs ||
+		    (map->iova_len && ((cur.phys | end) & granule))) {
+			ret = -EAGAIN;
+			goto undo;
+		}
+		ret = dma_iova_link(dev, &map->state, cur.phys, map->iova_len,
+				    cur.len, map->dir, map->link_attrs);
+		if (ret)
+			goto undo;
+		map->iova_len += cur.len;
+		end = cur.phys + cur.len;
+	} while (phyr_cursor_next(&cur));
+
+	ret = dma_iova_sync(dev, &map->state, 0, map->iova_len);
+	if (ret)
+		goto undo;
+	map->use_iova = true;
+	map->vecs = &map->vec;
+	map->nr_vecs = 1;
+	map->vec.addr = map->state.addr;
+	map->vec.len = map->iova_len;
+	return 0;
+
+undo:
+	if (map->iova_len)
+		dma_iova_unlink(dev, &map->state, 0, map->iova_len, map->dir,
+				map->link_attrs);
+	dma_iova_free(dev, &map->state);
+	memset(&map->state, 0, sizeof(map->state));
+	map->iova_len = 0;
+	map->link_attrs = 0;
+	return ret;
+}
+
 /**
  * phyr_dma_map() - map a phyr for DMA by a device
  * @map: the mapping to fill in
@@ -216,7 +274,7 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 		 struct device *dev, enum dma_data_direction dir,
 		 unsigned long attrs)
 {
-	unsigned long nr_bus, max_vecs;
+	unsigned long nr_bus, max_vecs, granule;
 	struct phyr_cursor cur;
 	unsigned int mapped = 0;
 	dma_addr_t addr;
@@ -229,6 +287,16 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 	map->dev = dev;
 	map->dir = dir;
 	map->attrs = attrs;
+
+	granule = dma_get_merge_boundary(dev);
+	if (granule) {
+		ret = phyr_dma_link_all(map, granule);
+		if (ret != -EAGAIN) {
+			if (ret)
+				memset(map, 0, sizeof(*map));
+			return ret;
+		}
+	}
 
 	ret = phyr_dma_plan(map, &nr_bus);
 	if (ret)

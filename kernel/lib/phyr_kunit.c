@@ -9,6 +9,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/gfp.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/phyr.h>
 #include <linux/pci-p2pdma.h>
@@ -1312,6 +1313,410 @@ static void phyr_test_metadata_long(struct kunit *test)
 			sizeof(*phyr) + (n * 2 / (cw - 1) + 2) * PHYR_BLOCK_SIZE);
 }
 
+/* ---- one-pass appends of pages and folios ------------------------------- */
+
+/* phyr_append_pages() done with one phyr_append() per page, to compare */
+static int append_pages_slow(struct phyr *phyr, struct page **pages,
+			     unsigned int offset, size_t size)
+{
+	unsigned int i, off = offset;
+	size_t left = size, step;
+	int ret;
+
+	for (i = 0; left; i++, off = 0) {
+		step = min_t(size_t, left, PAGE_SIZE - off);
+		ret = phyr_append(phyr, page_to_phys(pages[i]) + off, step, 0);
+		if (ret)
+			return ret;
+		left -= step;
+	}
+	return 0;
+}
+
+static void expect_same_step(struct kunit *test, struct phyr_cursor *a,
+			     struct phyr_cursor *b)
+{
+	bool more = phyr_cursor_next(a);
+
+	KUNIT_ASSERT_EQ(test, more, phyr_cursor_next(b));
+	if (!more)
+		return;
+	KUNIT_ASSERT_EQ(test, a->phys, b->phys);
+	KUNIT_ASSERT_EQ(test, a->len, b->len);
+	KUNIT_ASSERT_EQ(test, a->offset, b->offset);
+	KUNIT_ASSERT_EQ(test, a->type, b->type);
+	KUNIT_ASSERT_PTR_EQ(test, a->provider, b->provider);
+	KUNIT_ASSERT_EQ(test, a->attrs, b->attrs);
+}
+
+/* @a and @b hold the same ranges in the same words and blocks */
+static void expect_same(struct kunit *test, const struct phyr *a,
+			const struct phyr *b)
+{
+	struct phyr_cursor ca, cb;
+	unsigned long i;
+	u64 off;
+
+	KUNIT_ASSERT_EQ(test, phyr_len(a), phyr_len(b));
+	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(a), phyr_nr_ranges(b));
+	KUNIT_ASSERT_EQ(test, phyr_nr_words(a), phyr_nr_words(b));
+	KUNIT_ASSERT_EQ(test, phyr_metadata_bytes(a), phyr_metadata_bytes(b));
+	phyr_cursor_init(&ca, a);
+	phyr_cursor_init(&cb, b);
+	for (i = 0; i <= phyr_nr_ranges(a); i++)
+		expect_same_step(test, &ca, &cb);
+	/* seeks through the index */
+	for (i = 0; i < 32 && phyr_len(a); i++) {
+		off = div64_u64(phyr_len(a) * i, 32);
+		KUNIT_ASSERT_EQ(test, phyr_cursor_init_range(&ca, a, off,
+							     phyr_len(a) - off), 0);
+		KUNIT_ASSERT_EQ(test, phyr_cursor_init_range(&cb, b, off,
+							     phyr_len(b) - off), 0);
+		expect_same_step(test, &ca, &cb);
+		expect_same_step(test, &ca, &cb);
+	}
+}
+
+#define FILL_PAGES	700
+
+/* What a phyr holds before an append of pages or folios starting at @next. */
+static void fill_prefix(struct kunit *test, struct phyr *phyr,
+			unsigned long cw, u32 r, struct page *next)
+{
+	phys_addr_t prev = page_to_phys(next) - PAGE_SIZE;
+
+	switch (r % 7) {
+	case 0:	/* empty */
+		break;
+	case 1:	/* inline, continued by the append */
+		KUNIT_ASSERT_EQ(test, phyr_append(phyr, prev, PAGE_SIZE, 0), 0);
+		break;
+	case 2:	/* inline, another memory type */
+		KUNIT_ASSERT_EQ(test, phyr_append_mmio(phyr, &prov_a, prev,
+						       PAGE_SIZE, 0), 0);
+		break;
+	case 3:	/* a chunk that is (almost) full, continued by the append */
+		add_frag(test, phyr, cw - 1 - (r >> 8) % 4);
+		KUNIT_ASSERT_EQ(test, phyr_append(phyr, prev, PAGE_SIZE, 0), 0);
+		break;
+	case 4:	/* a full chunk ending in a marker and a range */
+		add_frag(test, phyr, cw - 3);
+		KUNIT_ASSERT_EQ(test, phyr_append_mmio(phyr, &prov_b, prev,
+						       PAGE_SIZE, 0), 0);
+		break;
+	case 5:	/* a byte-granular (long) last range */
+		add_frag(test, phyr, (r >> 8) % (2 * cw));
+		KUNIT_ASSERT_EQ(test, phyr_append(phyr, prev + 100,
+						  PAGE_SIZE - 100, 0), 0);
+		break;
+	default: /* preloaded */
+		add_frag(test, phyr, (r >> 8) % (2 * cw));
+		KUNIT_ASSERT_EQ(test, phyr_preload(phyr, (r >> 12) % 1000,
+						   GFP_KERNEL), 0);
+		break;
+	}
+}
+
+/*
+ * Random page arrays (runs of contiguous pages, offsets, partial last
+ * pages, folios) appended to phyrs in every state give exactly what
+ * appending each page on its own gives.
+ */
+static void phyr_test_fill_same(struct kunit *test)
+{
+	unsigned long cw = chunk_words(test);
+	struct page *p = new_pages(test, 4);
+	struct page **pages = new_array(test, FILL_PAGES, sizeof(*pages));
+	struct folio **folios = new_array(test, FILL_PAGES, sizeof(*folios));
+	struct phyr *a = new_phyr(test, GFP_KERNEL);
+	struct phyr *b = new_phyr(test, GFP_KERNEL);
+	unsigned int iter, i, nr, offset, cut, k;
+	struct rnd_state rnd;
+	size_t size;
+	u32 r;
+
+	prandom_seed_state(&rnd, 7);
+	for (iter = 0; iter < 128; iter++) {
+		r = prandom_u32_state(&rnd);
+		nr = 1 + prandom_u32_state(&rnd) % FILL_PAGES;
+		/* the first page continues the prefix's last range or not */
+		k = 1 + r % 15;
+		for (i = 0; i < nr; i++) {
+			if (i && k < 15 && prandom_u32_state(&rnd) % 3 == 0)
+				k++;
+			else if (i)
+				k = prandom_u32_state(&rnd) % 16;
+			pages[i] = p + k;
+			folios[i] = page_folio(pages[i]);
+		}
+		fill_prefix(test, a, cw, r, pages[0]);
+		fill_prefix(test, b, cw, r, pages[0]);
+
+		if (iter % 4 == 3) {
+			KUNIT_ASSERT_EQ(test, phyr_append_folios(a, folios, nr),
+					0);
+			KUNIT_ASSERT_EQ(test, append_pages_slow(b, pages, 0,
+								nr * PAGE_SIZE),
+					0);
+		} else {
+			r = prandom_u32_state(&rnd);
+			offset = r % 2 ? 0 : (r >> 1) % PAGE_SIZE;
+			cut = r % 3 ? 0 : (r >> 13) % (PAGE_SIZE - offset);
+			size = (size_t)nr * PAGE_SIZE - offset - cut;
+			KUNIT_ASSERT_EQ(test, phyr_append_pages(a, pages, nr,
+								offset, size),
+					0);
+			KUNIT_ASSERT_EQ(test, append_pages_slow(b, pages,
+								offset, size),
+					0);
+		}
+		expect_same(test, a, b);
+		phyr_destroy(a);
+		phyr_destroy(b);
+	}
+}
+
+/* Appends that fill a chunk exactly, from empty and from inline. */
+static void phyr_test_fill_chunk_exact(struct kunit *test)
+{
+	unsigned long cw = chunk_words(test), i;
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct page **pages = new_array(test, 2 * cw, sizeof(*pages));
+	struct page *p = new_pages(test, 2);
+	struct phyr_cursor cur;
+
+	/* p and p + 2 in turn: no two neighbours are contiguous */
+	for (i = 0; i < 2 * cw; i++)
+		pages[i] = p + 2 * (i % 2);
+
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages, cw, 0,
+						cw * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), cw);
+	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), cw);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + PHYR_BLOCK_SIZE);
+	expect_pages(test, phyr, pages, cw);
+	/* the next page starts a second chunk and the root node */
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages + cw, 1, 0,
+						PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), cw + 1);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + 3 * PHYR_BLOCK_SIZE);
+	expect_pages(test, phyr, pages, cw + 1);
+	phyr_destroy(phyr);
+
+	/* three inline ranges, then exactly two chunks in one append */
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages, 3, 0,
+						3 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr), sizeof(*phyr));
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages + 3, 2 * cw - 3, 0,
+						(2 * cw - 3) * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), 2 * cw);
+	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), 2 * cw);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + 3 * PHYR_BLOCK_SIZE);
+	expect_pages(test, phyr, pages, 2 * cw);
+	/* a seek across the chunk boundary */
+	KUNIT_ASSERT_EQ(test, phyr_cursor_init_range(&cur, phyr,
+						     cw * PAGE_SIZE - 1, 2), 0);
+	KUNIT_ASSERT_TRUE(test, phyr_cursor_next(&cur));
+	KUNIT_EXPECT_EQ(test, cur.phys, page_to_phys(pages[cw - 1]) +
+			PAGE_SIZE - 1);
+	KUNIT_ASSERT_TRUE(test, phyr_cursor_next(&cur));
+	KUNIT_EXPECT_EQ(test, cur.phys, page_to_phys(pages[cw]));
+	KUNIT_EXPECT_EQ(test, cur.offset, cw * PAGE_SIZE);
+	KUNIT_EXPECT_FALSE(test, phyr_cursor_next(&cur));
+}
+
+/* Contiguous pages coalesce across the end of a chunk. */
+static void phyr_test_fill_coalesce_chunk(struct kunit *test)
+{
+	unsigned long cw = chunk_words(test), i;
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct ref *ref = new_ref(test, cw + 8);
+	struct page *p = new_pages(test, 3);
+	struct page *run[] = { p, p + 2, p + 3, p + 4 };
+	struct page *more[] = { p + 5, p + 6 };
+	struct page *grow[] = { p, p + 1, p + 2, p + 3 };
+
+	/* one word left: p fills it, the run p2-4 goes whole to a new chunk */
+	for (i = 0; i < cw - 1; i++)
+		add_ok(test, phyr, ref, NULL, 0, frag_phys(i), PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, run, 4, 0,
+						4 * PAGE_SIZE), 0);
+	for (i = 0; i < 4; i++)
+		ref_add(test, ref, NULL, 0, page_to_phys(run[i]), PAGE_SIZE);
+	expect_ref(test, phyr, ref);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), cw + 1);
+	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), cw + 1);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + 3 * PHYR_BLOCK_SIZE);
+	expect_window(test, phyr, ref, ref->r[cw - 1].offset, PAGE_SIZE + 1);
+	expect_window(test, phyr, ref, ref->r[cw].offset - 1, 2);
+
+	/* continuing the last range grows it in place */
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, more, 2, 0,
+						2 * PAGE_SIZE), 0);
+	for (i = 0; i < 2; i++)
+		ref_add(test, ref, NULL, 0, page_to_phys(more[i]), PAGE_SIZE);
+	expect_ref(test, phyr, ref);
+	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), cw + 1);
+	phyr_destroy(phyr);
+
+	/* the last word of a full chunk grows: in place while it is short */
+	ref_reset(ref);
+	for (i = 0; i < cw - 1; i++)
+		add_ok(test, phyr, ref, NULL, 0, frag_phys(i), PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, grow, 1, 0, PAGE_SIZE),
+			0);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, grow + 1, 1, 0,
+						PAGE_SIZE), 0);
+	for (i = 0; i < 2; i++)
+		ref_add(test, ref, NULL, 0, page_to_phys(grow[i]), PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), cw);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + PHYR_BLOCK_SIZE);
+	/* p2 and 100 bytes of p3: a long entry, so it moves to a new chunk */
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, grow + 2, 2, 0,
+						PAGE_SIZE + 100), 0);
+	ref_add(test, ref, NULL, 0, page_to_phys(grow[2]), PAGE_SIZE);
+	ref_add(test, ref, NULL, 0, page_to_phys(grow[3]), 100);
+	expect_ref(test, phyr, ref);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), cw);
+	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), cw + 1);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + 3 * PHYR_BLOCK_SIZE);
+	expect_window(test, phyr, ref, ref->r[cw - 1].offset - 1, 2);
+	expect_window(test, phyr, ref, ref->len - 1, 1);
+}
+
+/* A P2P page: only its struct page is looked at, never its memory. */
+static struct page *fake_p2p_page(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
+	struct dev_pagemap *pgmap = kunit_kzalloc(test, sizeof(*pgmap),
+						  GFP_KERNEL);
+	struct folio *folio = kunit_kzalloc(test, sizeof(*folio), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, pgmap);
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	pgmap->type = MEMORY_DEVICE_PCI_P2PDMA;
+	set_page_zone(&folio->page, ZONE_DEVICE);
+	folio->pgmap = pgmap;
+	KUNIT_ASSERT_TRUE(test, is_pci_p2pdma_page(&folio->page));
+	return &folio->page;
+#else
+	return NULL;
+#endif
+}
+
+/*
+ * Appends that fail part-way (no memory for a chunk or the index, a P2P
+ * page, a length overflow) leave the phyr as it was, including a last range
+ * the append had grown and the blocks it took from the spare list.
+ */
+static void phyr_test_fill_fail(struct kunit *test)
+{
+	unsigned long cw = chunk_words(test), n = 3 * cw, i;
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct page **pages = new_array(test, n, sizeof(*pages));
+	struct folio **folios = new_array(test, n, sizeof(*folios));
+	struct ref *ref = new_ref(test, 5 * cw);
+	struct page *p = new_pages(test, 2);
+	unsigned int preload, nr_ref;
+	struct page *fake, *other;
+	unsigned long held, words;
+	struct fault *f;
+	size_t bytes;
+	long k;
+	int ret;
+
+	/* p + 2 continues the prefix's last range, then p, p + 2, ... */
+	for (i = 0; i < n; i++)
+		pages[i] = p + 2 * ((i + 1) % 2);
+	f = fault_start(test);
+
+	for (preload = 0; preload < 2; preload++) {
+		fault_arm(f, -1);
+		ref_reset(ref);
+		for (i = 0; i < cw - 2; i++)
+			add_ok(test, phyr, ref, NULL, 0, frag_phys(i),
+			       PAGE_SIZE);
+		add_ok(test, phyr, ref, NULL, 0, page_to_phys(p + 1),
+		       PAGE_SIZE);
+		/* two blocks: the first new chunks come from there */
+		if (preload)
+			KUNIT_ASSERT_EQ(test, phyr_preload(phyr, 10, GFP_KERNEL),
+					0);
+		bytes = phyr_metadata_bytes(phyr);
+		words = phyr_nr_words(phyr);
+		held = f->allocs - f->frees;
+		for (k = 0; ; k++) {
+			fault_arm(f, k);
+			ret = phyr_append_pages(phyr, pages, n, 0,
+						n * PAGE_SIZE);
+			if (!ret)
+				break;
+			KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+			KUNIT_ASSERT_EQ(test, phyr_metadata_bytes(phyr), bytes);
+			KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), words);
+			KUNIT_ASSERT_EQ(test, f->allocs - f->frees, held);
+			expect_ref(test, phyr, ref);
+		}
+		/* three chunks and a root node, two of them preloaded */
+		KUNIT_EXPECT_EQ(test, k, preload ? 2 : 4);
+		for (i = 0; i < n; i++)
+			ref_add(test, ref, NULL, 0, page_to_phys(pages[i]),
+				PAGE_SIZE);
+		expect_ref(test, phyr, ref);
+		phyr_destroy(phyr);
+	}
+	KUNIT_EXPECT_EQ(test, f->allocs, f->frees);
+
+	/* a P2P page late in the array */
+	fault_arm(f, -1);
+	ref_reset(ref);
+	for (i = 0; i < cw - 2; i++)
+		add_ok(test, phyr, ref, NULL, 0, frag_phys(i), PAGE_SIZE);
+	add_ok(test, phyr, ref, NULL, 0, page_to_phys(p + 1), PAGE_SIZE);
+	bytes = phyr_metadata_bytes(phyr);
+	fake = fake_p2p_page(test);
+	if (fake) {
+		other = pages[n - 2];
+		pages[n - 2] = fake;
+		KUNIT_EXPECT_EQ(test, phyr_append_pages(phyr, pages, n, 0,
+							n * PAGE_SIZE),
+				-EINVAL);
+		KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr), bytes);
+		expect_ref(test, phyr, ref);
+		folios[0] = page_folio(p + 2);
+		folios[1] = page_folio(fake);
+		KUNIT_EXPECT_EQ(test, phyr_append_folios(phyr, folios, 2),
+				-EINVAL);
+		expect_ref(test, phyr, ref);
+		pages[n - 2] = other;
+	}
+
+	/* the length overflows at the last of n folios */
+	phyr_destroy(phyr);
+	ref_reset(ref);
+	for (i = 0; i < 3; i++)
+		add_ok(test, phyr, ref, NULL, 0, 0, PHYR_RANGE_MAX);
+	add_ok(test, phyr, ref, NULL, 0, PAGE_SIZE,
+	       U64_MAX - 3 * PHYR_RANGE_MAX - n * PAGE_SIZE + 1);
+	nr_ref = ref->nr;
+	bytes = phyr_metadata_bytes(phyr);
+	for (i = 0; i < n; i++)
+		folios[i] = page_folio(pages[i]);
+	KUNIT_EXPECT_EQ(test, phyr_append_folios(phyr, folios, n),
+			-EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), nr_ref);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr), bytes);
+	expect_ref(test, phyr, ref);
+	KUNIT_EXPECT_EQ(test, phyr_append_folios(phyr, folios, n - 1), 0);
+	KUNIT_EXPECT_EQ(test, phyr_len(phyr), U64_MAX - PAGE_SIZE + 1);
+}
+
 /* ---- allocation failures ------------------------------------------------ */
 
 #define SCENARIO_PAGES	64
@@ -1769,6 +2174,10 @@ static struct kunit_case phyr_builder_cases[] = {
 	KUNIT_CASE(phyr_test_build_folios),
 	KUNIT_CASE(phyr_test_build_phys_vec),
 	KUNIT_CASE(phyr_test_build_sgtable),
+	KUNIT_CASE(phyr_test_fill_same),
+	KUNIT_CASE(phyr_test_fill_chunk_exact),
+	KUNIT_CASE(phyr_test_fill_coalesce_chunk),
+	KUNIT_CASE(phyr_test_fill_fail),
 	{}
 };
 
