@@ -163,7 +163,6 @@ int phyr_vgem_bo_migrate_ioctl(struct drm_device *dev, void *data,
 struct dma_buf *phyr_vgem_prime_export(struct drm_gem_object *obj, int flags);
 struct drm_gem_object *phyr_vgem_prime_import(struct drm_device *dev,
 					      struct dma_buf *dmabuf);
-struct phyr *phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, gfp_t gfp);
-void phyr_vgem_free_phyr(struct phyr *phyr);
+int phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, struct phyr *phyr);
 
 #endif /* _PHYR_VGEM_DRV_H_ */

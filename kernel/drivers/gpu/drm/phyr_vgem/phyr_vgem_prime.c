@@ -22,46 +22,24 @@
 MODULE_IMPORT_NS("DMA_BUF");
 
 /**
- * phyr_vgem_shmem_phyr() - the ranges of a shmem-backed GEM object
- * @shmem: the object, with its pages pinned (every dma-buf attachment pins
- *	them, see drm_gem_map_attach())
- * @gfp: how to allocate the list
+ * phyr_vgem_shmem_phyr() - append the ranges of a shmem-backed GEM object
+ * @shmem: the object, with its pages pinned
+ * @phyr: the list to append to
  *
  * The builder of a phyr from a shmem GEM object: its page array, with
  * physically contiguous pages (large folios) coalesced into one range.
  *
- * Return: the list, to free with phyr_vgem_free_phyr(), or an ERR_PTR:
- * -EINVAL without pinned pages, -ENOMEM.
+ * Return: 0, -EINVAL without pinned pages, or the error of
+ * phyr_append_pages() (which leaves @phyr unchanged).
  */
-struct phyr *phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, gfp_t gfp)
+int phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, struct phyr *phyr)
 {
 	size_t size = shmem->base.size;
-	struct phyr *phyr;
-	int ret;
 
 	dma_resv_assert_held(shmem->base.resv);
 	if (!shmem->pages || !refcount_read(&shmem->pages_pin_count))
-		return ERR_PTR(-EINVAL);
-	phyr = kmalloc_obj(*phyr, gfp);
-	if (!phyr)
-		return ERR_PTR(-ENOMEM);
-	phyr_init(phyr, gfp);
-	ret = phyr_append_pages(phyr, shmem->pages, size >> PAGE_SHIFT, 0, size);
-	if (ret) {
-		phyr_vgem_free_phyr(phyr);
-		return ERR_PTR(ret);
-	}
-	return phyr;
-}
-
-/**
- * phyr_vgem_free_phyr() - free a list from phyr_vgem_shmem_phyr()
- * @phyr: the list
- */
-void phyr_vgem_free_phyr(struct phyr *phyr)
-{
-	phyr_destroy(phyr);
-	kfree(phyr);
+		return -EINVAL;
+	return phyr_append_pages(phyr, shmem->pages, size >> PAGE_SHIFT, 0, size);
 }
 
 /**
@@ -171,9 +149,7 @@ static const struct phyr *phyr_vgem_map_phyr(struct dma_buf_attachment *attach)
 	if (ret)
 		goto err;
 	m->sys = true;
-	ret = phyr_append_pages(&m->phyr, shmem->pages,
-				shmem->base.size >> PAGE_SHIFT, 0,
-				shmem->base.size);
+	ret = phyr_vgem_shmem_phyr(shmem, &m->phyr);
 	if (ret) {
 		drm_gem_shmem_unpin_locked(shmem);
 		goto err;

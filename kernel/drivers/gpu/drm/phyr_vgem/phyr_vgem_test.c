@@ -317,24 +317,25 @@ static void phyr_vgem_test_shmem_phyr(struct kunit *test)
 {
 	struct drm_gem_shmem_object *shmem = create(test, 8 * PAGE_SIZE);
 	struct phyr_page_cursor pc;
-	struct phyr *phyr;
 	unsigned int n = 0;
+	struct phyr phyr;
 
+	phyr_init(&phyr, GFP_KERNEL);
 	dma_resv_lock(shmem->base.resv, NULL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(phyr_vgem_shmem_phyr(shmem, GFP_KERNEL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, phyr_vgem_shmem_phyr(shmem, &phyr), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, phyr_empty(&phyr));
 	KUNIT_ASSERT_EQ(test, drm_gem_shmem_pin_locked(shmem), 0);
-	phyr = phyr_vgem_shmem_phyr(shmem, GFP_KERNEL);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phyr));
-	KUNIT_EXPECT_EQ(test, phyr_len(phyr), (u64)8 * PAGE_SIZE);
-	KUNIT_EXPECT_LE(test, phyr_nr_ranges(phyr), 8UL);
-	phyr_page_cursor_init(&pc, phyr);
+	KUNIT_ASSERT_EQ(test, phyr_vgem_shmem_phyr(shmem, &phyr), 0);
+	KUNIT_EXPECT_EQ(test, phyr_len(&phyr), (u64)8 * PAGE_SIZE);
+	KUNIT_EXPECT_LE(test, phyr_nr_ranges(&phyr), 8UL);
+	phyr_page_cursor_init(&pc, &phyr);
 	while (phyr_page_cursor_next(&pc)) {
 		KUNIT_ASSERT_LT(test, n, 8U);
 		KUNIT_EXPECT_EQ(test, pc.phys, page_to_phys(shmem->pages[n]));
 		n++;
 	}
 	KUNIT_EXPECT_EQ(test, n, 8U);
-	phyr_vgem_free_phyr(phyr);
+	phyr_destroy(&phyr);
 	drm_gem_shmem_unpin_locked(shmem);
 	dma_resv_unlock(shmem->base.resv);
 	drm_gem_object_put(&shmem->base);
