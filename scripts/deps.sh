@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages the build, the VM and the tests need (idempotent).
-# Adds trixie / trixie-backports as extra apt sources with a low pin priority so that
-# nothing on the host is upgraded; only the kernel source package is taken from them.
+# Install the Debian packages the build, the VM and the tests need (idempotent), and
+# fetch the kernel source package's .deb into the cache ($DEBS).
+# Adds trixie / trixie-backports (and, only if the kernel source is in neither, sid)
+# as extra apt sources with a low pin priority, so that nothing on the host is
+# upgraded: only what is named from them is taken.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -21,27 +23,24 @@ need_root() {
 	fi
 }
 
-add_sources() {
-	local f=/etc/apt/sources.list.d/phyr-extra.sources
-	local p=/etc/apt/preferences.d/phyr-extra.pref
+# add_suites NAME SUITE...: a deb822 source with its pin file (priority 100)
+add_suites() {
+	local name=$1 s
+	shift
+	local f=/etc/apt/sources.list.d/phyr-$name.sources
+	local p=/etc/apt/preferences.d/phyr-$name.pref
 	[ -f "$f" ] && [ -f "$p" ] && return 0
-	step "adding Debian trixie/trixie-backports as low-priority apt sources"
+	step "adding Debian $* as low-priority apt sources"
 	$SUDO tee "$f" >/dev/null <<SRC
 Types: deb
 URIs: http://deb.debian.org/debian
-Suites: trixie trixie-backports
+Suites: $*
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-	$SUDO tee "$p" >/dev/null <<PREF
-Package: *
-Pin: release n=trixie
-Pin-Priority: 100
-
-Package: *
-Pin: release n=trixie-backports
-Pin-Priority: 100
-PREF
+	for s in "$@"; do
+		printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n\n' "$s"
+	done | $SUDO tee "$p" >/dev/null
 	APT_UPDATED=
 }
 
@@ -74,20 +73,54 @@ apt_install() {
 		{ tail -n 30 "$LOGDIR/apt-install.log"; die "apt-get install failed: $miss"; }
 }
 
+# The version of $KSRC_PKG in the first suite of $KSRC_SUITES that has it: "VERSION SUITE"
+find_ksrc() {
+	local s line
+	for s in $KSRC_SUITES; do
+		line=$(apt-cache madison "$KSRC_PKG" 2>/dev/null |
+		       awk -F' [|] ' -v s="$s" '{ split($3, a, " "); split(a[2], b, "/");
+						   if (b[1] == s) { print $2; exit } }')
+		[ -n "$line" ] && { echo "$line $s"; return 0; }
+	done
+	return 1
+}
+
+# the kernel source .deb, downloaded once into $DEBS
+fetch_ksrc() {
+	local found ver suite
+	ksrc_deb >/dev/null && return 0
+	apt_update_once
+	if ! found=$(find_ksrc) && [[ " $KSRC_SUITES " == *" sid "* ]]; then
+		add_suites sid sid
+		apt_update_once
+		found=$(find_ksrc) || true
+	fi
+	[ -n "${found:-}" ] ||
+		die "the kernel source package $KSRC_PKG is in none of the Debian suites $KSRC_SUITES: put its .deb into $DEBS (or set KSRC_DEB=/path/to.deb), or set KSRC_PKG in scripts/lib.sh to a version that exists"
+	read -r ver suite <<<"$found"
+	mkdir -p "$DEBS"
+	# apt's own cache may hold it already (an earlier install of the package)
+	for d in /var/cache/apt/archives/"${KSRC_PKG}_${ver//:/%3a}"_*.deb; do
+		[ -f "$d" ] || continue
+		info "taking $(basename "$d") from apt's cache"
+		cp "$d" "$DEBS/"
+		return 0
+	done
+	step "downloading $KSRC_PKG $ver from $suite into $DEBS (~170 MB)"
+	mkdir -p "$DEBS.tmp"
+	(cd "$DEBS.tmp" && apt-get download -q "$KSRC_PKG=$ver" >"$LOGDIR/apt-download.log" 2>&1) ||
+		{ tail -n 10 "$LOGDIR/apt-download.log"; die "downloading $KSRC_PKG $ver failed"; }
+	mv "$DEBS.tmp"/*.deb "$DEBS/"
+	rmdir "$DEBS.tmp"
+}
+
 main() {
 	need_root
 	APT_UPDATED=${APT_UPDATED:-}
-	add_sources
+	add_suites extra trixie trixie-backports
 	apt_install "${HOST_PKGS[@]}"
-	# the kernel source package: one setting (lib.sh), cached .deb
-	if ! dpkg-query -W -f='${Status}\n' "$KSRC_PKG" 2>/dev/null | grep -q "install ok installed"; then
-		apt_update_once
-		if ! apt-cache policy "$KSRC_PKG" | grep -q "$KSRC_SUITE"; then
-			die "package $KSRC_PKG not found in Debian suite $KSRC_SUITE (backports keep only the newest kernel; set KSRC_PKG/KSRC_SUITE in scripts/lib.sh)"
-		fi
-		apt_install "$KSRC_PKG/$KSRC_SUITE"
-	fi
-	info "kernel source: $KSRC_PKG $(dpkg-query -W -f='${Version}' "$KSRC_PKG")"
+	fetch_ksrc
+	info "kernel source: $(basename "$(ksrc_deb)")"
 }
 
 main "$@"

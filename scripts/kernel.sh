@@ -1,90 +1,125 @@
 #!/usr/bin/env bash
-# Prepare the kernel tree (pristine linux-source + kernel/patches + our overlaid files),
-# configure it (tinyconfig + kernel/configs/*.config, every option verified) and build it
-# with ccache into $KBUILD.  Usage: scripts/kernel.sh [prepare|config|build|all] (default all)
+# Prepare the kernel work tree (pristine linux-source + kernel/patches + our overlaid
+# files), configure it (tinyconfig + kernel/configs/*.config, every option verified)
+# and build it with ccache into $KBUILD.
+#   scripts/kernel.sh [prepare|config|build|all|headers]   (default all)
+# The work tree is shared by every checkout and run: callers hold the kernel lock
+# (lib.sh prepare_all).  It is kept in sync file by file: a file whose content
+# changes is rewritten (a new mtime, so make rebuilds what depends on it), a file that
+# no longer differs from pristine is restored as a fresh copy, and an unchanged tree is
+# left alone, so that make rebuilds exactly what changed and nothing else.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PRISTINE=$CACHE/src/pristine
-STAMP=$KSRC/.phyr-series
-MANIFEST=$KSRC/.phyr-overlay
-
-series_id() {
-	# the patch series and the source package version identify a work tree
-	{ dpkg-query -W -f='${Version}\n' "$KSRC_PKG" 2>/dev/null || true
-	  cat "$TOP"/kernel/patches/*.patch 2>/dev/null || true; } | sha1sum | cut -d' ' -f1
-}
+MANIFEST=$KSRC/.phyr-files	# the files of $KSRC that differ from pristine
+STATE=$KSRC/.phyr-state		# source package + hash of those files' contents
 
 extract_pristine() {
-	local ver
-	ver=$(dpkg-query -W -f='${Version}' "$KSRC_PKG" 2>/dev/null) ||
-		die "$KSRC_PKG is not installed (run scripts/deps.sh)"
-	[ -f "$KSRC_TARBALL" ] || die "$KSRC_TARBALL missing: reinstall $KSRC_PKG from $KSRC_SUITE"
-	if [ "$(cat "$PRISTINE/.phyr-version" 2>/dev/null)" != "$ver" ]; then
-		step "extracting $KSRC_PKG $ver (~30 s)"
-		rm -rf "$PRISTINE" "$PRISTINE.tmp"
-		mkdir -p "$PRISTINE.tmp"
-		tar -xf "$KSRC_TARBALL" -C "$PRISTINE.tmp" --strip-components=1 ||
-			die "extracting $KSRC_TARBALL failed (disk space?)"
-		echo "$ver" >"$PRISTINE.tmp/.phyr-version"
-		mv "$PRISTINE.tmp" "$PRISTINE"
+	local deb id
+	deb=$(ksrc_deb) || die "no $KSRC_PKG .deb in $DEBS (run scripts/deps.sh)"
+	id=$(basename "$deb")
+	[ "$(cat "$PRISTINE/.phyr-deb" 2>/dev/null)" = "$id" ] && return 0
+	# a tree extracted by the scripts before they kept the .deb: the same version
+	if [ -f "$PRISTINE/.phyr-version" ] && [[ $id == *"_$(cat "$PRISTINE/.phyr-version")_"* ]]; then
+		echo "$id" >"$PRISTINE/.phyr-deb"
+		return 0
 	fi
-	info "kernel source: $KSRC_PKG $ver"
+	step "extracting $id (~30 s)"
+	rm -rf "$PRISTINE" "$PRISTINE.tmp"
+	mkdir -p "$PRISTINE.tmp"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$KSRC_PKG.tar.xz" |
+		tar -xJ --strip-components=1 -C "$PRISTINE.tmp" ||
+		die "extracting the kernel source from $deb failed (disk space? a broken .deb: delete it)"
+	echo "$id" >"$PRISTINE.tmp/.phyr-deb"
+	mv "$PRISTINE.tmp" "$PRISTINE"
 }
 
-apply_patches() {
-	local id p
-	id=$(series_id)
-	[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$id" ] && return 0
-	step "creating the work tree (pristine + kernel/patches)"
-	rm -rf "$KSRC"
-	# hard links: patch(1) and our overlay replace files, never write through a link
-	cp -al "$PRISTINE" "$KSRC"
+# the files a patch touches, relative to the tree
+patch_files() {
+	sed -n -e 's|^+++ b/\([^[:space:]]*\).*|\1|p' -e 's|^--- a/\([^[:space:]]*\).*|\1|p' "$1" |
+		sort -u
+}
+
+# Stage the wanted content of every file we change: the pristine versions of the
+# patched files with the series applied, then our own files on top.
+stage_tree() {
+	local stage=$1 p f rel
 	for p in "$TOP"/kernel/patches/*.patch; do
 		[ -e "$p" ] || continue
-		info "patch $(basename "$p")"
-		patch -p1 -s -N -d "$KSRC" <"$p" || die "patch $(basename "$p") does not apply"
+		while IFS= read -r f; do
+			[ -f "$stage/$f" ] || [ ! -f "$PRISTINE/$f" ] && continue
+			mkdir -p "$(dirname "$stage/$f")"
+			cp "$PRISTINE/$f" "$stage/$f"
+		done < <(patch_files "$p")
+		patch -p1 -s -N --no-backup-if-mismatch -d "$stage" <"$p" >"$LOGDIR/patch.log" 2>&1 ||
+			{ cat "$LOGDIR/patch.log" >&2; die "patch $(basename "$p") does not apply to $(cat "$PRISTINE/.phyr-deb")"; }
 	done
-	echo "$id" >"$STAMP"
-	: >"$MANIFEST"
-}
-
-overlay() {
-	local f rel new=() old
-	# our files: everything under kernel/ but patches/ and configs/
 	while IFS= read -r -d '' f; do
 		rel=${f#"$TOP/kernel/"}
-		new+=("$rel")
-		if ! cmp -s "$f" "$KSRC/$rel"; then
-			mkdir -p "$(dirname "$KSRC/$rel")"
-			rm -f "$KSRC/$rel"
-			cp "$f" "$KSRC/$rel"
-		fi
+		mkdir -p "$(dirname "$stage/$rel")"
+		cp "$f" "$stage/$rel"
 	done < <(find "$TOP/kernel" -type f ! -path "$TOP/kernel/patches/*" \
 		 ! -path "$TOP/kernel/configs/*" -print0)
-	# files we overlaid before but no longer have: back to pristine (or gone)
-	while IFS= read -r old; do
-		[ -n "$old" ] || continue
-		printf '%s\n' "${new[@]}" | grep -qxF "$old" && continue
-		rm -f "$KSRC/$old"
-		[ -f "$PRISTINE/$old" ] && cp -al "$PRISTINE/$old" "$KSRC/$old"
-	done <"$MANIFEST"
-	printf '%s\n' "${new[@]}" >"$MANIFEST"
 }
 
 prepare() {
+	local stage rel changed=0 restored=0 id
 	extract_pristine
-	apply_patches
-	overlay
+	id=$(cat "$PRISTINE/.phyr-deb")
+	if [ -f "$KSRC/.phyr-series" ] && [ ! -f "$KSRC/.phyr-deb" ] &&
+	   [ "$(cat "$KSRC/.phyr-version" 2>/dev/null)" = "$(cat "$PRISTINE/.phyr-version" 2>/dev/null)" ]; then
+		# a work tree of the scripts before per-file sync, of the same source
+		echo "$id" >"$KSRC/.phyr-deb"
+		cat "$KSRC/.phyr-overlay" <(for p in "$TOP"/kernel/patches/*.patch; do patch_files "$p"; done) |
+			sort -u >"$MANIFEST"
+		rm -f "$KSRC/.phyr-series" "$KSRC/.phyr-overlay"
+		for b in "$CACHE"/build/kernel*; do
+			if [ -d "$b" ]; then echo "$id" >"$b/.phyr-deb"; fi
+		done
+	fi
+	if [ "$(cat "$KSRC/.phyr-deb" 2>/dev/null)" != "$id" ]; then
+		step "creating the work tree from $id"
+		rm -rf "$KSRC"
+		# hard links: files we change are replaced, never written through a link
+		cp -al "$PRISTINE" "$KSRC"
+		: >"$MANIFEST"
+	fi
+	stage=$(mktemp -d "$CACHE/src/stage.XXXXXX")
+	stage_tree "$stage"
+	while IFS= read -r rel; do
+		cmp -s "$stage/$rel" "$KSRC/$rel" && continue
+		mkdir -p "$(dirname "$KSRC/$rel")"
+		rm -f "$KSRC/$rel"
+		cp "$stage/$rel" "$KSRC/$rel"
+		changed=$((changed + 1))
+	done < <(cd "$stage" && find . -type f -printf '%P\n' | sort | tee "$stage.list")
+	# files we changed before but no longer do: back to pristine, as new files
+	while IFS= read -r rel; do
+		[ -n "$rel" ] || continue
+		rm -f "$KSRC/$rel"
+		[ -f "$PRISTINE/$rel" ] && cp "$PRISTINE/$rel" "$KSRC/$rel"
+		restored=$((restored + 1))
+	done < <(comm -23 <(sort "$MANIFEST") "$stage.list")
+	mv "$stage.list" "$MANIFEST"
+	{ echo "$id"; (cd "$stage" && sort -z < <(find . -type f -print0) | xargs -0 sha1sum) | sha1sum; } >"$STATE"
+	rm -rf "$stage"
+	info "work tree: $(wc -l <"$MANIFEST") files of ours, $changed rewritten, $restored restored to pristine"
 }
 
 kmake() {
 	make -C "$KSRC" O="$KBUILD" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)" "$@"
 }
 
+config_frags() {
+	case "$KCONFIG_KIND" in
+	test) echo "$TOP"/kernel/configs/*.config ;;
+	release) ls "$TOP"/kernel/configs/*.config | grep -v '/debug\.config$' ;;
+	esac
+}
+
 check_config() {
 	local frag line key want have bad=0
-	for frag in "$TOP"/kernel/configs/*.config; do
+	for frag in $(config_frags); do
 		while IFS= read -r line; do
 			case "$line" in
 			CONFIG_*=*) key=${line%%=*}; want=${line#*=} ;;
@@ -105,14 +140,22 @@ check_config() {
 }
 
 config() {
-	local frags=("$TOP"/kernel/configs/*.config) id
+	local frags id
+	read -r -a frags <<<"$(config_frags)"
+	# objects built from another source version are stale whatever their mtime
+	if [ -d "$KBUILD" ] && [ "$(cat "$KBUILD/.phyr-deb" 2>/dev/null)" != "$(cat "$KSRC/.phyr-deb")" ]; then
+		info "$KBUILD was built from another source: starting afresh"
+		rm -rf "$KBUILD"
+	fi
 	mkdir -p "$KBUILD"
-	# fragments, patch series and our own Kconfig files decide whether to reconfigure
-	id=$( { cat "${frags[@]}" "$STAMP"; find "$TOP/kernel" -name 'Kconfig*' -exec cat {} +; } | sha1sum)
+	cp "$KSRC/.phyr-deb" "$KBUILD/.phyr-deb"
+	# fragments, the tree's state and our own Kconfig files decide whether to reconfigure
+	id=$( { cat "${frags[@]}"; head -n 1 "$STATE"; find "$TOP/kernel" -name 'Kconfig*' -exec cat {} +;
+		cat "$TOP"/kernel/patches/*.patch; } | sha1sum)
 	if [ -f "$KBUILD/.config" ] && [ "$(cat "$KBUILD/.phyr-config" 2>/dev/null)" = "$id" ]; then
 		return 0
 	fi
-	step "configuring (tinyconfig + ${frags[*]##*/})"
+	step "configuring the $KCONFIG_KIND kernel (tinyconfig + ${frags[*]##*/})"
 	kmake -s tinyconfig >"$LOGDIR/kconfig.log" 2>&1 || { tail -20 "$LOGDIR/kconfig.log"; die "make tinyconfig failed"; }
 	(cd "$KBUILD" && ARCH=x86_64 "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" \
 		"$KBUILD/.config" "${frags[@]}") >>"$LOGDIR/kconfig.log" 2>&1 ||
@@ -123,13 +166,12 @@ config() {
 }
 
 build() {
-	local t0 rc
+	local t0 rc pid n
 	t0=$(date +%s)
-	step "building the kernel (cold ~25 min on 2 cores, warm ~2 min; log: $LOGDIR/kbuild.log)"
-	ccache -z >/dev/null 2>&1 || true
+	step "building the $KCONFIG_KIND kernel (cold ~25 min on 2 cores; log: $LOGDIR/kbuild.log)"
 	set +e
 	kmake bzImage >"$LOGDIR/kbuild.log" 2>&1 &
-	local pid=$!
+	pid=$!
 	# progress: a line a minute with the number of objects built so far
 	while kill -0 $pid 2>/dev/null; do
 		sleep 60 & wait $! 2>/dev/null
@@ -143,7 +185,8 @@ build() {
 		df -h "$KBUILD" | tail -1 >&2
 		die "kernel build failed (log: $LOGDIR/kbuild.log)"
 	fi
-	info "kernel built in $(( $(date +%s) - t0 )) s: $KBUILD/arch/x86/boot/bzImage ($(kmake -s kernelrelease 2>/dev/null))"
+	n=$(grep -c '^  CC' "$LOGDIR/kbuild.log" || true)
+	info "kernel built in $(( $(date +%s) - t0 )) s, $n files compiled: $KBUILD/arch/x86/boot/bzImage ($(kmake -s kernelrelease 2>/dev/null))"
 }
 
 case "${1:-all}" in

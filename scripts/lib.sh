@@ -1,21 +1,127 @@
 # shellcheck shell=bash
-# Common settings and helpers for the phyr build/VM/test scripts.
+# Common settings and helpers of the phyr build/VM/test scripts (docs/pipeline.md).
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# The kernel source package (one setting): Debian's linux-source-7.3 in trixie-backports.
+# The kernel source package (one setting) and the Debian suites searched for it, in
+# order: backports keep only the newest kernel, so the same version is also looked
+# for in the others.  A downloaded .deb is kept in $DEBS and used from then on.
 KSRC_PKG=${KSRC_PKG:-linux-source-7.3}
-KSRC_SUITE=${KSRC_SUITE:-trixie-backports}
-KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/${KSRC_PKG}.tar.xz}
+KSRC_SUITES=${KSRC_SUITES:-trixie-backports trixie sid}
 # Everything built lives outside the repo.
 CACHE=${PHYR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phyr}
-LOGDIR=${PHYR_LOGDIR:-$CACHE/logs}
-KSRC=$CACHE/src/linux          # pristine + patches + overlay
-KBUILD=$CACHE/build/kernel     # O= build dir
+DEBS=$CACHE/debs
+PRISTINE=$CACHE/src/pristine  # the extracted kernel source, never modified
+KSRC=$CACHE/src/linux         # pristine + kernel/patches + our files
+# O= build dirs: the test kernel (phyr.config + debug.config) and, for benchmarks,
+# a release kernel (phyr.config only); both are built from $KSRC
+KCONFIG_KIND=${KCONFIG_KIND:-test}
+case "$KCONFIG_KIND" in
+test) KBUILD=$CACHE/build/kernel ;;
+release) KBUILD=$CACHE/build/kernel-release ;;
+*) echo "lib.sh: KCONFIG_KIND must be test or release" >&2; exit 1 ;;
+esac
 # meson build dir, one per checkout (a build dir is tied to its source dir)
-UBUILD=$CACHE/build/user-$(printf '%s' "$TOP" | sha1sum | cut -c1-8)
+UKEY=$(printf '%s' "$TOP" | sha1sum | cut -c1-8)
+UBUILD=$CACHE/build/user-$UKEY
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-mkdir -p "$LOGDIR" "$CCACHE_DIR"
+# Logs of this run: the top-level command (test.sh, demo.sh, bench.sh) makes a run
+# directory and exports PHYR_LOGDIR; a script started on its own logs to a new
+# directory of its own.
+if [ -z "${PHYR_LOGDIR:-}" ]; then
+	mkdir -p "$CACHE/logs"
+	PHYR_LOGDIR=$(mktemp -d "$CACHE/logs/$(date +%Y%m%d-%H%M%S)-XXXX")
+	export PHYR_LOGDIR
+fi
+LOGDIR=$PHYR_LOGDIR
+mkdir -p "$LOGDIR" "$CCACHE_DIR" "$CACHE/locks"
 
 step() { printf '==> %s\n' "$*" >&2; }
 info() { printf '    %s\n' "$*" >&2; }
 die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
+
+# new_run KIND: a new, unique results directory; sets RUN and points the logs there
+new_run() {
+	mkdir -p "$CACHE/results"
+	RUN=$(mktemp -d "$CACHE/results/$1-$(date +%Y%m%d-%H%M%S)-XXXX")
+	PHYR_LOGDIR=$RUN/logs
+	LOGDIR=$PHYR_LOGDIR
+	export PHYR_LOGDIR
+	mkdir -p "$LOGDIR"
+}
+
+# lock NAME: take the lock NAME (waiting, and saying so, while another run holds it);
+# held until unlock NAME or the end of the process
+declare -A LOCK_FDS=()
+lock() {
+	local f=$CACHE/locks/$1.lock fd
+	exec {fd}>>"$f"
+	if ! flock -n "$fd"; then
+		info "waiting for the $1 lock, held by $(cat "$f.owner" 2>/dev/null || echo 'another run') ..."
+		flock "$fd"
+		info "got the $1 lock"
+	fi
+	printf 'pid %s (%s, since %s)\n' "$$" "$TOP" "$(date +%T)" >"$f.owner"
+	LOCK_FDS[$1]=$fd
+}
+unlock() {
+	local fd=${LOCK_FDS[$1]:-}
+	[ -n "$fd" ] || return 0
+	: >"$CACHE/locks/$1.lock.owner"
+	flock -u "$fd"
+	exec {fd}>&-
+	unset "LOCK_FDS[$1]"
+}
+
+# Ctrl-C (SIGINT to the terminal's foreground group) and TERM end the whole run at
+# once: every process this script started (QEMU, make, a guest still booting) is
+# killed, deepest first, and the EXIT traps clean up.  Every script calls this.
+kill_tree() {
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		kill_tree "$c"
+		kill -TERM "$c" 2>/dev/null
+	done
+}
+on_signal() {
+	trap - INT TERM
+	[ "$PHYR_TOP_PID" != $$ ] || info "interrupted: stopping $(basename "$0") and what it started"
+	kill_tree $$
+	kill_tree $$
+	exit 130
+}
+trap on_signal INT TERM
+# the script the user started: the one that says it was interrupted
+export PHYR_TOP_PID=${PHYR_TOP_PID:-$$}
+
+# prepare_all [--no-userspace]: the common first half of demo.sh, test.sh and
+# bench.sh: packages, the kernel (its bzImage copied to $RUN/bzImage, so that this
+# run boots the kernel built from this checkout whatever other runs build later),
+# then the userspace of this checkout.  Takes the kernel lock while it builds, and
+# this checkout's userspace lock for the rest of the run (the guest writes test
+# logs into the userspace build directory).
+prepare_all() {
+	bash "$TOP/scripts/deps.sh" || die "installing packages"
+	lock kernel
+	bash "$TOP/scripts/kernel.sh" all || die "kernel build"
+	cp "$KBUILD/arch/x86/boot/bzImage" "$RUN/bzImage"
+	cp "$KBUILD/.config" "$RUN/kernel.config"
+	cp "$KSRC/.phyr-state" "$RUN/kernel.state" 2>/dev/null || true
+	unlock kernel
+	export VM_KERNEL=$RUN/bzImage
+	[ "${1:-}" = --no-userspace ] && return 0
+	lock "user-$UKEY"
+	bash "$TOP/scripts/userspace.sh" || die "userspace build"
+}
+
+# ksrc_deb: the kernel source .deb to use: $KSRC_DEB, else the newest in $DEBS
+ksrc_deb() {
+	local d
+	if [ -n "${KSRC_DEB:-}" ]; then
+		[ -f "$KSRC_DEB" ] || return 1
+		echo "$KSRC_DEB"
+		return 0
+	fi
+	d=$(ls "$DEBS/${KSRC_PKG}_"*.deb 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$d" ] || return 1
+	echo "$d"
+}
