@@ -2,18 +2,22 @@
 # Benchmark (not a test): phyr -> dma_vec against sg_alloc_table_from_pages +
 # dma_map_sgtable on QEMU's edu behind the emulated intel-iommu, side by side in one run
 # inside the guest.  Prints the table of lib/phyr_bench.c (ratios are sg_table / phyr).
-#   scripts/bench.sh [SIZE_MB [REPS]]     (default 1024 MiB, best of 3)
+#   scripts/bench.sh [--release] [SIZE_MB [REPS]]     (default 1024 MiB, best of 3)
+# --release builds and boots the release kernel (phyr.config without the debug
+# fragment, its own build directory); the default is the test kernel.
 set -euo pipefail
+if [ "${1:-}" = --release ]; then
+	export KCONFIG_KIND=release
+	shift
+fi
 . "$(dirname "$0")/lib.sh"
 
 size=${1:-1024}
 reps=${2:-3}
-bash "$TOP/scripts/deps.sh"
-bash "$TOP/scripts/kernel.sh" all
-
-res=$CACHE/results/bench-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$res"
-step "booting the test kernel (4 GiB, dma_debug=off) and running the benchmark (~5 min)"
+new_run "bench-$KCONFIG_KIND"
+prepare_all --no-userspace
+res=$RUN
+step "booting the $KCONFIG_KIND kernel (4 GiB, dma_debug=off) and running the benchmark (~5 min)"
 # the test kernel: KASAN, lockdep and kmemleak slow both paths alike; DMA-API debug would
 # slow the sg_table path more (it tracks every entry), so it is switched off at boot
 VM_MEMORY=4G VM_APPEND="dma_debug=off" VM_CONSOLE=$res/console.txt VM_OUTPUT=$res/bench.txt \
@@ -21,4 +25,5 @@ VM_MEMORY=4G VM_APPEND="dma_debug=off" VM_CONSOLE=$res/console.txt VM_OUTPUT=$re
 	"echo $size >/sys/kernel/debug/phyr/bench_size_mb &&
 	 echo $reps >/sys/kernel/debug/phyr/bench_reps &&
 	 cat /sys/kernel/debug/phyr/bench" || die "benchmark run failed (console: $res/console.txt)"
+echo "kernel: $KCONFIG_KIND ($(grep -c . "$res/kernel.config") config lines), $(date -u +%F), load $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$res/bench.txt"

@@ -2,14 +2,19 @@
 # Runs inside the guest (scripts/vm.sh): every in-guest test layer, results into $1.
 #   guest-test.sh RESULTS_DIR USERSPACE_BUILD_DIR
 # KUnit suites ran at boot; their KTAP output is in the kernel log saved at the end.
+# What must run, and which skips are expected, is in scripts/expected/ (results.py).
 res=$1
 ub=$2
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+. "$(dirname "$0")/guest-lib.sh"
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+# the tests fail, rather than skip, where the driver or a device is missing
+export PHYR_REQUIRE_DEVICE=1
+# and IGT's slow subtests run too (fence-timeout: 10 s)
+export PHYR_VGEM_SLOW_TESTS=1
 
 {
-	echo "kernel: $(uname -r)"
+	echo "kernel: $(uname -r), topology $(guest_topology)"
 	lspci -nn 2>/dev/null || ls /sys/bus/pci/devices
 	ls /sys/class/iommu 2>/dev/null
 	# a veth pair with soft-RoCE on one end, for the RDMA importer's tests
@@ -28,24 +33,15 @@ if [ -f "$ub/build.ninja" ]; then
 	cp "$ub/meson-logs/testlog.json" "$res/meson-testlog.json" 2>/dev/null
 fi
 
-# IGT tests: every executable meson built under igt-tests/
+# IGT tests: every executable meson built under igt-tests/, each with the list of
+# subtests it says it has (a subtest that never reports is then seen)
 for t in "$ub"/igt-tests/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
-	name=$(basename "$t")
+	name=${t##*/}
+	"$t" --list-subtests >"$res/igt-$name.list" 2>/dev/null
 	IGT_FORCE_DRIVER=phyr_vgem IGT_PLAIN_OUTPUT=1 timeout -k 5 300 "$t" \
 		>"$res/igt-$name.txt" 2>&1
 	echo $? >"$res/igt-$name.rc"
 done
 
-# kmemleak: two scans, a report of anything unreferenced
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan >/sys/kernel/debug/kmemleak
-	sleep 6
-	echo scan >/sys/kernel/debug/kmemleak
-	cat /sys/kernel/debug/kmemleak >"$res/kmemleak.txt"
-else
-	echo "kmemleak not available" >"$res/kmemleak.unavailable"
-fi
-
-dmesg >"$res/dmesg.txt"
-sync
+finish "$res"

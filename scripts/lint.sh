@@ -5,8 +5,8 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=${1:?usage: lint.sh OUTFILE}
-cp=$KSRC/scripts/checkpatch.pl
-kd=$KSRC/scripts/kernel-doc
+cp=$PRISTINE/scripts/checkpatch.pl
+kd=$PRISTINE/scripts/kernel-doc
 [ -f "$cp" ] || die "no kernel tree at $KSRC (run scripts/kernel.sh prepare)"
 : >"$out"
 : >"$out.log"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: install what is missing, build our kernel and userspace, boot the
 # kernel under QEMU with the test devices and run every layer inside (KUnit, meson test,
-# IGT, dmesg gate).  Prints a line per layer and a final "N passed, N failed" line.
+# IGT, dmesg gate), then judge the results against scripts/expected/.  Prints a line
+# per layer and a final "N passed, N failed" line.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,15 +14,15 @@ console_tail() {
 	echo "----"
 }
 
-bash "$TOP/scripts/deps.sh" || fail "installing packages"
-bash "$TOP/scripts/kernel.sh" all || fail "kernel build"
-bash "$TOP/scripts/userspace.sh" || fail "userspace build"
+new_run test
+res=$RUN
+info "this run: $res"
+prepare_all
 
-res=$CACHE/results/test-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$res"
 step "style: checkpatch --strict and kernel-doc on our kernel files"
 bash "$TOP/scripts/lint.sh" "$res/lint.txt" || fail "lint"
-step "booting the test kernel under QEMU/TCG and running the tests (~3 min; console: $res/console.txt)"
+echo root >"$res/boot"
+step "booting the test kernel under QEMU/TCG and running the tests (~6 min; console: $res/console.txt)"
 set +e
 VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-1500}" \
 	--rw "$res" --rw "$UBUILD" -- "$TOP/scripts/guest-test.sh" "$res" "$UBUILD"
@@ -34,18 +35,17 @@ set -e
 # with the IOMMU in passthrough, so that edu's real DMA also runs without translation
 # (an identity domain: dma-direct behind the IOMMU)
 mkdir -p "$res/switch"
+echo switch >"$res/switch/boot"
 step "booting again with edu and ivshmem behind a PCIe switch, IOMMU passthrough (~1 min)"
 set +e
 VM_APPEND="iommu.passthrough=1 ${VM_APPEND:-}" VM_CONSOLE=$res/switch/console.txt \
 	bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-1500}" \
-	--topology switch --rw "$res/switch" -- bash -c \
-	"echo scan >/sys/kernel/debug/kmemleak; sleep 6; echo scan >/sys/kernel/debug/kmemleak;
-	 cat /sys/kernel/debug/kmemleak >$res/switch/kmemleak.txt; dmesg >$res/switch/dmesg.txt"
+	--topology switch --rw "$res/switch" -- "$TOP/scripts/guest-finish.sh" "$res/switch"
 swrc=$?
 set -e
 [ $swrc = 0 ] || console_tail "$res/switch/console.txt"
 set +e
-python3 "$TOP/scripts/results.py" "$res" "$KSRC" "$TOP/kernel"
+python3 "$TOP/scripts/results.py" "$res" "$PRISTINE" "$TOP/scripts/expected"
 rc=$?
 set -e
 info "results: $res; total time $(( $(date +%s) - t0 )) s"

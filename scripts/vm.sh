@@ -7,8 +7,11 @@
 # guest's (read-only, 9p); DIRs given with --rw are writable.  The whole run is bounded:
 # a hung guest is killed.  The kernel console (and the command's output) goes to
 # $VM_CONSOLE (default: stderr); the command's output alone is copied to $VM_OUTPUT if set.
+# The kernel is $VM_KERNEL (prepare_all in lib.sh sets it to the run's own copy), by
+# default the last one built.  The kernel command line says which topology booted
+# (phyr.topology=root|switch), so that tests can assert what that topology must give.
 # Exit: the command's exit code as written by the guest, or 124 (timeout), or 125 (the
-# guest never reported, e.g. a panic).
+# guest never reported, e.g. a panic).  Ctrl-C or TERM stops QEMU at once.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -82,11 +85,12 @@ append="console=ttyS0 root=/dev/root rootfstype=9p"
 append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 append+=" init=$TOP/scripts/guest-init.sh intel_iommu=on iommu.strict=1 panic=-1"
 append+=" log_buf_len=8M kmemleak=on ${VM_APPEND:-}"
-append+=" phyr.rw=$rwarg phyr.ro=top:$TOP"
+append+=" phyr.rw=$rwarg phyr.ro=top:$TOP phyr.topology=$topology"
 
 set +e
+# --foreground: QEMU stays in our process group, so that Ctrl-C reaches it too
 # shellcheck disable=SC2086
-timeout -k 15 "$timeout_s" qemu-system-x86_64 -machine q35,accel=tcg -cpu max \
+timeout --foreground -k 15 "$timeout_s" qemu-system-x86_64 -machine q35,accel=tcg -cpu max \
 	-m "${VM_MEMORY:-2G}" -smp 2 -nographic -no-reboot -nic none -vga none \
 	-kernel "$kernel" -append "$append" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
@@ -94,6 +98,10 @@ timeout -k 15 "$timeout_s" qemu-system-x86_64 -machine q35,accel=tcg -cpu max \
 	$rwdev $devs </dev/null >"${VM_CONSOLE:-/dev/stderr}" 2>&1
 rc=$?
 set -e
+if [ $rc -gt 128 ] && [ $rc != 137 ]; then
+	echo "vm.sh: QEMU ended by signal $((rc - 128))" >&2
+	exit $rc
+fi
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	echo "vm.sh: guest killed after ${timeout_s} s (hung)" >&2
 	exit 124
