@@ -163,7 +163,8 @@ def userspace(boot, d):
             t = json.loads(line)
             r = t.get("result")
             st = "PASS" if r in ("OK", "EXPECTEDFAIL") else "SKIP" if r == "SKIP" else "FAIL"
-            results[t.get("name")] = (st, "" if st == "PASS" else r)
+            # "project:suite / name" -> "project:suite/name": one word
+            results[t.get("name", "?").replace(" / ", "/")] = (st, "" if st == "PASS" else r)
     judge("userspace", boot, results)
 
 
@@ -291,6 +292,9 @@ def boots_of(layer):
     names = set(per)
     if star:
         names |= {b for b, _ in BOOTS}
+    if not names:
+        problems.append(f"{layer}: scripts/expected/{layer}.txt lists no test")
+        total["failed"] += 1
     return [(b, d) for b, d in BOOTS if b in names] + \
            [(b, os.path.join(res, b)) for b in sorted(names - {b for b, _ in BOOTS})]
 

@@ -25,7 +25,7 @@ echo root >"$res/boot"
 step "booting the test kernel under QEMU/TCG and running the tests (~6 min; console: $res/console.txt)"
 set +e
 VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-1500}" \
-	--rw "$res" --rw "$UBUILD" -- "$TOP/scripts/guest-test.sh" "$res" "$UBUILD"
+	--rw "$res" --rw "$UBUILD" -- bash "$TOP/scripts/guest-test.sh" "$res" "$UBUILD"
 vmrc=$?
 set -e
 [ $vmrc = 0 ] || console_tail "$res/console.txt"
@@ -40,7 +40,7 @@ step "booting again with edu and ivshmem behind a PCIe switch, IOMMU passthrough
 set +e
 VM_APPEND="iommu.passthrough=1 ${VM_APPEND:-}" VM_CONSOLE=$res/switch/console.txt \
 	bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-1500}" \
-	--topology switch --rw "$res/switch" -- "$TOP/scripts/guest-finish.sh" "$res/switch"
+	--topology switch --rw "$res/switch" -- bash "$TOP/scripts/guest-finish.sh" "$res/switch"
 swrc=$?
 set -e
 [ $swrc = 0 ] || console_tail "$res/switch/console.txt"

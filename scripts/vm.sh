@@ -47,15 +47,15 @@ root)
 	devs+=" -device edu,dma_mask=0xffffffffffffffff -device ivshmem-plain,memdev=ivmem"
 	devs+=" -device ivshmem-plain,memdev=ivmem2" ;;
 switch)
-	# edu and ivshmem behind one PCIe switch: P2P between them is allowed
+	# edu and the first ivshmem behind one PCIe switch: P2P between them is
+	# allowed; the second ivshmem on the root bus, where edu cannot reach it
 	devs+=" -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1"
 	devs+=" -device x3130-upstream,id=up,bus=rp1"
 	devs+=" -device xio3130-downstream,id=dn1,bus=up,chassis=2,slot=1"
 	devs+=" -device xio3130-downstream,id=dn2,bus=up,chassis=3,slot=2"
-	devs+=" -device xio3130-downstream,id=dn3,bus=up,chassis=4,slot=3"
 	devs+=" -device edu,bus=dn1,dma_mask=0xffffffffffffffff"
 	devs+=" -device ivshmem-plain,memdev=ivmem,bus=dn2"
-	devs+=" -device ivshmem-plain,memdev=ivmem2,bus=dn3" ;;
+	devs+=" -device ivshmem-plain,memdev=ivmem2" ;;
 *) die "unknown topology $topology" ;;
 esac
 
