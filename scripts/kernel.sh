@@ -174,9 +174,10 @@ build() {
 	pid=$!
 	# progress: a line a minute with the number of objects built so far
 	while kill -0 $pid 2>/dev/null; do
-		sleep 60 & wait $! 2>/dev/null
-		kill -0 $pid 2>/dev/null &&
+		sleep 1 & wait $! 2>/dev/null
+		if kill -0 $pid 2>/dev/null && (( ($(date +%s) - t0) % 60 == 0 )); then
 			info "still building: $(( $(date +%s) - t0 )) s, $(grep -c '^  CC' "$LOGDIR/kbuild.log") files compiled"
+		fi
 	done
 	wait $pid; rc=$?
 	set -e
