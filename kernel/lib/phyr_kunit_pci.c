@@ -13,11 +13,13 @@
 #include <kunit/visibility.h>
 
 #include <linux/delay.h>
+#include <linux/moduleparam.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
+#include <linux/string.h>
 
 /* QEMU's edu device (hw/misc/edu.c) */
 #define EDU_VENDOR	0x1234
@@ -169,27 +171,59 @@ static void ivshmem_release(void *data)
 }
 
 /**
- * phyr_kunit_ivshmem_provider() - ivshmem's BAR2 as a P2P provider for a test
+ * phyr_kunit_ivshmem_get() - the @nth ivshmem-plain of the test bed
+ * @nth: counted from 0: first those behind a PCIe switch, then those on the
+ *	root bus, each in PCI device order
+ *
+ * In the switch boot, device 0 is the ivshmem that shares the switch with
+ * edu (phyr_kunit_topology()).
+ *
+ * Return: the device with a reference (pci_dev_put() it), or NULL.
+ */
+struct pci_dev *phyr_kunit_ivshmem_get(unsigned int nth)
+{
+	struct pci_dev *pdev;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		pdev = NULL;
+		while ((pdev = pci_get_device(IVSHMEM_VENDOR, IVSHMEM_DEVICE, pdev))) {
+			/* pass 0: behind a switch (not on a root bus) */
+			if (pci_is_root_bus(pdev->bus) != !!pass)
+				continue;
+			if (!nth--)
+				return pdev;
+		}
+	}
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_ivshmem_get);
+
+/**
+ * phyr_kunit_ivshmem_provider_nth() - an ivshmem's BAR2 as a P2P provider
  * @test: the test
+ * @nth: which ivshmem-plain, as phyr_kunit_ivshmem_get() counts
  * @pdev: where to store the device (valid until @test ends)
  *
- * Skips @test when there is no ivshmem-plain.  If a driver holds it, its
+ * Skips @test when there is no such ivshmem-plain.  If a driver holds it, its
  * provider is used (the driver must have called pcim_p2pdma_init()).
  * Otherwise the provider lives in a devres group released when @test ends,
  * so that no resources stay on a device without a driver.
  *
  * Return: the provider of BAR %PHYR_KUNIT_IVSHMEM_BAR.
  */
-struct p2pdma_provider *phyr_kunit_ivshmem_provider(struct kunit *test,
-						    struct pci_dev **pdev)
+struct p2pdma_provider *phyr_kunit_ivshmem_provider_nth(struct kunit *test,
+							unsigned int nth,
+							struct pci_dev **pdev)
 {
 	struct ivshmem_borrow *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
 	struct p2pdma_provider *provider;
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
-	b->pdev = pci_get_device(IVSHMEM_VENDOR, IVSHMEM_DEVICE, NULL);
+	b->pdev = phyr_kunit_ivshmem_get(nth);
 	if (!b->pdev)
-		kunit_skip(test, "no ivshmem device (QEMU -device ivshmem-plain)");
+		kunit_skip(test, "no ivshmem device %u (QEMU -device ivshmem-plain)",
+			   nth);
 	if (b->pdev->dev.driver) {
 		/* its driver set up P2P (phyr_vgem does): use its provider */
 		provider = pcim_p2pdma_provider(b->pdev, PHYR_KUNIT_IVSHMEM_BAR);
@@ -214,4 +248,53 @@ struct p2pdma_provider *phyr_kunit_ivshmem_provider(struct kunit *test,
 	*pdev = b->pdev;
 	return provider;
 }
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_ivshmem_provider_nth);
+
+/**
+ * phyr_kunit_ivshmem_provider() - the first ivshmem's BAR2 as a P2P provider
+ * @test: the test
+ * @pdev: where to store the device (valid until @test ends)
+ *
+ * phyr_kunit_ivshmem_provider_nth() of ivshmem 0: behind the switch, if
+ * there is one.
+ *
+ * Return: the provider of BAR %PHYR_KUNIT_IVSHMEM_BAR.
+ */
+struct p2pdma_provider *phyr_kunit_ivshmem_provider(struct kunit *test,
+						    struct pci_dev **pdev)
+{
+	return phyr_kunit_ivshmem_provider_nth(test, 0, pdev);
+}
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_ivshmem_provider);
+
+/* phyr.topology= on the kernel command line: what the test bed booted */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "phyr."
+static char phyr_kunit_topology_arg[16];
+module_param_string(topology, phyr_kunit_topology_arg, sizeof(phyr_kunit_topology_arg), 0444);
+MODULE_PARM_DESC(topology, "the PCI topology of the test bed's boot: root or switch");
+
+/**
+ * phyr_kunit_topology() - the PCI topology this boot says it has
+ * @test: the test
+ *
+ * The test bed (scripts/vm.sh) boots with ``phyr.topology=root`` (edu and the
+ * ivshmem devices on q35's root bus, where P2P between them is refused) or
+ * ``phyr.topology=switch`` (edu and the first ivshmem behind one PCIe switch,
+ * where P2P goes by bus address; the second ivshmem on the root bus).  Tests
+ * assert what the topology must give, not what the code computes.  Fails
+ * @test when the boot said nothing.
+ *
+ * Return: %PHYR_KUNIT_ROOT or %PHYR_KUNIT_SWITCH.
+ */
+enum phyr_kunit_topology phyr_kunit_topology(struct kunit *test)
+{
+	if (!strcmp(phyr_kunit_topology_arg, "root"))
+		return PHYR_KUNIT_ROOT;
+	if (!strcmp(phyr_kunit_topology_arg, "switch"))
+		return PHYR_KUNIT_SWITCH;
+	KUNIT_FAIL_AND_ABORT(test, "boot without phyr.topology=root|switch ('%s')",
+			     phyr_kunit_topology_arg);
+	return PHYR_KUNIT_ROOT;
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_topology);

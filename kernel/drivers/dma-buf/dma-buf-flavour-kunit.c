@@ -23,6 +23,9 @@
 #include <linux/phyr_dma.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/workqueue.h>
+
+#include "dma-buf-flavour-internal.h"
 
 MODULE_IMPORT_NS("DMA_BUF");
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
@@ -40,6 +43,14 @@ struct mock_buf {
 	int nr_offers;			/* or an errno for offers() */
 	int attach_err;
 	bool revocable_only;
+	bool refuse_p2p;		/* attach clears peer2peer */
+	/* what the attach callback saw */
+	enum dma_buf_flavour seen_flavour;
+	u32 seen_flags;
+	bool seen_p2p;
+	/* offers that the attach callback puts in place (a move meanwhile) */
+	struct dma_buf_flavour_offer move_to;
+	int attach_calls;
 	int accept_err;
 	int map_err;
 	/* counters */
@@ -52,10 +63,24 @@ static int mock_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
 {
 	struct mock_buf *mb = dmabuf->priv;
 
+	mb->attach_calls++;
+	mb->seen_flavour = a->flavour;
+	mb->seen_flags = a->flavour_flags;
+	mb->seen_p2p = a->peer2peer;
 	if (mb->attach_err)
 		return mb->attach_err;
 	if (mb->revocable_only && !dma_buf_attach_revocable(a))
 		return -EOPNOTSUPP;
+	if (mb->refuse_p2p)
+		a->peer2peer = false;
+	if (mb->move_to.flavour || mb->move_to.flags) {
+		/* the buffer moves while this attach is not yet published */
+		dma_resv_lock(dmabuf->resv, NULL);
+		mb->offers[0] = mb->move_to;
+		mb->nr_offers = 1;
+		dma_resv_unlock(dmabuf->resv);
+		mb->move_to = (struct dma_buf_flavour_offer){};
+	}
 	mb->attached++;
 	return 0;
 }
@@ -417,9 +442,17 @@ static void flavour_test_legacy_exporter(struct kunit *test)
 	struct dma_buf_attachment *a;
 	struct sg_table *sgt;
 
+	struct dma_buf_flavour_req sg_cpu = REQ(DMA_BUF_FLAVOUR_SG_TABLE, DMA_BUF_FLAVOUR_CPU);
+
 	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, reqs, 1, NULL), -EOPNOTSUPP);
+	/* nothing says what backs a legacy exporter's sg_table: no CPU promise */
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &sg_cpu, 1, NULL), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, mb->attach_calls, 0);
 	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, reqs, 2, &a),
 			DMA_BUF_FLAVOUR_SG_TABLE);
+	/* and the exporter decides on MMIO by peer2peer, which the request cleared */
+	KUNIT_EXPECT_EQ(test, mb->seen_flavour, DMA_BUF_FLAVOUR_SG_TABLE);
+	KUNIT_EXPECT_FALSE(test, mb->seen_p2p);
 	sgt = dma_buf_map_attachment_unlocked(a, DMA_TO_DEVICE);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(sgt));
 	KUNIT_EXPECT_EQ(test, mb->sg_maps, 1);
@@ -515,7 +548,7 @@ static void flavour_test_map_phyr(struct kunit *test)
 	dma_buf_unmap_phyr(a, ranges);
 
 	KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_TO_DEVICE, 0), 0);
-	KUNIT_EXPECT_EQ(test, a->flavour_maps, 1U);
+	KUNIT_EXPECT_EQ(test, a->nr_maps, 1U);
 	for (i = 0; i < map.nr_vecs; i++) {
 		u64 off;
 
@@ -529,7 +562,7 @@ static void flavour_test_map_phyr(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, total, (u64)NR_PAGES * PAGE_SIZE);
 	dma_buf_unmap_phyr_dma(a, &map);
-	KUNIT_EXPECT_EQ(test, a->flavour_maps, 0U);
+	KUNIT_EXPECT_EQ(test, a->nr_maps, 0U);
 	dma_resv_unlock(mb->dmabuf->resv);
 	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
 	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
@@ -582,8 +615,8 @@ static void flavour_test_mmio_unreachable(struct kunit *test)
 
 /*
  * P2P reachability on real PCI devices: ivshmem's BAR as the provider, edu
- * as the importer.  The answer must be pci_p2pdma_map_type()'s: refused on
- * q35's root bus, a bus address behind one PCIe switch.
+ * as the importer.  What the boot's topology must give: refused on q35's root
+ * bus, the BAR's bus address behind one PCIe switch.
  */
 static void flavour_test_p2p_reachability(struct kunit *test)
 {
@@ -606,22 +639,21 @@ static void flavour_test_p2p_reachability(struct kunit *test)
 		.provider = mb->provider };
 	mb->nr_offers = 1;
 	ret = try_attach(test, mb, dev, &mmio, 1, &a);
-	kunit_info(test, "ivshmem -> edu: map type %d, attach %d\n",
-		   pci_p2pdma_map_type(mb->provider, dev), ret);
-	if (pci_p2pdma_map_type(mb->provider, dev) == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
+	kunit_info(test, "ivshmem -> edu: attach %d\n", ret);
+	if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT) {
 		KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
 		return;
 	}
 	KUNIT_ASSERT_EQ(test, ret, DMA_BUF_FLAVOUR_PHYR);
 	KUNIT_EXPECT_TRUE(test, a->peer2peer);
+	KUNIT_EXPECT_PTR_EQ(test, a->flavour_provider, mb->provider);
 	dma_resv_lock(mb->dmabuf->resv, NULL);
 	ret = dma_buf_map_phyr_dma(a, &map, DMA_TO_DEVICE, 0);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	if (!ret) {
 		KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
-		if (pci_p2pdma_map_type(mb->provider, dev) == PCI_P2PDMA_MAP_BUS_ADDR)
-			KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
-					pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
+		KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
+				pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
 		dma_buf_unmap_phyr_dma(a, &map);
 	}
 	dma_resv_unlock(mb->dmabuf->resv);
@@ -658,6 +690,127 @@ static void flavour_test_broken_promise(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(sgt), -EREMOTEIO);
 	dma_buf_detach(mb->dmabuf, a);
 	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+}
+
+/*
+ * The exporter's attach callback runs after the match and sees it: the
+ * flavour, the request's flags and peer2peer as the request says (MMIO or
+ * not, whatever &dma_buf_attach_ops.allow_peer2peer says).  Clearing
+ * peer2peer refuses P2P: an attachment matched on an MMIO offer then fails,
+ * and nothing is left.
+ */
+static void flavour_test_exporter_decides(struct kunit *test)
+{
+	static const struct dma_buf_attach_ops p2p_ops = {
+		.allow_peer2peer = true,
+		.invalidate_mappings = importer_invalidate,
+	};
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
+	struct dma_buf_flavour_req cpu = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_CPU);
+	struct device *dev = &edu->pdev->dev;
+	struct dma_buf_attachment *a;
+	struct importer imp = {};
+	struct pci_dev *ivshmem;
+
+	/* a CPU-only request from an importer that could take P2P: no peer2peer */
+	a = dma_buf_flavour_attach(mb->dmabuf, dev, &cpu, 1, &p2p_ops, &imp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, mb->seen_flavour, DMA_BUF_FLAVOUR_PHYR);
+	KUNIT_EXPECT_EQ(test, mb->seen_flags, DMA_BUF_FLAVOUR_CPU);
+	KUNIT_EXPECT_FALSE(test, mb->seen_p2p);
+	KUNIT_EXPECT_FALSE(test, a->peer2peer);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+
+	if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT)
+		return;	/* edu reaches no BAR: no MMIO match to refuse */
+	mb->provider = phyr_kunit_ivshmem_provider(test, &ivshmem);
+	mb->offers[0] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
+		.provider = mb->provider };
+	mb->nr_offers = 1;
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &mmio, 1, &a), DMA_BUF_FLAVOUR_PHYR);
+	KUNIT_EXPECT_TRUE(test, mb->seen_p2p);
+	KUNIT_EXPECT_EQ(test, mb->seen_flags, DMA_BUF_FLAVOUR_MMIO);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+	/* the exporter refuses P2P to this importer: no attachment, not forced */
+	mb->refuse_p2p = true;
+	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &mmio, 1, NULL), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/*
+ * The buffer moves between the match and the publication of the attachment
+ * (here: during the exporter's attach callback): the attach starts over and
+ * the importer gets what the buffer offers now, not what it offered before.
+ */
+static void flavour_test_attach_race(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req reqs[] = {
+		REQ(DMA_BUF_FLAVOUR_PHYR, 0), REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0) };
+	struct dma_buf_attachment *a;
+
+	mb->move_to = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_SG_TABLE, .flags = DMA_BUF_FLAVOUR_CPU };
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, reqs, 2, &a),
+			DMA_BUF_FLAVOUR_SG_TABLE);
+	KUNIT_EXPECT_EQ(test, mb->attach_calls, 2);
+	KUNIT_EXPECT_EQ(test, mb->seen_flavour, DMA_BUF_FLAVOUR_SG_TABLE);
+	KUNIT_EXPECT_EQ(test, mb->attached, 1);	/* the first one was undone */
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/*
+ * The provider of each MMIO range is checked, not just the offer's: an
+ * exporter that matched edu on the first ivshmem's BAR (behind the switch,
+ * reachable) but maps ranges of the second (on the root bus, unreachable)
+ * is caught with -EREMOTEIO.  Ranges of the matched provider map.
+ */
+static void flavour_test_provider_per_range(struct kunit *test)
+{
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
+	struct device *dev = &edu->pdev->dev;
+	struct p2pdma_provider *other;
+	struct dma_buf_attachment *a;
+	struct pci_dev *iv0, *iv1;
+	const struct phyr *phyr;
+
+	if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT)
+		kunit_skip(test, "needs edu to reach one BAR and not the other (switch boot)");
+	mb->provider = phyr_kunit_ivshmem_provider_nth(test, 0, &iv0);
+	other = phyr_kunit_ivshmem_provider_nth(test, 1, &iv1);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, mb->provider,
+					       pci_resource_start(iv0, PHYR_KUNIT_IVSHMEM_BAR),
+					       PAGE_SIZE, PHYR_ATTR_WC), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, other,
+					       pci_resource_start(iv1, PHYR_KUNIT_IVSHMEM_BAR),
+					       PAGE_SIZE, PHYR_ATTR_WC), 0);
+	mb->map_mmio = true;
+	mb->offers[0] = (struct dma_buf_flavour_offer){
+		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
+		.provider = mb->provider };
+	mb->nr_offers = 1;
+	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &mmio, 1, &a), DMA_BUF_FLAVOUR_PHYR);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(a)), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+	/* without the second provider's range it maps */
+	phyr_destroy(&mb->mmio);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, mb->provider,
+					       pci_resource_start(iv0, PHYR_KUNIT_IVSHMEM_BAR),
+					       PAGE_SIZE, PHYR_ATTR_WC), 0);
+	phyr = dma_buf_map_phyr(a);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(phyr));
+	if (!IS_ERR(phyr))
+		dma_buf_unmap_phyr(a, phyr);
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
 }
 
 /* Private: identity of the interconnect, the exporter's veto, opaque addresses. */
@@ -759,9 +912,33 @@ static void flavour_test_detach_while_mapped(struct kunit *test)
 }
 
 /*
- * Revoke while mapped: the importer is told, its mapping stays valid until it
- * unmaps, and then no flavour maps and nobody attaches until it is lifted.
+ * Revoke while mapped by an importer that unmaps at once when told: the revoke
+ * returns with no mapping left, then no flavour maps and nobody attaches until
+ * it is lifted.  A static importer is not told and not waited for.
  */
+struct prompt_importer {
+	struct dma_buf_attachment *a;
+	struct phyr_dma map;
+	bool mapped;
+	int invalidated;
+};
+
+static void prompt_invalidate(struct dma_buf_attachment *a)
+{
+	struct prompt_importer *imp = a->importer_priv;
+
+	dma_resv_assert_held(a->dmabuf->resv);
+	imp->invalidated++;
+	if (imp->mapped) {
+		dma_buf_unmap_phyr_dma(a, &imp->map);
+		imp->mapped = false;
+	}
+}
+
+static const struct dma_buf_attach_ops prompt_ops = {
+	.invalidate_mappings = prompt_invalidate,
+};
+
 static void flavour_test_revoke(struct kunit *test)
 {
 	static const struct dma_buf_interconnect link = { .name = "link" };
@@ -771,13 +948,14 @@ static void flavour_test_revoke(struct kunit *test)
 	struct dma_buf_flavour_req priv = {
 		.flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link };
 	struct dma_buf_attachment *a, *ax, *legacy;
-	struct importer imp = {}, impx = {};
+	struct prompt_importer imp = {};
+	struct importer impx = {};
 	struct phyr_dma map;
-	struct sg_table *sgt;
+	struct sg_table *sgt, *lsgt;
 
 	mb->offers[1] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link };
-	a = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &importer_ops, &imp);
+	a = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &prompt_ops, &imp);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
 	KUNIT_EXPECT_TRUE(test, dma_buf_attach_revocable(a));
 	ax = dma_buf_flavour_attach(mb->dmabuf, dev, &priv, 1, &importer_ops, &impx);
@@ -787,26 +965,35 @@ static void flavour_test_revoke(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dma_buf_attach_revocable(legacy));
 
 	dma_resv_lock(mb->dmabuf->resv, NULL);
-	KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_FROM_DEVICE, 0), 0);
-	dma_buf_set_revoked(mb->dmabuf, true);
+	KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(a, &imp.map, DMA_FROM_DEVICE, 0), 0);
+	imp.mapped = true;
+	lsgt = dma_buf_map_attachment(legacy, DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(lsgt));
+	KUNIT_EXPECT_EQ(test, mb->dmabuf->revocable_maps, 1U);
+	dma_resv_unlock(mb->dmabuf->resv);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_revoke(mb->dmabuf, HZ), 0);
 	KUNIT_EXPECT_EQ(test, imp.invalidated, 1);
 	KUNIT_EXPECT_EQ(test, impx.invalidated, 1);
-	dma_buf_set_revoked(mb->dmabuf, true);	/* already: no second notice */
-	KUNIT_EXPECT_EQ(test, imp.invalidated, 1);
-	/* the live mapping is still the importer's to unmap */
-	dma_buf_unmap_phyr_dma(a, &map);
-	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+	KUNIT_EXPECT_FALSE(test, imp.mapped);
+	KUNIT_EXPECT_EQ(test, a->nr_maps, 0U);
+	/* the static importer's mapping is its own to end, later */
+	KUNIT_EXPECT_EQ(test, legacy->nr_maps, 1U);
+
+	dma_resv_lock(mb->dmabuf->resv, NULL);
 	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_FROM_DEVICE, 0), -ENODEV);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_private(ax)), -ENODEV);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_attachment(legacy, DMA_TO_DEVICE)), -ENODEV);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_phyr_bridge_map(legacy, DMA_TO_DEVICE)), -ENODEV);
+	dma_buf_unmap_attachment(legacy, lsgt, DMA_TO_DEVICE);
 	dma_resv_unlock(mb->dmabuf->resv);
 	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &phyr, 1, NULL), -ENODEV);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(dma_buf_attach(mb->dmabuf, dev)));
 	KUNIT_EXPECT_EQ(test, mb->phyr_maps + mb->private_maps, 0);
 
-	dma_resv_lock(mb->dmabuf->resv, NULL);
-	dma_buf_set_revoked(mb->dmabuf, false);
+	dma_buf_unrevoke(mb->dmabuf);
 	KUNIT_EXPECT_EQ(test, imp.invalidated, 1);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
 	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_FROM_DEVICE, 0), 0);
 	dma_buf_unmap_phyr_dma(a, &map);
 	dma_resv_unlock(mb->dmabuf->resv);
@@ -818,6 +1005,121 @@ static void flavour_test_revoke(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, ax), 0);
 	dma_buf_detach(mb->dmabuf, legacy);
 	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/*
+ * Revoke waits, bounded: for a fence that signals later, and for an importer
+ * that unmaps later (from a worker, as importers whose hardware must first be
+ * stopped do).  An importer that never unmaps makes it return -ETIMEDOUT after
+ * the timeout, with the buffer revoked all the same.
+ */
+struct late_fence {
+	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
+	spinlock_t lock;	/* the fence's */
+	struct delayed_work work;
+};
+
+static const char *late_fence_name(struct dma_fence *f)
+{
+	return "flavour_test";
+}
+
+static const struct dma_fence_ops late_fence_ops = {
+	.get_driver_name = late_fence_name,
+	.get_timeline_name = late_fence_name,
+};
+
+static void late_fence_signal(struct work_struct *work)
+{
+	struct late_fence *f = container_of(work, struct late_fence, work.work);
+
+	dma_fence_signal(&f->base);
+}
+
+struct late_importer {
+	struct dma_buf_attachment *a;
+	const struct phyr *phyr;
+	struct delayed_work work;
+	unsigned long delay;	/* 0: never unmaps by itself */
+	bool unmapped;
+};
+
+static void late_unmap(struct work_struct *work)
+{
+	struct late_importer *imp = container_of(work, struct late_importer, work.work);
+
+	dma_resv_lock(imp->a->dmabuf->resv, NULL);
+	/* before the unmap, which lets the revoke return */
+	imp->unmapped = true;
+	dma_buf_unmap_phyr(imp->a, imp->phyr);
+	dma_resv_unlock(imp->a->dmabuf->resv);
+}
+
+static void late_invalidate(struct dma_buf_attachment *a)
+{
+	struct late_importer *imp = a->importer_priv;
+
+	if (imp->delay)
+		schedule_delayed_work(&imp->work, imp->delay);
+}
+
+static const struct dma_buf_attach_ops late_ops = {
+	.invalidate_mappings = late_invalidate,
+};
+
+static void flavour_test_revoke_waits(struct kunit *test)
+{
+	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct late_importer imp = { .delay = msecs_to_jiffies(300) };
+	/* freed by the fence's last reference, which the reservation may hold */
+	struct late_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	unsigned long t0;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	INIT_DELAYED_WORK(&imp.work, late_unmap);
+	imp.a = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &late_ops, &imp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp.a));
+	spin_lock_init(&f->lock);
+	dma_fence_init(&f->base, &late_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
+	INIT_DELAYED_WORK(&f->work, late_fence_signal);
+
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	imp.phyr = dma_buf_map_phyr(imp.a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp.phyr));
+	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(mb->dmabuf->resv, 1), 0);
+	dma_resv_add_fence(mb->dmabuf->resv, &f->base, DMA_RESV_USAGE_WRITE);
+	dma_resv_unlock(mb->dmabuf->resv);
+	schedule_delayed_work(&f->work, msecs_to_jiffies(100));
+
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, dma_buf_revoke(mb->dmabuf, 5 * HZ), 0);
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(&f->base));
+	KUNIT_EXPECT_TRUE(test, imp.unmapped);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+	KUNIT_EXPECT_GE(test, jiffies - t0, msecs_to_jiffies(300));
+	dma_buf_unrevoke(mb->dmabuf);
+
+	/* an importer that does not unmap: the bound holds */
+	imp.delay = 0;
+	imp.unmapped = false;
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	imp.phyr = dma_buf_map_phyr(imp.a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp.phyr));
+	dma_resv_unlock(mb->dmabuf->resv);
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, dma_buf_revoke(mb->dmabuf, msecs_to_jiffies(200)), -ETIMEDOUT);
+	KUNIT_EXPECT_LT(test, jiffies - t0, 2 * HZ);
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	KUNIT_EXPECT_TRUE(test, mb->dmabuf->revoked);
+	dma_buf_unmap_phyr(imp.a, imp.phyr);
+	dma_resv_unlock(mb->dmabuf->resv);
+	dma_buf_unrevoke(mb->dmabuf);
+
+	cancel_delayed_work_sync(&f->work);
+	dma_fence_put(&f->base);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, imp.a), 0);
 }
 
 /*
@@ -913,7 +1215,7 @@ static void flavour_test_failures(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
 	mb->map_mmio = false;
 	dma_resv_unlock(mb->dmabuf->resv);
-	KUNIT_EXPECT_EQ(test, a->flavour_maps, 0U);
+	KUNIT_EXPECT_EQ(test, a->nr_maps, 0U);
 	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
 
 	a = dma_buf_attach(mb->dmabuf, dev);
@@ -951,9 +1253,7 @@ static void flavour_test_fdinfo(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\tphyr+mmio sg_table(bridge)\n");
 	mb->nr_offers = -EIO;
 	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\terror -5\n");
-	dma_resv_lock(mb->dmabuf->resv, NULL);
-	dma_buf_set_revoked(mb->dmabuf, true);
-	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_revoke(mb->dmabuf, HZ), 0);
 	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\trevoked\n");
 	KUNIT_EXPECT_STREQ(test, SHOW(legacy), "flavours:\tsg_table\n");
 #undef SHOW
@@ -971,10 +1271,14 @@ static struct kunit_case dma_buf_flavour_test_cases[] = {
 	KUNIT_CASE(flavour_test_mmio_unreachable),
 	KUNIT_CASE(flavour_test_p2p_reachability),
 	KUNIT_CASE(flavour_test_broken_promise),
+	KUNIT_CASE(flavour_test_exporter_decides),
+	KUNIT_CASE(flavour_test_attach_race),
+	KUNIT_CASE(flavour_test_provider_per_range),
 	KUNIT_CASE(flavour_test_private),
 	KUNIT_CASE(flavour_test_wrong_flavour),
 	KUNIT_CASE(flavour_test_detach_while_mapped),
 	KUNIT_CASE(flavour_test_revoke),
+	KUNIT_CASE(flavour_test_revoke_waits),
 	KUNIT_CASE(flavour_test_revocable_only),
 	KUNIT_CASE(flavour_test_pin),
 	KUNIT_CASE(flavour_test_failures),

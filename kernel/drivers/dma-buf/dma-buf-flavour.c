@@ -19,6 +19,9 @@
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
+
+#include "dma-buf-flavour-internal.h"
 
 /**
  * DOC: flavours
@@ -44,16 +47,33 @@
  *   dma_buf_interconnect object (identity, not name), and only if the
  *   exporter's &dma_buf_flavour_ops.accept_private, when it has one, agrees.
  *
- * The attachment records the flavour, the flags of the request and the
- * interconnect.  Each flavour has its own map and unmap calls; calling those
- * of another flavour fails with -EINVAL.  Attachments made by
- * dma_buf_attach() or dma_buf_dynamic_attach() are of the sg_table flavour,
- * as before, and every exporter keeps serving them.
+ * The match happens inside the attach, before the exporter's
+ * &dma_buf_ops.attach runs: the attachment already holds the flavour, the
+ * flags of the request, the provider of the offer that matched (for offers
+ * that may hold MMIO) and the interconnect, and &dma_buf_attachment.peer2peer
+ * says whether the request accepts MMIO.  The exporter may refuse the
+ * attachment, or clear peer2peer to refuse P2P; an attachment that was
+ * matched on an MMIO offer then fails with -EOPNOTSUPP: the core never
+ * overrides the exporter.  Once the exporter agreed, the match is checked
+ * again under the reservation lock that publishes the attachment; if the
+ * buffer changed in between (it moved, or was revoked), the attach starts
+ * over, or fails with -ENODEV for a revoked buffer.
+ *
+ * An exporter without &dma_buf_ops.flavours offers its sg_table with no
+ * promise about what backs it: an sg_table request that needs CPU RAM does
+ * not match it, any other does, and the exporter decides on MMIO by
+ * &dma_buf_attachment.peer2peer as it always did.
+ *
+ * Each flavour has its own map and unmap calls; calling those of another
+ * flavour fails with -EINVAL.  Attachments made by dma_buf_attach() or
+ * dma_buf_dynamic_attach() are of the sg_table flavour, as before, and every
+ * exporter keeps serving them.
  *
  * Offers describe the buffer as it is at attach time.  An exporter that moves
  * the buffer later (say from device memory to RAM) calls
- * dma_buf_invalidate_mappings() as always, and must keep honouring the flags
- * each attachment was matched with, or fail its next map.
+ * dma_buf_invalidate_mappings() as always, and must keep honouring what each
+ * attachment was matched with: move the buffer back where the attachment can
+ * use it when it maps again (as TTM exporters do), or fail that map.
  */
 
 /**
@@ -68,12 +88,25 @@
  * a mapping exists, and their maps wait for the kernel fences, like
  * dma_buf_map_attachment() does.
  *
- * A mapping lives until its unmap; an attachment with live phyr or private
- * mappings cannot be detached (-EBUSY).  dma_buf_set_revoked() revokes a
- * buffer: every importer's invalidate_mappings() is called, existing mappings
- * stay valid until their unmap (which importers must do within bounded
- * time), and every new map of any flavour and every new attachment fails
- * with -ENODEV until the exporter clears the revocation.
+ * A mapping lives until its unmap; an attachment with live mappings cannot
+ * be detached with dma_buf_flavour_detach() (-EBUSY).
+ */
+
+/**
+ * DOC: revoke
+ *
+ * dma_buf_revoke() ends every importer's access to a buffer in bounded time,
+ * for an exporter whose memory goes away (a device unplugged, a BAR
+ * disabled).  Under the reservation lock it marks the buffer revoked (from
+ * then on every new attachment and every new map of any flavour fails with
+ * -ENODEV), calls every importer's &dma_buf_attach_ops.invalidate_mappings
+ * and waits for the fences of the reservation object; then, without the
+ * lock, it waits until every revocable importer (dma_buf_attach_revocable())
+ * has unmapped.  Both waits together take at most the timeout the exporter
+ * passes.  Importers that cannot be revoked (static attachments, which are
+ * pinned and never told) are not waited for: an exporter whose memory must
+ * go away refuses them at attach time.  dma_buf_unrevoke() lets new
+ * attachments and maps succeed again.
  */
 
 static const char *const flavour_names[DMA_BUF_FLAVOUR_COUNT] = {
@@ -86,6 +119,7 @@ static const char *const flavour_names[DMA_BUF_FLAVOUR_COUNT] = {
  * dma_buf_flavour_name() - the name of a flavour, for logs and debugfs
  * @flavour: the flavour
  *
+ * Context: Any context.
  * Return: "sg_table", "phyr", "private", or "unknown".
  */
 const char *dma_buf_flavour_name(enum dma_buf_flavour flavour)
@@ -134,11 +168,18 @@ static bool offer_fits(const struct dma_buf_flavour_offer *offer,
 	       PCI_P2PDMA_MAP_NOT_SUPPORTED;
 }
 
+/* what a negotiation chose */
+struct flavour_match {
+	unsigned int req;
+	bool bridged;
+	struct p2pdma_provider *provider;
+};
+
 /* -EOPNOTSUPP if nothing matched, another errno if the exporter refused */
 static int match_one(struct dma_buf *dmabuf, struct device *dev,
 		     const struct dma_buf_flavour_req *req,
 		     const struct dma_buf_flavour_offer *offers,
-		     unsigned int nr_offers, bool *bridged)
+		     unsigned int nr_offers, struct flavour_match *m)
 {
 	const struct dma_buf_flavour_ops *ops = dmabuf->ops->flavours;
 	int ret = -EOPNOTSUPP;
@@ -160,7 +201,9 @@ static int match_one(struct dma_buf *dmabuf, struct device *dev,
 			}
 		}
 		if (offer_fits(offer, req, dev)) {
-			*bridged = false;
+			m->bridged = false;
+			m->provider = offer->flags & DMA_BUF_FLAVOUR_MMIO ?
+				      offer->provider : NULL;
 			return 0;
 		}
 	}
@@ -170,7 +213,9 @@ static int match_one(struct dma_buf *dmabuf, struct device *dev,
 	for (i = 0; i < nr_offers; i++) {
 		if (offers[i].flavour == DMA_BUF_FLAVOUR_PHYR &&
 		    offer_fits(&offers[i], req, dev)) {
-			*bridged = true;
+			m->bridged = true;
+			m->provider = offers[i].flags & DMA_BUF_FLAVOUR_MMIO ?
+				      offers[i].provider : NULL;
 			return 0;
 		}
 	}
@@ -179,15 +224,15 @@ static int match_one(struct dma_buf *dmabuf, struct device *dev,
 
 /*
  * Pick the first request that an offer satisfies, with the buffer's
- * reservation held.  An exporter without flavours offers its sg_table only.
+ * reservation held.  An exporter without flavours offers its sg_table only,
+ * and promises nothing about what backs it (see DOC: flavours).
  */
 static int negotiate(struct dma_buf *dmabuf, struct device *dev,
 		     const struct dma_buf_flavour_req *reqs,
-		     unsigned int nr_reqs, unsigned int *chosen, bool *bridged)
+		     unsigned int nr_reqs, struct flavour_match *m)
 {
 	static const struct dma_buf_flavour_offer legacy = {
 		.flavour = DMA_BUF_FLAVOUR_SG_TABLE,
-		.flags = DMA_BUF_FLAVOUR_CPU,
 	};
 	const struct dma_buf_flavour_ops *ops = dmabuf->ops->flavours;
 	struct dma_buf_flavour_offer offers[DMA_BUF_MAX_FLAVOURS];
@@ -212,9 +257,9 @@ static int negotiate(struct dma_buf *dmabuf, struct device *dev,
 		 * Without flavours, the exporter's attach callback decides on
 		 * MMIO (peer2peer), as it always did.
 		 */
-		err = match_one(dmabuf, dev, &reqs[i], list, nr_offers, bridged);
+		err = match_one(dmabuf, dev, &reqs[i], list, nr_offers, m);
 		if (!err) {
-			*chosen = i;
+			m->req = i;
 			return 0;
 		}
 		if (err != -EOPNOTSUPP)
@@ -222,6 +267,85 @@ static int negotiate(struct dma_buf *dmabuf, struct device *dev,
 	}
 	return ret;
 }
+
+/**
+ * dma_buf_flavour_choose() - match an attachment before the exporter's attach
+ * @attach: the new attachment, not yet published
+ * @reqs: the importer's requests, checked
+ * @nr_reqs: their number
+ *
+ * For __dma_buf_dynamic_attach() only.  Records the match in @attach and
+ * sets &dma_buf_attachment.peer2peer to whether the request accepts MMIO.
+ *
+ * Context: Process context.  Takes and releases nothing; the buffer's
+ * dma_resv lock must be held.
+ * Return: 0, -ENODEV for a revoked buffer, -EOPNOTSUPP if nothing matched,
+ * or the exporter's error.
+ */
+int dma_buf_flavour_choose(struct dma_buf_attachment *attach,
+			   const struct dma_buf_flavour_req *reqs,
+			   unsigned int nr_reqs)
+{
+	struct dma_buf *dmabuf = attach->dmabuf;
+	const struct dma_buf_flavour_req *req;
+	struct flavour_match m = {};
+	int ret;
+
+	dma_resv_assert_held(dmabuf->resv);
+	ret = negotiate(dmabuf, attach->dev, reqs, nr_reqs, &m);
+	if (ret)
+		return ret;
+	req = &reqs[m.req];
+	attach->flavour = req->flavour;
+	attach->flavour_flags = req->flags;
+	attach->flavour_bridged = m.bridged;
+	attach->flavour_provider = m.provider;
+	attach->interconnect = req->interconnect;
+	attach->peer2peer = req->flags & DMA_BUF_FLAVOUR_MMIO;
+	return 0;
+}
+
+/**
+ * dma_buf_flavour_confirm() - check a match again before publishing it
+ * @attach: the attachment, which the exporter's attach accepted
+ * @reqs: the importer's requests
+ * @nr_reqs: their number
+ *
+ * For __dma_buf_dynamic_attach() only, under the reservation lock that adds
+ * @attach to the buffer's list: the buffer must still give what @attach was
+ * matched with, and the exporter must not have refused P2P to an attachment
+ * that was matched on MMIO.
+ *
+ * Context: Process context; the buffer's dma_resv lock must be held.
+ * Return: 0; -EAGAIN if the match changed (the caller starts over);
+ * -EOPNOTSUPP if the exporter cleared peer2peer for an MMIO match; -ENODEV
+ * for a revoked buffer; or the exporter's error.
+ */
+int dma_buf_flavour_confirm(struct dma_buf_attachment *attach,
+			    const struct dma_buf_flavour_req *reqs,
+			    unsigned int nr_reqs)
+{
+	struct flavour_match m = {};
+	int ret;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (attach->flavour_provider && !attach->peer2peer)
+		return -EOPNOTSUPP;
+	ret = negotiate(attach->dmabuf, attach->dev, reqs, nr_reqs, &m);
+	if (ret == -EOPNOTSUPP)
+		return -EAGAIN;
+	if (ret)
+		return ret;
+	if (reqs[m.req].flavour != attach->flavour ||
+	    reqs[m.req].flags != attach->flavour_flags ||
+	    m.bridged != attach->flavour_bridged ||
+	    m.provider != attach->flavour_provider)
+		return -EAGAIN;
+	return 0;
+}
+
+/* how often an attach starts over because the buffer changed meanwhile */
+#define FLAVOUR_ATTACH_TRIES	4
 
 /**
  * dma_buf_flavour_attach() - attach a device, agreeing on a flavour
@@ -234,17 +358,22 @@ static int negotiate(struct dma_buf *dmabuf, struct device *dev,
  * @importer_priv: the importer's data for @importer_ops
  *
  * Chooses the importer's first request that one of the exporter's current
- * offers satisfies (see DOC: flavours), then attaches with
- * dma_buf_dynamic_attach(), so that the exporter's &dma_buf_ops.attach can
- * still refuse.  Must be called without the buffer's dma_resv lock.
+ * offers satisfies (see DOC: flavours), then lets the exporter's
+ * &dma_buf_ops.attach decide on that match, and publishes the attachment if
+ * the buffer still gives it.  &dma_buf_attachment.peer2peer follows the
+ * request (whether it accepts MMIO), not &dma_buf_attach_ops.allow_peer2peer.
  *
+ * Context: Process context; may sleep.  Takes the buffer's dma_resv lock:
+ * must be called without it.
  * Return: the attachment, with &dma_buf_attachment.flavour set, or an
  * ERR_PTR: -EINVAL for a bad request list (empty, too long, an unknown
  * flavour or flag, a flavour twice, a private request without an
- * interconnect or another with one), -EOPNOTSUPP if nothing matched, -ENODEV
- * if the buffer is revoked, or the error of the exporter's &dma_buf_flavour_ops
- * .offers, &dma_buf_flavour_ops.accept_private (when that refusal left nothing
- * else) or &dma_buf_ops.attach.  Nothing is left allocated on error.
+ * interconnect or another with one), -EOPNOTSUPP if nothing matched or the
+ * exporter refused P2P to an MMIO match, -ENODEV if the buffer is revoked,
+ * -EAGAIN if the buffer kept changing under the attach, or the error of the
+ * exporter's &dma_buf_flavour_ops.offers, &dma_buf_flavour_ops.accept_private
+ * (when that refusal left nothing else) or &dma_buf_ops.attach.  Nothing is
+ * left allocated on error.
  */
 struct dma_buf_attachment *
 dma_buf_flavour_attach(struct dma_buf *dmabuf, struct device *dev,
@@ -254,8 +383,7 @@ dma_buf_flavour_attach(struct dma_buf *dmabuf, struct device *dev,
 		       void *importer_priv)
 {
 	struct dma_buf_attachment *attach;
-	unsigned int chosen;
-	bool bridged = false;
+	unsigned int tries = 0;
 	int ret;
 
 	if (WARN_ON_ONCE(!dmabuf || !dev))
@@ -264,29 +392,10 @@ dma_buf_flavour_attach(struct dma_buf *dmabuf, struct device *dev,
 	if (ret)
 		return ERR_PTR(ret);
 
-	dma_resv_lock(dmabuf->resv, NULL);
-	ret = negotiate(dmabuf, dev, reqs, nr_reqs, &chosen, &bridged);
-	dma_resv_unlock(dmabuf->resv);
-	if (ret)
-		return ERR_PTR(ret);
-
-	attach = dma_buf_dynamic_attach(dmabuf, dev, importer_ops, importer_priv);
-	if (IS_ERR(attach))
-		return attach;
-
-	dma_resv_lock(dmabuf->resv, NULL);
-	if (dmabuf->revoked) {
-		dma_resv_unlock(dmabuf->resv);
-		dma_buf_detach(dmabuf, attach);
-		return ERR_PTR(-ENODEV);
-	}
-	attach->flavour = reqs[chosen].flavour;
-	attach->flavour_flags = reqs[chosen].flags;
-	attach->flavour_bridged = bridged;
-	attach->interconnect = reqs[chosen].interconnect;
-	if (reqs[chosen].flags & DMA_BUF_FLAVOUR_MMIO)
-		attach->peer2peer = true;
-	dma_resv_unlock(dmabuf->resv);
+	do {
+		attach = __dma_buf_dynamic_attach(dmabuf, dev, importer_ops,
+						  importer_priv, reqs, nr_reqs);
+	} while (PTR_ERR(attach) == -EAGAIN && ++tries < FLAVOUR_ATTACH_TRIES);
 	return attach;
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_flavour_attach, "DMA_BUF");
@@ -296,9 +405,11 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_flavour_attach, "DMA_BUF");
  * @dmabuf: the buffer
  * @attach: an attachment of @dmabuf, of any flavour
  *
- * Like dma_buf_detach(), but refuses while phyr or private mappings of
- * @attach exist instead of leaking them.  Must be called without the
- * buffer's dma_resv lock.
+ * Like dma_buf_detach(), but refuses while mappings of @attach (of any
+ * flavour) exist instead of leaking them.
+ *
+ * Context: Process context; may sleep.  Takes the buffer's dma_resv lock:
+ * must be called without it.
  *
  * Return: 0 when detached (@attach is freed), -EBUSY while mapped, -EINVAL
  * if @attach is not an attachment of @dmabuf.
@@ -311,7 +422,7 @@ int dma_buf_flavour_detach(struct dma_buf *dmabuf,
 	if (WARN_ON_ONCE(!dmabuf || !attach) || attach->dmabuf != dmabuf)
 		return -EINVAL;
 	dma_resv_lock(dmabuf->resv, NULL);
-	maps = attach->flavour_maps;
+	maps = attach->nr_maps;
 	dma_resv_unlock(dmabuf->resv);
 	if (maps)
 		return -EBUSY;
@@ -370,18 +481,31 @@ static void map_unpin(struct dma_buf_attachment *attach)
 		attach->dmabuf->ops->unpin(attach);
 }
 
-/* Is @phyr within what @attach was matched with? */
+/*
+ * Is @phyr within what @attach was matched with?  RAM always is; MMIO only if
+ * the attachment takes MMIO (@mmio_ok) and its device reaches the range's
+ * provider: the provider of the offer it was matched on was asked at attach
+ * time, any other is asked now (once per run of ranges of one provider).
+ */
 static bool phyr_keeps_promise(struct dma_buf_attachment *attach,
-			       const struct phyr *phyr)
+			       const struct phyr *phyr, bool mmio_ok)
 {
+	struct p2pdma_provider *ok = attach->flavour_provider;
 	struct phyr_cursor cur;
 
-	if (attach->flavour_flags & DMA_BUF_FLAVOUR_MMIO)
-		return true;
 	phyr_cursor_init(&cur, phyr);
-	while (phyr_cursor_next(&cur))
-		if (cur.type != PHYR_MEM_RAM)
+	while (phyr_cursor_next(&cur)) {
+		if (cur.type == PHYR_MEM_RAM)
+			continue;
+		if (!mmio_ok || !cur.provider)
 			return false;
+		if (cur.provider == ok)
+			continue;
+		if (pci_p2pdma_map_type(cur.provider, attach->dev) ==
+		    PCI_P2PDMA_MAP_NOT_SUPPORTED)
+			return false;
+		ok = cur.provider;
+	}
 	return true;
 }
 
@@ -395,7 +519,8 @@ static const struct phyr *__map_phyr(struct dma_buf_attachment *attach)
 		return ERR_PTR(-ENOMEM);
 	if (IS_ERR(phyr))
 		return phyr;
-	if (!phyr_keeps_promise(attach, phyr)) {
+	if (!phyr_keeps_promise(attach, phyr,
+				attach->flavour_flags & DMA_BUF_FLAVOUR_MMIO)) {
 		ops->unmap_phyr(attach, phyr);
 		return ERR_PTR(-EREMOTEIO);
 	}
@@ -408,12 +533,17 @@ static const struct phyr *__map_phyr(struct dma_buf_attachment *attach)
  *
  * For importers that own their device's page tables (an IOMMU domain of
  * their own, RDMA memory keys) or map with phyr_dma_map(); others use
- * dma_buf_map_phyr_dma().  Called with the buffer's dma_resv lock held.
+ * dma_buf_map_phyr_dma().  Every range is checked against what @attach was
+ * matched with: MMIO only for a request that accepts it, and only of
+ * providers the attachment's device reaches.
  *
+ * Context: Process context; may sleep.  The buffer's dma_resv lock must be
+ * held.
  * Return: the ranges, valid until dma_buf_unmap_phyr(), or an ERR_PTR:
  * -EINVAL if @attach is not of the phyr flavour, -ENODEV if the buffer is
- * revoked, -EREMOTEIO if the exporter returned MMIO ranges to an importer
- * that was not matched for them, or the exporter's or fence wait's error.
+ * revoked, -EREMOTEIO if the exporter returned MMIO ranges that the importer
+ * was not matched for or does not reach, or the exporter's or fence wait's
+ * error.
  */
 const struct phyr *dma_buf_map_phyr(struct dma_buf_attachment *attach)
 {
@@ -434,7 +564,7 @@ const struct phyr *dma_buf_map_phyr(struct dma_buf_attachment *attach)
 		phyr = ERR_PTR(ret);
 		goto unpin;
 	}
-	attach->flavour_maps++;
+	dma_buf_count_map(attach);
 	return phyr;
 unpin:
 	map_unpin(attach);
@@ -447,19 +577,22 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_map_phyr, "DMA_BUF");
  * @attach: the attachment
  * @phyr: what dma_buf_map_phyr() returned
  *
- * Called with the buffer's dma_resv lock held.  Unmapping more often than
- * mapping is a kernel bug: it warns once and does nothing.
+ * Unmapping more often than mapping is a kernel bug: it warns once and does
+ * nothing.
+ *
+ * Context: Process context; may sleep.  The buffer's dma_resv lock must be
+ * held.
  */
 void dma_buf_unmap_phyr(struct dma_buf_attachment *attach,
 			const struct phyr *phyr)
 {
 	if (WARN_ON_ONCE(!attach || IS_ERR_OR_NULL(phyr) ||
 			 attach->flavour != DMA_BUF_FLAVOUR_PHYR ||
-			 !attach->flavour_maps))
+			 !attach->nr_maps))
 		return;
 	dma_resv_assert_held(attach->dmabuf->resv);
 	attach->dmabuf->ops->flavours->unmap_phyr(attach, phyr);
-	attach->flavour_maps--;
+	dma_buf_count_unmap(attach);
 	map_unpin(attach);
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_unmap_phyr, "DMA_BUF");
@@ -473,7 +606,10 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_unmap_phyr, "DMA_BUF");
  *
  * dma_buf_map_phyr() followed by phyr_dma_map() on &dma_buf_attachment.dev:
  * behind an IOMMU the whole buffer is one contiguous IOVA range, P2P ranges
- * follow pci_p2pdma_map_type().  Called with the buffer's dma_resv lock held.
+ * follow pci_p2pdma_map_type().
+ *
+ * Context: Process context; may sleep.  The buffer's dma_resv lock must be
+ * held.
  *
  * Return: 0, or the error of dma_buf_map_phyr() or phyr_dma_map(); on error
  * nothing stays mapped.
@@ -499,7 +635,8 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_map_phyr_dma, "DMA_BUF");
  * @attach: the attachment
  * @map: the mapping
  *
- * Called with the buffer's dma_resv lock held.
+ * Context: Process context; may sleep.  The buffer's dma_resv lock must be
+ * held.
  */
 void dma_buf_unmap_phyr_dma(struct dma_buf_attachment *attach,
 			    struct phyr_dma *map)
@@ -516,8 +653,10 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_unmap_phyr_dma, "DMA_BUF");
  * @attach: an attachment of the private flavour
  *
  * The format of what is returned is defined by the interconnect the two
- * drivers share; the core never looks at it.  Called with the buffer's
- * dma_resv lock held.
+ * drivers share; the core never looks at it.
+ *
+ * Context: Process context; may sleep.  The buffer's dma_resv lock must be
+ * held.
  *
  * Return: the exporter's addresses, valid until dma_buf_unmap_private(), or
  * an ERR_PTR: -EINVAL if @attach is not of the private flavour, -ENODEV if
@@ -545,7 +684,7 @@ void *dma_buf_map_private(struct dma_buf_attachment *attach)
 		addrs = ERR_PTR(ret);
 		goto unpin;
 	}
-	attach->flavour_maps++;
+	dma_buf_count_map(attach);
 	return addrs;
 unpin:
 	map_unpin(attach);
@@ -558,18 +697,21 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_map_private, "DMA_BUF");
  * @attach: the attachment
  * @addrs: the addresses
  *
- * Called with the buffer's dma_resv lock held.  Unmapping more often than
- * mapping is a kernel bug: it warns once and does nothing.
+ * Unmapping more often than mapping is a kernel bug: it warns once and does
+ * nothing.
+ *
+ * Context: Process context; may sleep.  The buffer's dma_resv lock must be
+ * held.
  */
 void dma_buf_unmap_private(struct dma_buf_attachment *attach, void *addrs)
 {
 	if (WARN_ON_ONCE(!attach || IS_ERR_OR_NULL(addrs) ||
 			 attach->flavour != DMA_BUF_FLAVOUR_PRIVATE ||
-			 !attach->flavour_maps))
+			 !attach->nr_maps))
 		return;
 	dma_resv_assert_held(attach->dmabuf->resv);
 	attach->dmabuf->ops->flavours->unmap_private(attach, addrs);
-	attach->flavour_maps--;
+	dma_buf_count_unmap(attach);
 	map_unpin(attach);
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_unmap_private, "DMA_BUF");
@@ -597,8 +739,10 @@ EXPORT_SYMBOL_IF_KUNIT(dma_buf_flavour_alloc);
  * attachment's device and returns it as a DMA-only sg_table, as 7.3 does for
  * VFIO's MMIO: no struct page, so the importer must not touch sg_page().
  * MMIO ranges need an importer that allows peer2peer and reaches the
- * provider.  The dma-buf core calls this with the dma_resv lock held, and
- * does the pinning and fence waiting itself.
+ * provider.  The dma-buf core does the pinning and fence waiting itself.
+ *
+ * Context: Process context; may sleep.  Called by the dma-buf core with the
+ * buffer's dma_resv lock held.
  *
  * Return: the table, or an ERR_PTR: -EINVAL if @attach is not of the
  * sg_table flavour or the exporter has no phyr, -EREMOTEIO for MMIO that the
@@ -625,7 +769,7 @@ struct sg_table *dma_buf_phyr_bridge_map(struct dma_buf_attachment *attach,
 		ret = phyr ? PTR_ERR(phyr) : -ENOMEM;
 		goto err_free;
 	}
-	if (!attach->peer2peer && !phyr_keeps_promise(attach, phyr)) {
+	if (!phyr_keeps_promise(attach, phyr, attach->peer2peer)) {
 		ret = -EREMOTEIO;
 		goto err_unmap_phyr;
 	}
@@ -652,6 +796,9 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_phyr_bridge_map, "DMA_BUF");
  * @attach: the attachment
  * @sgt: what dma_buf_phyr_bridge_map() returned
  * @dir: the DMA direction
+ *
+ * Context: Process context; may sleep.  Called by the dma-buf core with the
+ * buffer's dma_resv lock held.
  */
 void dma_buf_phyr_bridge_unmap(struct dma_buf_attachment *attach,
 			       struct sg_table *sgt,
@@ -668,28 +815,58 @@ void dma_buf_phyr_bridge_unmap(struct dma_buf_attachment *attach,
 EXPORT_SYMBOL_NS_GPL(dma_buf_phyr_bridge_unmap, "DMA_BUF");
 
 /**
- * dma_buf_set_revoked() - revoke a buffer, or lift the revocation
+ * dma_buf_revoke() - end every importer's access to a buffer
  * @dmabuf: the buffer
- * @revoked: true to revoke
+ * @timeout: the longest the revoke may wait, in jiffies
  *
- * Revoking tells every importer to drop its mappings
- * (dma_buf_invalidate_mappings()); from then on every map of any flavour and
- * every dma_buf_flavour_attach() fails with -ENODEV.  Mappings made before
- * stay valid until unmapped; an exporter that must know when importers are
- * done waits for the fences and for the unmaps, see
- * dma_buf_invalidate_mappings().  Called by the exporter with the buffer's
- * dma_resv lock held.
+ * Marks @dmabuf revoked, tells every importer to drop its mappings and waits
+ * for the fences of its reservation object and for every revocable importer
+ * to unmap (see DOC: revoke).  From the first step on, every new attachment
+ * and every new map of any flavour fails with -ENODEV, until
+ * dma_buf_unrevoke().  Revoking a revoked buffer waits again.
+ *
+ * Context: Process context; sleeps.  Takes the buffer's dma_resv lock: must
+ * be called without it.
+ * Return: 0 once no importer can access the memory any more; -ETIMEDOUT if
+ * fences or mappings were still live after @timeout (the buffer stays
+ * revoked; the exporter must keep the memory of those mappings allocated
+ * until they end).
  */
-void dma_buf_set_revoked(struct dma_buf *dmabuf, bool revoked)
+int dma_buf_revoke(struct dma_buf *dmabuf, unsigned long timeout)
 {
-	dma_resv_assert_held(dmabuf->resv);
-	if (dmabuf->revoked == revoked)
-		return;
-	dmabuf->revoked = revoked;
-	if (revoked)
-		dma_buf_invalidate_mappings(dmabuf);
+	long left;
+
+	might_sleep();
+	dma_resv_lock(dmabuf->resv, NULL);
+	dmabuf->revoked = true;
+	dma_buf_invalidate_mappings(dmabuf);
+	left = dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
+				     false, timeout);
+	dma_resv_unlock(dmabuf->resv);
+	if (left <= 0)
+		return left ? left : -ETIMEDOUT;
+	left = wait_var_event_timeout(&dmabuf->revocable_maps,
+				      !READ_ONCE(dmabuf->revocable_maps), left);
+	return left ? 0 : -ETIMEDOUT;
 }
-EXPORT_SYMBOL_NS_GPL(dma_buf_set_revoked, "DMA_BUF");
+EXPORT_SYMBOL_NS_GPL(dma_buf_revoke, "DMA_BUF");
+
+/**
+ * dma_buf_unrevoke() - let a revoked buffer be attached and mapped again
+ * @dmabuf: the buffer
+ *
+ * Importers are not told: they map again when they next need the buffer.
+ *
+ * Context: Process context.  Takes the buffer's dma_resv lock: must be
+ * called without it.
+ */
+void dma_buf_unrevoke(struct dma_buf *dmabuf)
+{
+	dma_resv_lock(dmabuf->resv, NULL);
+	dmabuf->revoked = false;
+	dma_resv_unlock(dmabuf->resv);
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_unrevoke, "DMA_BUF");
 
 /**
  * dma_buf_flavour_show_fdinfo() - list the exporter's current offers
@@ -698,8 +875,10 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_set_revoked, "DMA_BUF");
  *
  * Prints "flavours:" and the offered flavours, most preferred first, with
  * "+mmio"/"+cpu" for their flags and "sg_table(bridge)" when legacy importers
- * are served by the bridge; "revoked" replaces them for a revoked buffer.  Takes the buffer's
- * dma_resv lock; prints nothing if interrupted.
+ * are served by the bridge; "revoked" replaces them for a revoked buffer.
+ *
+ * Context: Process context.  Takes the buffer's dma_resv lock
+ * (interruptibly: prints nothing if interrupted).
  */
 void dma_buf_flavour_show_fdinfo(struct seq_file *m, struct dma_buf *dmabuf)
 {

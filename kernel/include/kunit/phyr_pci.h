@@ -34,6 +34,22 @@ int phyr_kunit_edu_dma(struct phyr_kunit_edu *edu, dma_addr_t addr,
 bool phyr_kunit_edu_translated(struct phyr_kunit_edu *edu);
 struct p2pdma_provider *phyr_kunit_ivshmem_provider(struct kunit *test,
 						    struct pci_dev **pdev);
+struct pci_dev *phyr_kunit_ivshmem_get(unsigned int nth);
+struct p2pdma_provider *phyr_kunit_ivshmem_provider_nth(struct kunit *test,
+							unsigned int nth,
+							struct pci_dev **pdev);
+
+/**
+ * enum phyr_kunit_topology - the PCI topology of the test bed's boot
+ * @PHYR_KUNIT_ROOT: every device on q35's root bus
+ * @PHYR_KUNIT_SWITCH: edu and the first ivshmem behind one PCIe switch
+ */
+enum phyr_kunit_topology {
+	PHYR_KUNIT_ROOT,
+	PHYR_KUNIT_SWITCH,
+};
+
+enum phyr_kunit_topology phyr_kunit_topology(struct kunit *test);
 
 /* ivshmem-plain's shared memory BAR */
 #define PHYR_KUNIT_IVSHMEM_BAR	2

@@ -106,7 +106,11 @@ struct dma_buf_flavour_req {
  * dma_buf_phyr_bridge_map() and dma_buf_phyr_bridge_unmap(), so that legacy
  * importers keep working.
  *
- * All callbacks are called with the dma_resv lock of the buffer held.
+ * All callbacks are called with the dma_resv lock of the buffer held.  The
+ * exporter's &dma_buf_ops.attach runs after the flavour was chosen: it sees
+ * &dma_buf_attachment.flavour, its flags and provider and may refuse the
+ * attachment, or clear &dma_buf_attachment.peer2peer to refuse P2P (an
+ * attachment matched on MMIO then fails with -EOPNOTSUPP).
  */
 struct dma_buf_flavour_ops {
 	/**
@@ -127,7 +131,11 @@ struct dma_buf_flavour_ops {
 	 * @map_phyr: return the physical ranges of the buffer, valid until
 	 * @unmap_phyr, or an ERR_PTR.  The ranges must keep the promises of
 	 * the flags the attachment was matched with (&dma_buf_attachment
-	 * .flavour_flags): no MMIO ranges unless %DMA_BUF_FLAVOUR_MMIO.
+	 * .flavour_flags): no MMIO ranges unless %DMA_BUF_FLAVOUR_MMIO, and
+	 * MMIO only of providers the importer's device reaches; the core
+	 * checks every range and fails the map with -EREMOTEIO otherwise.
+	 * Memory that @map_phyr handed out must stay allocated until
+	 * @unmap_phyr, also after dma_buf_invalidate_mappings().
 	 */
 	const struct phyr *(*map_phyr)(struct dma_buf_attachment *attach);
 	/** @unmap_phyr: release what @map_phyr returned. */
@@ -168,11 +176,8 @@ void dma_buf_phyr_bridge_unmap(struct dma_buf_attachment *attach,
 			       struct sg_table *sgt,
 			       enum dma_data_direction dir);
 
-void dma_buf_set_revoked(struct dma_buf *dmabuf, bool revoked);
-
-#if IS_ENABLED(CONFIG_KUNIT)
-void *dma_buf_flavour_alloc(size_t size);
-#endif
+int dma_buf_revoke(struct dma_buf *dmabuf, unsigned long timeout);
+void dma_buf_unrevoke(struct dma_buf *dmabuf);
 
 #if IS_ENABLED(CONFIG_DMABUF_FLAVOURS)
 const char *dma_buf_flavour_name(enum dma_buf_flavour flavour);
