@@ -82,9 +82,9 @@ struct drm_phyr_vgem_info {
 /**
  * struct drm_phyr_vgem_bo_create - create a buffer in a placement
  *
- * The buffer can be mmapped through DRM_IOCTL_MODE_MAP_DUMB's offset (system
- * memory: cached pages, as vgem; device memory: the BAR, write-combined) and
- * exported with PRIME like any other.  Fails with -EINVAL for a size of 0,
+ * The buffer can be mmapped through DRM_IOCTL_MODE_MAP_DUMB's offset (both
+ * placements write-combined: the shmem pages, or the BAR) and exported with
+ * PRIME like any other.  Fails with -EINVAL for a size of 0,
  * not a multiple of the page size, or above the placement's capacity, an
  * unknown placement or flag and nonzero padding; -ENODEV for device memory on
  * a device without it; -ENOSPC when device memory is exhausted; -ENOMEM.
@@ -131,7 +131,8 @@ struct drm_phyr_vgem_bo_query {
 	/**
 	 * @import_flavour: for a buffer imported from another device's dma-buf,
 	 * the one %PHYR_VGEM_FLAVOUR_* bit this device negotiated with the
-	 * exporter; 0 for our own buffers.
+	 * exporter, or 0 once the exporter revoked the buffer (its device was
+	 * unplugged); 0 for our own buffers.
 	 */
 	__u32 import_flavour;
 };
@@ -139,14 +140,18 @@ struct drm_phyr_vgem_bo_query {
 /**
  * struct drm_phyr_vgem_bo_migrate - move a buffer to another placement
  *
- * Copies the contents, tells every importer to drop its mappings
- * (dma_buf_invalidate_mappings()) and zaps CPU mappings, which fault in the
- * new placement.  Migrating to the current placement does nothing.  Fails
- * with -EINVAL for an unknown placement, nonzero flags or padding; -ENOENT for
- * an unknown handle; -ENODEV for device memory on a device without it;
- * -ENOSPC when device memory is exhausted; -EBUSY while an importer that
- * cannot be told to unmap (a pinned, non-revocable attachment) holds a
- * mapping of the buffer.
+ * Tells every importer to drop its mappings (dma_buf_invalidate_mappings())
+ * and zaps CPU mappings, which fault in the new placement; waits for the
+ * buffer's fences (up to 15 s: a fence attached with FENCE_ATTACH expires
+ * after 10 s); then copies the contents.  Memory that importers still map
+ * stays allocated until they unmap it.  Migrating to the current placement
+ * does nothing.  Fails with -EINVAL for an unknown placement, nonzero flags
+ * or padding, or an imported buffer; -ENOENT for an unknown handle; -ENODEV
+ * for device memory on a device without it, or once the device is unplugged;
+ * -ENOSPC when device memory is exhausted; -EBUSY while the buffer is pinned
+ * (an importer that cannot be told to unmap, a static attachment, maps it,
+ * or the kernel has it mapped); -ETIMEDOUT when its fences did not signal in
+ * time; -EINTR when interrupted.  Nothing moved on failure.
  */
 struct drm_phyr_vgem_bo_migrate {
 	/** @handle: GEM handle of the buffer. */

@@ -21,7 +21,6 @@
 #include <linux/dma-buf.h>
 #include <linux/module.h>
 #include <linux/pci.h>
-#include <linux/pci-p2pdma.h>
 #include <linux/device/faux.h>
 
 #include <drm/drm_debugfs.h>
@@ -36,6 +35,7 @@
 #include <kunit/visibility.h>
 
 #include "phyr_vgem_drv.h"
+#include "phyr_vgem_kunit.h"
 
 #define DRIVER_NAME	"phyr_vgem"
 #define DRIVER_DESC	"phyr virtual GEM provider"
@@ -89,8 +89,16 @@ static const struct drm_ioctl_desc phyr_vgem_ioctls[] = {
 
 DEFINE_DRM_GEM_FOPS(phyr_vgem_driver_fops);
 
-/* What both kinds of device have: the buffer list and debugfs. */
-static int phyr_vgem_device_init(struct phyr_vgem_device *vdev)
+/**
+ * phyr_vgem_device_init() - what both kinds of device have
+ * @vdev: the device, not yet registered
+ *
+ * The buffer list and debugfs.
+ *
+ * Context: Process context.
+ * Return: 0 or -ENOMEM.
+ */
+int phyr_vgem_device_init(struct phyr_vgem_device *vdev)
 {
 	int ret;
 
@@ -120,7 +128,7 @@ static int phyr_vgem_dumb_create(struct drm_file *file, struct drm_device *dev,
 	return 0;
 }
 
-static const struct drm_driver phyr_vgem_driver = {
+const struct drm_driver phyr_vgem_driver = {
 	.driver_features	= DRIVER_GEM | DRIVER_RENDER,
 	.open			= phyr_vgem_open,
 	.postclose		= phyr_vgem_postclose,
@@ -137,103 +145,6 @@ static const struct drm_driver phyr_vgem_driver = {
 	.major	= DRIVER_MAJOR,
 	.minor	= DRIVER_MINOR,
 };
-
-/* --- device memory: QEMU's ivshmem-plain ------------------------------------ */
-
-static void phyr_vgem_vram_fini(struct drm_device *drm, void *data)
-{
-	struct phyr_vgem_vram *vram = data;
-
-	gpu_buddy_fini(&vram->mm);
-	mutex_destroy(&vram->lock);
-}
-
-static int phyr_vgem_pci_probe(struct pci_dev *pdev,
-			       const struct pci_device_id *id)
-{
-	struct phyr_vgem_device *vdev;
-	struct phyr_vgem_vram *vram;
-	int ret;
-
-	ret = pcim_enable_device(pdev);
-	if (ret)
-		return ret;
-	if (!(pci_resource_flags(pdev, PHYR_VGEM_BAR) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, PHYR_VGEM_BAR) < PAGE_SIZE)
-		return -ENODEV;
-	ret = pcim_p2pdma_init(pdev);
-	if (ret)
-		return ret;
-
-	vdev = devm_drm_dev_alloc(&pdev->dev, &phyr_vgem_driver,
-				  struct phyr_vgem_device, drm);
-	if (IS_ERR(vdev))
-		return PTR_ERR(vdev);
-	vram = drmm_kzalloc(&vdev->drm, sizeof(*vram), GFP_KERNEL);
-	if (!vram)
-		return -ENOMEM;
-	vram->pdev = pdev;
-	vram->base = pci_resource_start(pdev, PHYR_VGEM_BAR);
-	vram->size = rounddown_pow_of_two(pci_resource_len(pdev, PHYR_VGEM_BAR));
-	vram->provider = pcim_p2pdma_provider(pdev, PHYR_VGEM_BAR);
-	if (!vram->provider)
-		return -ENODEV;
-	vram->va = devm_ioremap_wc(&pdev->dev, vram->base, vram->size);
-	if (!vram->va)
-		return -ENOMEM;
-	mutex_init(&vram->lock);
-	ret = gpu_buddy_init(&vram->mm, vram->size, PAGE_SIZE);
-	if (ret)
-		return ret;
-	gpu_buddy_driver_set_lock(&vram->mm, &vram->lock);
-	ret = drmm_add_action_or_reset(&vdev->drm, phyr_vgem_vram_fini, vram);
-	if (ret)
-		return ret;
-	vdev->vram = vram;
-	ret = phyr_vgem_device_init(vdev);
-	if (ret)
-		return ret;
-
-	ret = drm_dev_register(&vdev->drm, 0);
-	if (ret)
-		return ret;
-	pci_set_drvdata(pdev, vdev);
-	drm_info(&vdev->drm, "device memory: %llu MiB of BAR%d at %pa\n",
-		 vram->size >> 20, PHYR_VGEM_BAR, &vram->base);
-	return 0;
-}
-
-static void phyr_vgem_pci_remove(struct pci_dev *pdev)
-{
-	struct phyr_vgem_device *vdev = pci_get_drvdata(pdev);
-
-	drm_dev_unplug(&vdev->drm);
-}
-
-static const struct pci_device_id phyr_vgem_pci_ids[] = {
-	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },	/* ivshmem */
-	{ }
-};
-MODULE_DEVICE_TABLE(pci, phyr_vgem_pci_ids);
-
-static struct pci_driver phyr_vgem_pci_driver = {
-	.name = DRIVER_NAME,
-	.id_table = phyr_vgem_pci_ids,
-	.probe = phyr_vgem_pci_probe,
-	.remove = phyr_vgem_pci_remove,
-};
-
-/**
- * phyr_vgem_is_pci_device() - whether a device is a phyr_vgem with a BAR
- * @dev: any device
- *
- * Return: true for the PCI devices phyr_vgem drives (and so for the peers
- * of its private interconnect).
- */
-bool phyr_vgem_is_pci_device(struct device *dev)
-{
-	return dev_is_pci(dev) && to_pci_dev(dev)->driver == &phyr_vgem_pci_driver;
-}
 
 static int __init phyr_vgem_init(void)
 {

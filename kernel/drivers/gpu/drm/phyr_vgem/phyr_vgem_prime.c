@@ -2,7 +2,7 @@
 /*
  * phyr_vgem's dma-buf export: the GEM PRIME helpers plus dma-buf flavours, so
  * that importers can take the buffer as physical ranges (phyr) as well as an
- * sg_table.
+ * sg_table; and its import of other devices' dma-bufs.
  *
  * Copyright 2026 The phyr developers
  */
@@ -10,12 +10,15 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-flavour.h>
 #include <linux/dma-resv.h>
+#include <linux/mm.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/phyr.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_prime.h>
+#include <drm/drm_print.h>
 
 #include "phyr_vgem_drv.h"
 
@@ -29,6 +32,8 @@ MODULE_IMPORT_NS("DMA_BUF");
  * The builder of a phyr from a shmem GEM object: its page array, with
  * physically contiguous pages (large folios) coalesced into one range.
  *
+ * Context: Process context; may sleep.  The object's reservation must be
+ * held.
  * Return: 0, -EINVAL without pinned pages, or the error of
  * phyr_append_pages() (which leaves @phyr unchanged).
  */
@@ -51,14 +56,33 @@ int phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, struct phyr *phyr)
  * P2P provider; legacy importers get a DMA-only sg_table through the bridge,
  * if they allow peer2peer and reach the BAR.  An importer that cannot reach
  * the provider is refused at attach time (-EOPNOTSUPP): phyr_vgem does not
- * move the buffer behind userspace's back; userspace migrates it to system
- * memory first if it wants to share it with such a device.
+ * move the buffer behind userspace's back when an importer attaches.
+ *
+ * Device memory goes away with its PCI device, so only importers that can be
+ * revoked (dma_buf_attach_revocable()) may map it: a static importer is
+ * refused while the buffer is in device memory.  Each attachment knows the
+ * placements it can use (private: device memory; phyr or sg_table without
+ * MMIO: system memory; with MMIO of a BAR it reaches, and revocable: both).
+ * When userspace moved the buffer to a placement an attachment cannot use,
+ * that attachment's next map moves it back (device memory first), as TTM
+ * exporters do, or fails with the error of the move (-EBUSY while another
+ * importer has it pinned, -ENOSPC).
  */
 
 /* one interconnect for all phyr_vgem devices: the QEMU machine they share */
 static const struct dma_buf_interconnect phyr_vgem_link = {
 	.name = "phyr_vgem",
 };
+
+/* what an attachment can use, decided when it attaches */
+struct phyr_vgem_attach {
+	u32 placements;
+};
+
+static struct phyr_vgem_bo *dmabuf_bo(struct dma_buf *dmabuf)
+{
+	return to_phyr_vgem_bo(dmabuf->priv);
+}
 
 static int bo_offers(struct phyr_vgem_bo *bo,
 		     struct dma_buf_flavour_offer *offers)
@@ -88,8 +112,9 @@ static int bo_offers(struct phyr_vgem_bo *bo,
 
 /**
  * phyr_vgem_bo_flavours() - the flavours a buffer's dma-buf offers now
- * @bo: the buffer, with its reservation held
+ * @bo: the buffer
  *
+ * Context: Process context.  The object's reservation must be held.
  * Return: PHYR_VGEM_FLAVOUR_* bits; sg_table is always served, by the
  * bridge for device memory.
  */
@@ -110,7 +135,7 @@ static int phyr_vgem_offers(struct dma_buf *dmabuf,
 {
 	if (max < 2)
 		return -EINVAL;
-	return bo_offers(to_phyr_vgem_bo(dmabuf->priv), offers);
+	return bo_offers(dmabuf_bo(dmabuf), offers);
 }
 
 /* Only another phyr_vgem device on a PCI BAR speaks our private format. */
@@ -120,38 +145,94 @@ static int phyr_vgem_accept_private(struct dma_buf *dmabuf, struct device *dev,
 	return phyr_vgem_is_pci_device(dev) ? 0 : -EOPNOTSUPP;
 }
 
-/* a phyr handed to an importer, and whether it holds system pages */
+/*
+ * &dma_buf_ops.attach, after the flavour core matched the attachment: which
+ * placements can it use?  See DOC: phyr_vgem flavours.
+ */
+static int phyr_vgem_dmabuf_attach(struct dma_buf *dmabuf,
+				   struct dma_buf_attachment *attach)
+{
+	struct phyr_vgem_bo *bo = dmabuf_bo(dmabuf);
+	struct phyr_vgem_vram *vram = to_phyr_vgem_device(bo->shmem.base.dev)->vram;
+	bool revocable = dma_buf_attach_revocable(attach);
+	struct phyr_vgem_attach *pa;
+	u32 ok = 0;
+	int idx;
+
+	if (attach->flavour != DMA_BUF_FLAVOUR_PRIVATE)
+		ok |= BIT(PHYR_VGEM_PLACEMENT_SYSTEM);
+	if (vram && revocable && drm_dev_enter(bo->shmem.base.dev, &idx)) {
+		if (attach->flavour == DMA_BUF_FLAVOUR_PRIVATE ||
+		    (attach->peer2peer &&
+		     pci_p2pdma_map_type(vram->provider, attach->dev) !=
+		     PCI_P2PDMA_MAP_NOT_SUPPORTED))
+			ok |= BIT(PHYR_VGEM_PLACEMENT_DEVICE);
+		drm_dev_exit(idx);
+	}
+	/* no silent move at attach: the importer must use where it is now */
+	if (!(ok & BIT(READ_ONCE(bo->placement))))
+		return -EOPNOTSUPP;
+	pa = kzalloc_obj(*pa);
+	if (!pa)
+		return -ENOMEM;
+	pa->placements = ok;
+	attach->priv = pa;
+	return 0;
+}
+
+static void phyr_vgem_dmabuf_detach(struct dma_buf *dmabuf,
+				    struct dma_buf_attachment *attach)
+{
+	kfree(attach->priv);
+	attach->priv = NULL;
+}
+
+/* Put the buffer where @attach can use it (see phyr_vgem_bo_validate()). */
+static int attach_validate(struct dma_buf_attachment *attach)
+{
+	struct phyr_vgem_attach *pa = attach->priv;
+
+	return phyr_vgem_bo_validate(dmabuf_bo(attach->dmabuf), pa->placements);
+}
+
+/*
+ * A phyr handed to an importer, and what keeps its memory: the importer's own
+ * pin of the pages, or a reference on the device memory.
+ */
 struct phyr_vgem_map {
 	struct phyr phyr;
 	bool sys;
+	struct phyr_vgem_vmem *vmem;
 };
 
 static const struct phyr *phyr_vgem_map_phyr(struct dma_buf_attachment *attach)
 {
-	struct phyr_vgem_bo *bo = to_phyr_vgem_bo(attach->dmabuf->priv);
-	struct drm_gem_shmem_object *shmem = &bo->shmem;
+	struct phyr_vgem_bo *bo = dmabuf_bo(attach->dmabuf);
 	struct phyr_vgem_map *m;
 	int ret;
 
+	ret = attach_validate(attach);
+	if (ret)
+		return ERR_PTR(ret);
 	m = kzalloc_obj(*m);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	phyr_init(&m->phyr, GFP_KERNEL);
 	if (bo->placement == PHYR_VGEM_PLACEMENT_DEVICE) {
-		ret = phyr_append_slice(&m->phyr, bo->dev_phyr, 0,
-					phyr_len(bo->dev_phyr));
+		ret = phyr_append_slice(&m->phyr, &bo->vmem->phyr, 0,
+					phyr_len(&bo->vmem->phyr));
 		if (ret)
 			goto err;
+		m->vmem = phyr_vgem_vmem_get(bo->vmem);
 		return &m->phyr;
 	}
-	/* the importer's own hold on the pages, until it unmaps */
-	ret = drm_gem_shmem_pin_locked(shmem);
+	ret = phyr_vgem_bo_pin_pages(bo);
 	if (ret)
 		goto err;
 	m->sys = true;
-	ret = phyr_vgem_shmem_phyr(shmem, &m->phyr);
+	ret = phyr_vgem_shmem_phyr(&bo->shmem, &m->phyr);
 	if (ret) {
-		drm_gem_shmem_unpin_locked(shmem);
+		drm_gem_shmem_unpin_locked(&bo->shmem);
 		goto err;
 	}
 	return &m->phyr;
@@ -167,40 +248,49 @@ static void phyr_vgem_unmap_phyr(struct dma_buf_attachment *attach,
 	struct phyr_vgem_map *m = container_of(phyr, struct phyr_vgem_map, phyr);
 
 	if (m->sys)
-		drm_gem_shmem_unpin_locked(to_drm_gem_shmem_obj(attach->dmabuf->priv));
+		drm_gem_shmem_unpin_locked(&dmabuf_bo(attach->dmabuf)->shmem);
+	phyr_vgem_vmem_put(m->vmem);
 	phyr_destroy(&m->phyr);
 	kfree(m);
 }
 
 static void *phyr_vgem_map_private(struct dma_buf_attachment *attach)
 {
-	struct phyr_vgem_bo *bo = to_phyr_vgem_bo(attach->dmabuf->priv);
+	struct phyr_vgem_bo *bo = dmabuf_bo(attach->dmabuf);
 	struct phyr_vgem_vram *vram = to_phyr_vgem_device(bo->shmem.base.dev)->vram;
 	struct phyr_vgem_private *priv;
 	struct phyr_cursor cur;
 	unsigned int i = 0;
+	int ret;
 
-	if (bo->placement != PHYR_VGEM_PLACEMENT_DEVICE)
+	ret = attach_validate(attach);
+	if (ret)
+		return ERR_PTR(ret);
+	if (WARN_ON_ONCE(bo->placement != PHYR_VGEM_PLACEMENT_DEVICE))
 		return ERR_PTR(-EREMOTEIO);
-	priv = kzalloc_flex(*priv, ranges, phyr_nr_ranges(bo->dev_phyr));
+	priv = kzalloc_flex(*priv, ranges, phyr_nr_ranges(&bo->vmem->phyr));
 	if (!priv)
 		return ERR_PTR(-ENOMEM);
 	priv->owner = vram->pdev;
 	priv->bar = PHYR_VGEM_BAR;
-	phyr_cursor_init(&cur, bo->dev_phyr);
+	priv->nr_ranges = phyr_nr_ranges(&bo->vmem->phyr);
+	phyr_cursor_init(&cur, &bo->vmem->phyr);
 	while (phyr_cursor_next(&cur)) {
 		priv->ranges[i].offset = cur.phys - vram->base;
 		priv->ranges[i].len = cur.len;
 		i++;
 	}
-	priv->nr_ranges = i;
+	priv->vmem = phyr_vgem_vmem_get(bo->vmem);
 	return priv;
 }
 
 static void phyr_vgem_unmap_private(struct dma_buf_attachment *attach,
 				    void *addrs)
 {
-	kfree(addrs);
+	struct phyr_vgem_private *priv = addrs;
+
+	phyr_vgem_vmem_put(priv->vmem);
+	kfree(priv);
 }
 
 static const struct dma_buf_flavour_ops phyr_vgem_flavour_ops = {
@@ -216,13 +306,16 @@ static const struct dma_buf_flavour_ops phyr_vgem_flavour_ops = {
 static struct sg_table *phyr_vgem_map_dma_buf(struct dma_buf_attachment *attach,
 					      enum dma_data_direction dir)
 {
-	struct phyr_vgem_bo *bo = to_phyr_vgem_bo(attach->dmabuf->priv);
+	struct phyr_vgem_bo *bo = dmabuf_bo(attach->dmabuf);
 	struct sg_table *sgt;
 	int ret;
 
+	ret = attach_validate(attach);
+	if (ret)
+		return ERR_PTR(ret);
 	if (bo->placement == PHYR_VGEM_PLACEMENT_DEVICE)
 		return dma_buf_phyr_bridge_map(attach, dir);
-	ret = drm_gem_shmem_pin_locked(&bo->shmem);
+	ret = phyr_vgem_bo_pin_pages(bo);
 	if (ret)
 		return ERR_PTR(ret);
 	sgt = drm_gem_map_dma_buf(attach, dir);
@@ -235,7 +328,7 @@ static void phyr_vgem_unmap_dma_buf(struct dma_buf_attachment *attach,
 				    struct sg_table *sgt,
 				    enum dma_data_direction dir)
 {
-	struct phyr_vgem_bo *bo = to_phyr_vgem_bo(attach->dmabuf->priv);
+	struct phyr_vgem_bo *bo = dmabuf_bo(attach->dmabuf);
 
 	/* the bridge's tables are DMA-only: no struct page behind them */
 	if (!sg_page(sgt->sgl)) {
@@ -246,23 +339,39 @@ static void phyr_vgem_unmap_dma_buf(struct dma_buf_attachment *attach,
 	drm_gem_shmem_unpin_locked(&bo->shmem);
 }
 
-/* Static importers pin the buffer in its placement while they map it. */
+/* Static importers pin the buffer (in system memory) while they map it. */
 static int phyr_vgem_dmabuf_pin(struct dma_buf_attachment *attach)
 {
-	return phyr_vgem_bo_pin_locked(to_phyr_vgem_bo(attach->dmabuf->priv));
+	int ret = attach_validate(attach);
+
+	return ret ? ret : phyr_vgem_bo_pin_locked(dmabuf_bo(attach->dmabuf));
 }
 
 static void phyr_vgem_dmabuf_unpin(struct dma_buf_attachment *attach)
 {
-	phyr_vgem_bo_unpin_locked(to_phyr_vgem_bo(attach->dmabuf->priv));
+	phyr_vgem_bo_unpin_locked(dmabuf_bo(attach->dmabuf));
+}
+
+/* The dma-buf goes: the buffer no longer has one to tell about moves. */
+static void phyr_vgem_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct phyr_vgem_bo *bo = dmabuf_bo(dmabuf);
+
+	spin_lock(&bo->dmabuf_lock);
+	if (bo->dmabuf == dmabuf)
+		bo->dmabuf = NULL;
+	spin_unlock(&bo->dmabuf_lock);
+	drm_gem_dmabuf_release(dmabuf);
 }
 
 static const struct dma_buf_ops phyr_vgem_dmabuf_ops = {
+	.attach = phyr_vgem_dmabuf_attach,
+	.detach = phyr_vgem_dmabuf_detach,
 	.pin = phyr_vgem_dmabuf_pin,
 	.unpin = phyr_vgem_dmabuf_unpin,
 	.map_dma_buf = phyr_vgem_map_dma_buf,
 	.unmap_dma_buf = phyr_vgem_unmap_dma_buf,
-	.release = drm_gem_dmabuf_release,
+	.release = phyr_vgem_dmabuf_release,
 	.mmap = drm_gem_dmabuf_mmap,
 	.vmap = drm_gem_dmabuf_vmap,
 	.vunmap = drm_gem_dmabuf_vunmap,
@@ -270,17 +379,46 @@ static const struct dma_buf_ops phyr_vgem_dmabuf_ops = {
 };
 
 /**
+ * phyr_vgem_bo_dmabuf_get() - a buffer's live dma-buf
+ * @bo: the buffer
+ *
+ * The buffer's one dma-buf, also after the last GEM handle went (DRM then
+ * clears &drm_gem_object.dma_buf, but importers still hold the dma-buf, and
+ * moves and unplug must still reach them).
+ *
+ * Context: Any context; takes &phyr_vgem_bo.dmabuf_lock.
+ * Return: the dma-buf with a reference (dma_buf_put() it), or NULL.
+ */
+struct dma_buf *phyr_vgem_bo_dmabuf_get(struct phyr_vgem_bo *bo)
+{
+	struct dma_buf *dmabuf;
+
+	spin_lock(&bo->dmabuf_lock);
+	dmabuf = bo->dmabuf;
+	if (dmabuf && !get_file_active(&dmabuf->file))
+		dmabuf = NULL;
+	spin_unlock(&bo->dmabuf_lock);
+	return dmabuf;
+}
+
+/**
  * phyr_vgem_prime_export() - &drm_gem_object_funcs.export of phyr_vgem
  * @obj: the object
  * @flags: the dma-buf file's flags
  *
- * drm_gem_prime_export() with dma-buf ops that add the phyr flavour.
+ * drm_gem_prime_export() with dma-buf ops that add the flavours.  A buffer
+ * has one dma-buf at a time: while one lives, exporting again returns it, so
+ * that every importer shares one reservation and is reached by moves and
+ * revokes.
  *
+ * Context: Process context; may sleep.
  * Return: the dma-buf, or an ERR_PTR.
  */
 struct dma_buf *phyr_vgem_prime_export(struct drm_gem_object *obj, int flags)
 {
+	struct phyr_vgem_bo *bo = to_phyr_vgem_bo(obj);
 	struct drm_device *dev = obj->dev;
+	struct dma_buf *dmabuf, *other;
 	struct dma_buf_export_info exp_info = {
 		.exp_name = KBUILD_MODNAME,
 		.owner = dev->driver->fops->owner,
@@ -291,8 +429,86 @@ struct dma_buf *phyr_vgem_prime_export(struct drm_gem_object *obj, int flags)
 		.resv = obj->resv,
 	};
 
-	return drm_gem_dmabuf_export(dev, &exp_info);
+	dmabuf = phyr_vgem_bo_dmabuf_get(bo);
+	if (dmabuf)
+		return dmabuf;
+	dmabuf = drm_gem_dmabuf_export(dev, &exp_info);
+	if (IS_ERR(dmabuf))
+		return dmabuf;
+	spin_lock(&bo->dmabuf_lock);
+	other = bo->dmabuf;
+	if (other && get_file_active(&other->file)) {
+		/* another export won */
+		spin_unlock(&bo->dmabuf_lock);
+		dma_buf_put(dmabuf);
+		return other;
+	}
+	bo->dmabuf = dmabuf;
+	spin_unlock(&bo->dmabuf_lock);
+	return dmabuf;
 }
+
+/**
+ * phyr_vgem_revoke_all() - end every importer's access to a device's buffers
+ * @vdev: the device, unplugged (drm_dev_unplug())
+ *
+ * For the removal of the PCI device, before devres unmaps the BAR and frees
+ * its P2P provider: every exported buffer of @vdev is revoked (every
+ * importer told, fences waited for, importers' unmaps waited for, at most
+ * %PHYR_VGEM_REVOKE_TIMEOUT per buffer) and its dma-buf's CPU mappings are
+ * zapped; their faults find the device gone (SIGBUS).  A buffer whose
+ * importers did not let go in time is reported; its device memory stays
+ * allocated until they do.
+ *
+ * Context: Process context; sleeps.  Takes &phyr_vgem_device.bos_lock and
+ * each buffer's reservation.
+ */
+void phyr_vgem_revoke_all(struct phyr_vgem_device *vdev)
+{
+	struct drm_gem_object **objs;
+	struct phyr_vgem_bo *bo;
+	unsigned int n = 0, i;
+
+	mutex_lock(&vdev->bos_lock);
+	list_for_each_entry(bo, &vdev->bos, node)
+		n++;
+	objs = kvmalloc_array(n, sizeof(*objs), GFP_KERNEL);
+	n = 0;
+	list_for_each_entry(bo, &vdev->bos, node) {
+		if (objs && kref_get_unless_zero(&bo->shmem.base.refcount))
+			objs[n++] = &bo->shmem.base;
+	}
+	mutex_unlock(&vdev->bos_lock);
+	if (!objs) {
+		drm_err(&vdev->drm, "unplug: no memory to revoke the buffers\n");
+		return;
+	}
+
+	for (i = 0; i < n; i++) {
+		struct dma_buf *dmabuf = phyr_vgem_bo_dmabuf_get(to_phyr_vgem_bo(objs[i]));
+
+		if (dmabuf) {
+			if (dma_buf_revoke(dmabuf, PHYR_VGEM_REVOKE_TIMEOUT))
+				drm_err(&vdev->drm,
+					"unplug: importers of a %zu-byte buffer still map it after %u s\n",
+					objs[i]->size, PHYR_VGEM_REVOKE_TIMEOUT / HZ);
+			unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+			dma_buf_put(dmabuf);
+		}
+		drm_gem_object_put(objs[i]);
+	}
+	kvfree(objs);
+}
+
+/* Our imports map nothing (CPU access goes through the exporter's mmap). */
+static void phyr_vgem_import_invalidate(struct dma_buf_attachment *attach)
+{
+}
+
+static const struct dma_buf_attach_ops phyr_vgem_import_ops = {
+	.allow_peer2peer = true,
+	.invalidate_mappings = phyr_vgem_import_invalidate,
+};
 
 /**
  * phyr_vgem_prime_import() - &drm_driver.gem_prime_import of phyr_vgem
@@ -302,9 +518,11 @@ struct dma_buf *phyr_vgem_prime_export(struct drm_gem_object *obj, int flags)
  * Our own buffers come back as the same object.  Others are attached through
  * the flavour negotiation, preferring our private interconnect, then phyr
  * (MMIO too, if this device reaches the exporter's provider), then an
- * sg_table; the object is not mapped (like drm_gem_shmem_prime_import_no_map())
- * and CPU access goes through the exporter's mmap.
+ * sg_table, as a dynamic importer that maps nothing (like
+ * drm_gem_shmem_prime_import_no_map()): CPU access goes through the
+ * exporter's mmap, and a revoke or move has nothing to take from it.
  *
+ * Context: Process context; may sleep.
  * Return: the object, or an ERR_PTR: -EOPNOTSUPP if no flavour matched.
  */
 struct drm_gem_object *phyr_vgem_prime_import(struct drm_device *dev,
@@ -329,7 +547,8 @@ struct drm_gem_object *phyr_vgem_prime_import(struct drm_device *dev,
 
 	/* only a PCI device can be on our interconnect or reach MMIO */
 	attach = dma_buf_flavour_attach(dmabuf, attach_dev, vram ? reqs : &reqs[2],
-					vram ? ARRAY_SIZE(reqs) : 1, NULL, NULL);
+					vram ? ARRAY_SIZE(reqs) : 1,
+					&phyr_vgem_import_ops, NULL);
 	if (IS_ERR(attach))
 		return ERR_CAST(attach);
 	get_dma_buf(dmabuf);

@@ -19,12 +19,14 @@
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
 #include <linux/scatterlist.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_prime.h>
 
 #include "phyr_vgem_drv.h"
+#include "phyr_vgem_kunit.h"
 
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
@@ -341,22 +343,21 @@ static void phyr_vgem_test_shmem_phyr(struct kunit *test)
 	drm_gem_object_put(&shmem->base);
 }
 
-/* The @n-th phyr_vgem device on an ivshmem-plain, or skip. */
+/*
+ * The phyr_vgem device on ivshmem-plain @n, as phyr_kunit_ivshmem_get()
+ * counts them (0 is behind the PCIe switch in the switch boot), or skip.
+ */
 static struct phyr_vgem_device *pci_vdev(struct kunit *test, unsigned int n)
 {
-	struct pci_dev *pdev = NULL;
-	unsigned int i = 0;
+	struct pci_dev *pdev = phyr_kunit_ivshmem_get(n);
+	struct phyr_vgem_device *vdev = NULL;
 
-	while ((pdev = pci_get_device(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110, pdev))) {
-		if (phyr_vgem_is_pci_device(&pdev->dev) && i++ == n) {
-			struct phyr_vgem_device *vdev = pci_get_drvdata(pdev);
-
-			pci_dev_put(pdev);
-			return vdev;
-		}
-	}
-	kunit_skip(test, "no phyr_vgem device #%u on ivshmem-plain", n);
-	return NULL;
+	if (pdev && phyr_vgem_is_pci_device(&pdev->dev))
+		vdev = pci_get_drvdata(pdev);
+	pci_dev_put(pdev);
+	if (!vdev)
+		kunit_skip(test, "no phyr_vgem device on ivshmem-plain %u", n);
+	return vdev;
 }
 
 /*
@@ -389,8 +390,8 @@ static void phyr_vgem_test_private(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(priv));
 	KUNIT_EXPECT_PTR_EQ(test, priv->owner, a->vram->pdev);
 	KUNIT_EXPECT_EQ(test, priv->bar, PHYR_VGEM_BAR);
-	KUNIT_EXPECT_EQ(test, priv->nr_ranges, phyr_nr_ranges(bo->dev_phyr));
-	phyr_cursor_init(&cur, bo->dev_phyr);
+	KUNIT_EXPECT_EQ(test, priv->nr_ranges, phyr_nr_ranges(&bo->vmem->phyr));
+	phyr_cursor_init(&cur, &bo->vmem->phyr);
 	while (phyr_cursor_next(&cur) && i < priv->nr_ranges) {
 		KUNIT_EXPECT_EQ(test, priv->ranges[i].offset, cur.phys - a->vram->base);
 		KUNIT_EXPECT_EQ(test, priv->ranges[i].len, (u64)cur.len);
@@ -406,8 +407,9 @@ static void phyr_vgem_test_private(struct kunit *test)
 
 /*
  * A static importer pins the buffer while it maps it: migration is refused
- * with -EBUSY.  Once moved to device memory, a mapping for an attachment
- * matched for RAM is refused (-EREMOTEIO) rather than handing it MMIO.
+ * with -EBUSY.  Once userspace moved the buffer to device memory, which the
+ * attachment (matched for RAM) cannot use, its next map moves it back to
+ * system memory, contents and all, rather than handing it MMIO or failing.
  */
 static void phyr_vgem_test_pinned_migrate(struct kunit *test)
 {
@@ -415,9 +417,12 @@ static void phyr_vgem_test_pinned_migrate(struct kunit *test)
 	struct phyr_vgem_test *t = test->priv;
 	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
 	struct dma_buf_attachment *attach;
+	struct phyr_page_cursor pc;
 	const struct phyr *phyr;
 	struct phyr_vgem_bo *bo;
 	struct dma_buf *dmabuf;
+	size_t bad = 0;
+	pgoff_t i = 0;
 
 	bo = phyr_vgem_bo_create(&vdev->drm, 2 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
@@ -431,10 +436,41 @@ static void phyr_vgem_test_pinned_migrate(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(phyr));
 	KUNIT_EXPECT_EQ(test, bo->pins, 1U);
 	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), -EBUSY);
+	/* the importer writes the buffer through its pages */
+	phyr_page_cursor_init(&pc, phyr);
+	while (phyr_page_cursor_next(&pc)) {
+		u32 *p = kmap_local_page(phyr_page_cursor_page(&pc));
+		size_t w;
+
+		for (w = 0; w < PAGE_SIZE / 4; w++)
+			p[w] = pattern(i * PAGE_SIZE / 4 + w);
+		kunmap_local(p);
+		i++;
+	}
 	dma_buf_unmap_phyr(attach, phyr);
 	KUNIT_EXPECT_EQ(test, bo->pins, 0U);
 	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), 0);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(attach)), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, bo->placement, PHYR_VGEM_PLACEMENT_DEVICE);
+
+	phyr = dma_buf_map_phyr(attach);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phyr));
+	KUNIT_EXPECT_EQ(test, bo->placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+	i = 0;
+	phyr_page_cursor_init(&pc, phyr);
+	while (phyr_page_cursor_next(&pc)) {
+		struct page *page = phyr_page_cursor_page(&pc);
+		u32 *p;
+		size_t w;
+
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		p = kmap_local_page(page);
+		for (w = 0; w < PAGE_SIZE / 4; w++)
+			bad += p[w] != pattern(i * PAGE_SIZE / 4 + w);
+		kunmap_local(p);
+		i++;
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	dma_buf_unmap_phyr(attach, phyr);
 	KUNIT_EXPECT_EQ(test, bo->pins, 0U);
 	dma_resv_unlock(dmabuf->resv);
 
@@ -443,10 +479,223 @@ static void phyr_vgem_test_pinned_migrate(struct kunit *test)
 	drm_gem_object_put(&bo->shmem.base);
 }
 
+/* A dynamic importer that unmaps when told (from a worker, after @delay). */
+struct test_importer {
+	struct dma_buf_attachment *a;
+	const struct phyr *phyr;
+	void *priv;
+	struct delayed_work work;
+	unsigned long delay;
+	int invalidated;
+};
+
+static void test_importer_unmap(struct test_importer *imp)
+{
+	dma_resv_assert_held(imp->a->dmabuf->resv);
+	if (imp->phyr)
+		dma_buf_unmap_phyr(imp->a, imp->phyr);
+	if (imp->priv)
+		dma_buf_unmap_private(imp->a, imp->priv);
+	imp->phyr = NULL;
+	imp->priv = NULL;
+}
+
+static void test_importer_work(struct work_struct *work)
+{
+	struct test_importer *imp = container_of(work, struct test_importer, work.work);
+
+	dma_resv_lock(imp->a->dmabuf->resv, NULL);
+	test_importer_unmap(imp);
+	dma_resv_unlock(imp->a->dmabuf->resv);
+}
+
+static void test_importer_invalidate(struct dma_buf_attachment *a)
+{
+	struct test_importer *imp = a->importer_priv;
+
+	imp->invalidated++;
+	if (imp->delay)
+		schedule_delayed_work(&imp->work, imp->delay);
+	else
+		test_importer_unmap(imp);
+}
+
+static const struct dma_buf_attach_ops test_importer_ops = {
+	.invalidate_mappings = test_importer_invalidate,
+};
+
+static struct test_importer *test_importer_attach(struct kunit *test,
+						  struct dma_buf *dmabuf,
+						  struct device *dev,
+						  const struct dma_buf_flavour_req *req)
+{
+	struct test_importer *imp = kunit_kzalloc(test, sizeof(*imp), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, imp);
+	INIT_DELAYED_WORK(&imp->work, test_importer_work);
+	imp->a = dma_buf_flavour_attach(dmabuf, dev, req, 1, &test_importer_ops, imp);
+	if (IS_ERR(imp->a))
+		return ERR_CAST(imp->a);
+	return imp;
+}
+
+static void test_importer_detach(struct kunit *test, struct test_importer *imp)
+{
+	cancel_delayed_work_sync(&imp->work);
+	dma_resv_lock(imp->a->dmabuf->resv, NULL);
+	test_importer_unmap(imp);
+	dma_resv_unlock(imp->a->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(imp->a->dmabuf, imp->a), 0);
+}
+
+/* Do the MMIO ranges of @a and @b share a byte? */
+static bool phyrs_overlap(const struct phyr *a, const struct phyr *b)
+{
+	struct phyr_cursor ca, cb;
+
+	phyr_cursor_init(&ca, a);
+	while (phyr_cursor_next(&ca)) {
+		phyr_cursor_init(&cb, b);
+		while (phyr_cursor_next(&cb))
+			if (ca.phys < cb.phys + cb.len && cb.phys < ca.phys + ca.len)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Device memory that an importer still maps after the buffer moved away (it
+ * was told, and unmaps later, as importers whose hardware must stop first
+ * do) is not handed to the next buffer: it is freed at the importer's unmap.
+ */
+static void phyr_vgem_test_move_keeps_mapped_memory(struct kunit *test)
+{
+	struct phyr_vgem_device *a = pci_vdev(test, 0), *b = pci_vdev(test, 1);
+	const struct dma_buf_interconnect *ic;
+	struct dma_buf_flavour_req priv = { .flavour = DMA_BUF_FLAVOUR_PRIVATE };
+	struct phyr_vgem_bo *bo, *next, *after;
+	struct test_importer *imp;
+	struct dma_buf *dmabuf;
+	struct phyr old;
+	u64 free_before;
+
+	bo = phyr_vgem_bo_create(&a->drm, 4 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE,
+				 PHYR_VGEM_BO_CONTIGUOUS);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	/* the private flavour's interconnect is phyr_vgem's own: take it from an offer */
+	{
+		struct dma_buf_flavour_offer offers[DMA_BUF_MAX_FLAVOURS] = {};
+
+		dma_resv_lock(dmabuf->resv, NULL);
+		KUNIT_ASSERT_GT(test, dmabuf->ops->flavours->offers(dmabuf, offers,
+								    ARRAY_SIZE(offers)), 0);
+		dma_resv_unlock(dmabuf->resv);
+		KUNIT_ASSERT_EQ(test, offers[0].flavour, DMA_BUF_FLAVOUR_PRIVATE);
+		ic = offers[0].interconnect;
+	}
+	priv.interconnect = ic;
+	imp = test_importer_attach(test, dmabuf, &b->vram->pdev->dev, &priv);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp));
+	imp->delay = msecs_to_jiffies(100);
+
+	phyr_init(&old, GFP_KERNEL);
+	dma_resv_lock(dmabuf->resv, NULL);
+	imp->priv = dma_buf_map_private(imp->a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp->priv));
+	KUNIT_ASSERT_EQ(test, phyr_append_slice(&old, &bo->vmem->phyr, 0, bo->shmem.base.size), 0);
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_SYSTEM), 0);
+	KUNIT_EXPECT_EQ(test, imp->invalidated, 1);
+	KUNIT_EXPECT_NOT_NULL(test, imp->priv);	/* not yet unmapped */
+	dma_resv_unlock(dmabuf->resv);
+
+	free_before = a->vram->mm.avail;
+	next = phyr_vgem_bo_create(&a->drm, 4 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE,
+				   PHYR_VGEM_BO_CONTIGUOUS);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(next));
+	KUNIT_EXPECT_FALSE_MSG(test, phyrs_overlap(&next->vmem->phyr, &old),
+			       "a new buffer got device memory an importer still maps");
+
+	flush_delayed_work(&imp->work);
+	KUNIT_EXPECT_NULL(test, imp->priv);
+	/* the importer let go: its old memory is free again, and can be reused */
+	KUNIT_EXPECT_EQ(test, a->vram->mm.avail, free_before);
+	after = phyr_vgem_bo_create(&a->drm, 4 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE,
+				    PHYR_VGEM_BO_CONTIGUOUS);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(after));
+
+	phyr_destroy(&old);
+	test_importer_detach(test, imp);
+	drm_gem_object_put(&after->shmem.base);
+	drm_gem_object_put(&next->shmem.base);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
+/* A fence that a worker signals after a delay, like a device finishing. */
+struct test_fence {
+	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
+	spinlock_t lock;	/* the fence's */
+	struct delayed_work work;
+};
+
+static const char *test_fence_name(struct dma_fence *f)
+{
+	return "phyr_vgem_test";
+}
+
+static const struct dma_fence_ops test_fence_ops = {
+	.get_driver_name = test_fence_name,
+	.get_timeline_name = test_fence_name,
+};
+
+static void test_fence_work(struct work_struct *work)
+{
+	dma_fence_signal(&container_of(work, struct test_fence, work.work)->base);
+}
+
+/*
+ * A move waits for the buffer's fences before it copies and frees: here a
+ * write fence (a device still writing the buffer) that signals 200 ms later.
+ */
+static void phyr_vgem_test_move_waits_for_fences(struct kunit *test)
+{
+	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
+	/* freed by the fence's last reference, which the reservation may hold */
+	struct test_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	struct phyr_vgem_bo *bo;
+	unsigned long t0;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	bo = phyr_vgem_bo_create(&vdev->drm, 2 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	spin_lock_init(&f->lock);
+	dma_fence_init(&f->base, &test_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
+	INIT_DELAYED_WORK(&f->work, test_fence_work);
+
+	dma_resv_lock(bo->shmem.base.resv, NULL);
+	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(bo->shmem.base.resv, 1), 0);
+	dma_resv_add_fence(bo->shmem.base.resv, &f->base, DMA_RESV_USAGE_WRITE);
+	schedule_delayed_work(&f->work, msecs_to_jiffies(200));
+	t0 = jiffies;
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), 0);
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(&f->base));
+	KUNIT_EXPECT_GE(test, jiffies - t0, msecs_to_jiffies(150));
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_SYSTEM), 0);
+	dma_resv_unlock(bo->shmem.base.resv);
+
+	cancel_delayed_work_sync(&f->work);
+	dma_fence_put(&f->base);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
 /*
  * Device memory to edu: offered as phyr with the BAR's MMIO and provider, so
- * edu attaches only where it reaches the provider (behind the PCIe switch),
- * and then maps the BAR's bus address; on q35's root bus it is refused.
+ * edu attaches only where it reaches the provider.  What the topology must
+ * give: refused on q35's root bus; behind the PCIe switch, the BAR's bus
+ * address.  Device memory takes revocable importers only: a static one is
+ * refused whatever the topology.
  */
 static void phyr_vgem_test_device_p2p(struct kunit *test)
 {
@@ -455,11 +704,11 @@ static void phyr_vgem_test_device_p2p(struct kunit *test)
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
 	struct device *dev = &edu->pdev->dev;
-	struct dma_buf_attachment *attach;
+	struct test_importer *imp;
 	struct phyr_vgem_bo *bo;
 	struct dma_buf *dmabuf;
+	struct phyr_cursor cur;
 	struct phyr_dma map;
-	int type;
 
 	bo = phyr_vgem_bo_create(&vdev->drm, 4 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE,
 				 PHYR_VGEM_BO_CONTIGUOUS);
@@ -467,32 +716,94 @@ static void phyr_vgem_test_device_p2p(struct kunit *test)
 	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
 
-	type = pci_p2pdma_map_type(vdev->vram->provider, dev);
-	attach = dma_buf_flavour_attach(dmabuf, dev, &mmio, 1, NULL, NULL);
-	kunit_info(test, "device memory -> edu: map type %d, attach %d\n", type,
-		   PTR_ERR_OR_ZERO(attach));
-	if (type == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
-		KUNIT_EXPECT_EQ(test, PTR_ERR(attach), -EOPNOTSUPP);
-	} else {
-		KUNIT_ASSERT_FALSE(test, IS_ERR(attach));
-		dma_resv_lock(dmabuf->resv, NULL);
-		KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(attach, &map, DMA_TO_DEVICE, 0), 0);
-		KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
-		if (type == PCI_P2PDMA_MAP_BUS_ADDR) {
-			struct phyr_cursor cur;
-
-			phyr_cursor_init(&cur, bo->dev_phyr);
-			KUNIT_ASSERT_TRUE(test, phyr_cursor_next(&cur));
-			KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
-					cur.phys - vdev->vram->base +
-					pci_bus_address(vdev->vram->pdev, PHYR_VGEM_BAR));
-		}
-		dma_buf_unmap_phyr_dma(attach, &map);
-		dma_resv_unlock(dmabuf->resv);
-		KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(dmabuf, attach), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_flavour_attach(dmabuf, dev, &mmio, 1, NULL, NULL)),
+			-EOPNOTSUPP);
+	imp = test_importer_attach(test, dmabuf, dev, &mmio);
+	if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT) {
+		KUNIT_EXPECT_EQ(test, PTR_ERR(imp), -EOPNOTSUPP);
+		goto out;
 	}
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp));
+	dma_resv_lock(dmabuf->resv, NULL);
+	KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(imp->a, &map, DMA_TO_DEVICE, 0), 0);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+	phyr_cursor_init(&cur, &bo->vmem->phyr);
+	KUNIT_ASSERT_TRUE(test, phyr_cursor_next(&cur));
+	KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
+			cur.phys - vdev->vram->base +
+			pci_bus_address(vdev->vram->pdev, PHYR_VGEM_BAR));
+	dma_buf_unmap_phyr_dma(imp->a, &map);
+	dma_resv_unlock(dmabuf->resv);
+	test_importer_detach(test, imp);
+out:
 	dma_buf_put(dmabuf);
 	drm_gem_object_put(&bo->shmem.base);
+}
+
+/*
+ * Hot-unplug of a device whose buffer is exported and mapped: the remove
+ * revokes it (the importer is told and unmaps; maps and attaches then fail
+ * with -ENODEV), the device's ioctls are gone, and nothing of the BAR is
+ * reached afterwards (KASAN would say).  The bus is rescanned at the end:
+ * the device comes back and takes buffers again.  Runs last in the suite.
+ */
+static void phyr_vgem_test_unplug(struct kunit *test)
+{
+	struct phyr_vgem_device *a = pci_vdev(test, 0), *b = pci_vdev(test, 1);
+	struct dma_buf_flavour_req priv = { .flavour = DMA_BUF_FLAVOUR_PRIVATE };
+	struct dma_buf_flavour_offer offers[DMA_BUF_MAX_FLAVOURS] = {};
+	struct pci_dev *pdev = b->vram->pdev;
+	struct pci_bus *bus = pdev->bus;
+	struct phyr_vgem_device *back;
+	struct test_importer *imp;
+	struct phyr_vgem_bo *bo;
+	struct dma_buf *dmabuf;
+	unsigned int devfn = pdev->devfn;
+
+	bo = phyr_vgem_bo_create(&b->drm, 4 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	dma_resv_lock(dmabuf->resv, NULL);
+	KUNIT_ASSERT_GT(test, dmabuf->ops->flavours->offers(dmabuf, offers, ARRAY_SIZE(offers)), 0);
+	dma_resv_unlock(dmabuf->resv);
+	priv.interconnect = offers[0].interconnect;
+	imp = test_importer_attach(test, dmabuf, &a->vram->pdev->dev, &priv);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp));
+	imp->delay = msecs_to_jiffies(50);
+	dma_resv_lock(dmabuf->resv, NULL);
+	imp->priv = dma_buf_map_private(imp->a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp->priv));
+	dma_resv_unlock(dmabuf->resv);
+
+	pci_dev_get(pdev);
+	pci_stop_and_remove_bus_device_locked(pdev);
+	KUNIT_EXPECT_EQ(test, imp->invalidated, 1);
+	KUNIT_EXPECT_NULL(test, imp->priv);	/* the remove waited for the unmap */
+	dma_resv_lock(dmabuf->resv, NULL);
+	KUNIT_EXPECT_TRUE(test, dmabuf->revoked);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_private(imp->a)), -ENODEV);
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_SYSTEM), -ENODEV);
+	dma_resv_unlock(dmabuf->resv);
+	KUNIT_EXPECT_TRUE(test, drm_dev_is_unplugged(&b->drm));
+	test_importer_detach(test, imp);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+	pci_dev_put(pdev);
+
+	pci_lock_rescan_remove();
+	pci_rescan_bus(bus);
+	pci_unlock_rescan_remove();
+	pdev = pci_get_slot(bus, devfn);
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	KUNIT_EXPECT_TRUE(test, phyr_vgem_is_pci_device(&pdev->dev));
+	back = pci_get_drvdata(pdev);
+	pci_dev_put(pdev);
+	KUNIT_ASSERT_NOT_NULL(test, back);
+	bo = phyr_vgem_bo_create(&back->drm, PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(bo));
+	if (!IS_ERR(bo))
+		drm_gem_object_put(&bo->shmem.base);
 }
 
 static struct kunit_case phyr_vgem_test_cases[] = {
@@ -504,7 +815,10 @@ static struct kunit_case phyr_vgem_test_cases[] = {
 	KUNIT_CASE(phyr_vgem_test_shmem_phyr),
 	KUNIT_CASE(phyr_vgem_test_private),
 	KUNIT_CASE(phyr_vgem_test_pinned_migrate),
+	KUNIT_CASE(phyr_vgem_test_move_keeps_mapped_memory),
+	KUNIT_CASE(phyr_vgem_test_move_waits_for_fences),
 	KUNIT_CASE(phyr_vgem_test_device_p2p),
+	KUNIT_CASE_SLOW(phyr_vgem_test_unplug),
 	{}
 };
 

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CPU mappings of phyr_vgem buffers: one fault handler for both placements,
+ * GEM and dma-buf mmaps alike.
+ *
+ * Copyright 2026 The phyr developers
+ */
+
+#include <linux/dma-resv.h>
+#include <linux/mm.h>
+#include <linux/phyr_mm.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_vma_manager.h>
+
+#include "phyr_vgem_drv.h"
+
+/**
+ * phyr_vgem_bo_mmap() - &drm_gem_object_funcs.mmap
+ * @obj: the object
+ * @vma: the new mapping
+ *
+ * Both placements are VM_PFNMAP, write-combined, populated on fault.
+ *
+ * Context: Process context, with the mmap lock held.
+ * Return: 0, or -EINVAL for a copy-on-write mapping.
+ */
+int phyr_vgem_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	if (drm_gem_is_imported(obj))
+		return drm_gem_shmem_mmap(to_drm_gem_shmem_obj(obj), vma);
+	if (vma_is_cow_mapping(vma))
+		return -EINVAL;
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = pgprot_writecombine(vma_get_page_prot(vma));
+	return 0;
+}
+
+/*
+ * Under the reservation that migration holds: system memory inserts the page,
+ * device memory the BAR's pfn found in the buffer's phyr.  The object offset
+ * is counted from the GEM mmap offset, which holds for GEM and dma-buf mmaps
+ * alike.  Once the device is unplugged (drm_dev_enter() fails) every fault is
+ * SIGBUS: its BAR is gone.
+ */
+static vm_fault_t phyr_vgem_bo_fault(struct vm_fault *vmf)
+{
+	struct drm_gem_object *obj = vmf->vma->vm_private_data;
+	struct phyr_vgem_bo *bo = to_phyr_vgem_bo(obj);
+	pgoff_t pgoff = vmf->pgoff - drm_vma_node_start(&obj->vma_node);
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	int idx;
+
+	if (pgoff >= obj->size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	if (!drm_dev_enter(obj->dev, &idx))
+		return VM_FAULT_SIGBUS;
+	dma_resv_lock(obj->resv, NULL);
+	if (bo->placement == PHYR_VGEM_PLACEMENT_DEVICE) {
+		ret = phyr_vmf_insert_pfn(vmf, &bo->vmem->phyr,
+					  (u64)pgoff << PAGE_SHIFT);
+	} else if (!phyr_vgem_bo_sys_get(bo)) {
+		ret = vmf_insert_pfn(vmf->vma, vmf->address,
+				     page_to_pfn(bo->shmem.pages[pgoff]));
+	}
+	dma_resv_unlock(obj->resv);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+const struct vm_operations_struct phyr_vgem_bo_vm_ops = {
+	.fault = phyr_vgem_bo_fault,
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+};
