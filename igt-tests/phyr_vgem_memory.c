@@ -5,7 +5,8 @@
  *
  * Buffers made with BO_CREATE in either placement, their mmap (coherent in
  * both), BO_QUERY, BO_MIGRATE under a live mmap, PRIME export and import
- * between phyr_vgem devices with the negotiated dma-buf flavour, fences, and
+ * between phyr_vgem devices with the negotiated dma-buf flavour, fences (a
+ * migration waits for them), hot-unplug of a device with live buffers, and
  * every bad input of the new ioctls.
  *
  * Copyright 2026 The phyr developers
@@ -15,6 +16,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -482,6 +485,27 @@ SUBTEST test_close_order(void)
 }
 
 /* vgem's fences work on device memory, and show on its dma-buf. */
+struct migrate_job {
+	int fd;
+	uint32_t handle, placement;
+	volatile int ret;
+	volatile bool done;
+};
+
+static void *migrate_thread(void *data)
+{
+	struct migrate_job *job = data;
+
+	job->ret = __migrate(job->fd, job->handle, job->placement, 0, 0);
+	job->done = true;
+	return NULL;
+}
+
+/*
+ * A busy buffer (a write fence: someone still writes it) does not move until
+ * the fence signals: the move would copy data still being written and free
+ * memory still in use.  Then it moves, with the data written meanwhile.
+ */
 SUBTEST test_fence(void)
 {
 	int fd = dev_fd[0];
@@ -489,17 +513,32 @@ SUBTEST test_fence(void)
 	struct drm_phyr_vgem_fence_attach attach = {
 		.handle = handle, .flags = PHYR_VGEM_FENCE_WRITE,
 	};
+	struct migrate_job job = {
+		.fd = fd, .handle = handle, .placement = PHYR_VGEM_PLACEMENT_SYSTEM,
+	};
 	struct drm_phyr_vgem_fence_signal signal = {};
 	int dmabuf = export(fd, handle);
 	struct pollfd pfd = { .fd = dmabuf, .events = POLLIN };
+	uint32_t *ptr = map(fd, handle, page_size);
+	pthread_t thread;
 
+	fill(ptr, page_size, 0x111);
 	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_FENCE_ATTACH, &attach), 0);
 	igt_assert_eq(poll(&pfd, 1, 0), 0);	/* busy */
-	/* a busy buffer still migrates: the fence stays on the reservation */
-	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), 0);
+	igt_assert_eq(pthread_create(&thread, NULL, migrate_thread, &job), 0);
+	usleep(500 * 1000);
+	igt_assert_f(!job.done, "the migration returned (%d) while the write fence was pending\n",
+		     job.ret);
+	/* the writer finishes: its data is what moves */
+	fill(ptr, page_size, 0x222);
 	signal.fence = attach.out_fence;
 	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_FENCE_SIGNAL, &signal), 0);
+	igt_assert_eq(pthread_join(thread, NULL), 0);
+	igt_assert_eq(job.ret, 0);
 	igt_assert_eq(poll(&pfd, 1, 0), 1);
+	igt_assert_eq_u32(query(fd, handle).placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+	check(ptr, page_size, 0x222);
+	munmap(ptr, page_size);
 	close(dmabuf);
 	close_bo(fd, handle);
 }
@@ -598,6 +637,142 @@ SUBTEST test_bad_migrate(void)
 	close_bo(fd, handle);
 }
 
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Does reading @p raise SIGBUS? */
+static bool __attribute__((noinline)) faults(volatile uint32_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	volatile bool bus = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		bus = true;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+static void write_sysfs(const char *path, const char *what)
+{
+	int fd = open(path, O_WRONLY);
+
+	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
+	igt_assert_eq((int)write(fd, what, strlen(what)), (int)strlen(what));
+	close(fd);
+}
+
+/* The PCI address of a DRM device, from sysfs. */
+static void pci_address(int fd, char *out, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX], *base;
+	struct stat st;
+	ssize_t n;
+
+	igt_assert_eq(fstat(fd, &st), 0);
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	igt_assert_lt(0, (int)n);
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(out, len, "%s", base ? base + 1 : target);
+}
+
+/* A phyr_vgem device with device memory on @pci, once it shows up, or -1. */
+static int wait_for_device(const char *pci)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		struct dirent **names;
+		int n = scandir("/dev/dri", &names, NULL, alphasort), fd = -1;
+
+		for (int i = 0; i < n; i++) {
+			char path[PATH_MAX], addr[64];
+			int f;
+
+			if (fd < 0 && !strncmp(names[i]->d_name, "card", 4)) {
+				snprintf(path, sizeof(path), "/dev/dri/%s", names[i]->d_name);
+				f = open(path, O_RDWR | O_CLOEXEC);
+				if (f >= 0 && is_phyr_vgem(f)) {
+					pci_address(f, addr, sizeof(addr));
+					if (!strcmp(addr, pci))
+						fd = f;
+				}
+				if (f >= 0 && f != fd)
+					close(f);
+			}
+			free(names[i]);
+		}
+		free(names);
+		if (fd >= 0)
+			return fd;
+		usleep(100 * 1000);
+	}
+	return -1;
+}
+
+/*
+ * Remove a device whose buffer is mmapped, exported, mmapped through its
+ * dma-buf and imported by another device: the mappings raise SIGBUS, the
+ * device's ioctls fail with ENODEV, the dma-buf says it is revoked and the
+ * importer's query sees it (no flavour any more).  Then the bus is rescanned
+ * and the device comes back with all of its memory.
+ */
+SUBTEST test_hot_unplug(void)
+{
+	int fd = dev_fd[nr_dev - 1], other = dev_fd[0], dmabuf, back;
+	uint64_t size = 4 * page_size;
+	struct drm_phyr_vgem_bo_query q;
+	char pci[64], path[PATH_MAX], flavours[128];
+	uint32_t handle, imported = 0, *ptr, *dptr;
+
+	igt_require_f(nr_dev >= 2, "needs two devices with device memory\n");
+	pci_address(fd, pci, sizeof(pci));
+	igt_info("removing %s\n", pci);
+	handle = create(fd, size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	ptr = map(fd, handle, size);
+	fill(ptr, size, 0xfeed);
+	dmabuf = export(fd, handle);
+	dptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	igt_assert(dptr != MAP_FAILED);
+	check(dptr, size, 0xfeed);
+	igt_assert_eq(__import(other, dmabuf, &imported), 0);
+	igt_assert_eq_u32(query(other, imported).import_flavour, PHYR_VGEM_FLAVOUR_PRIVATE);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", pci);
+	write_sysfs(path, "1");
+
+	igt_assert_eq(__query(fd, handle, &q), -ENODEV);
+	igt_assert(faults(ptr));
+	igt_assert(faults(dptr));
+	fdinfo_flavours(dmabuf, flavours, sizeof(flavours));
+	igt_assert_streq(flavours, "revoked");
+	q = query(other, imported);
+	igt_assert_eq_u32(q.import_flavour, 0);
+
+	close_bo(other, imported);
+	munmap(dptr, size);
+	munmap(ptr, size);
+	close(dmabuf);
+	close(fd);
+	dev_fd[nr_dev - 1] = -1;
+
+	write_sysfs("/sys/bus/pci/rescan", "1");
+	back = wait_for_device(pci);
+	igt_assert_f(back >= 0, "%s did not come back after a rescan\n", pci);
+	dev_fd[nr_dev - 1] = back;
+	igt_assert_eq_u64(info(back).device_free, info(back).device_size);
+	handle = create(back, size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	close_bo(back, handle);
+}
+
 igt_main
 {
 	igt_fixture {
@@ -645,7 +820,7 @@ igt_main
 	igt_subtest("close-order")
 		test_close_order();
 
-	igt_describe("Fences on device memory, across a migration.");
+	igt_describe("A migration waits for the buffer's write fence, then moves its data.");
 	igt_subtest("fence")
 		test_fence();
 
@@ -665,9 +840,15 @@ igt_main
 	igt_subtest("bad-migrate")
 		test_bad_migrate();
 
+	/* last: it removes a device and brings it back under a new minor */
+	igt_describe("Hot-unplug with live mappings, an export and an import; rescan.");
+	igt_subtest("hot-unplug")
+		test_hot_unplug();
+
 	igt_fixture {
 		for (unsigned int d = 0; d < nr_dev; d++)
-			close(dev_fd[d]);
+			if (dev_fd[d] >= 0)
+				close(dev_fd[d]);
 		close(sys_fd);
 	}
 }
