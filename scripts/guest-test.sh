@@ -33,6 +33,14 @@ if [ -f "$ub/build.ninja" ]; then
 	cp "$ub/meson-logs/testlog.json" "$res/meson-testlog.json" 2>/dev/null
 fi
 
+# stress: threads migrate, map, export, import, fence and churn shared buffers while
+# edu writes one by DMA (the kernel's edu test importer); 60 s on the debug kernel
+if [ -x "$ub/userspace/stress/phyr-stress" ]; then
+	timeout -k 5 300 "$ub/userspace/stress/phyr-stress" --seconds "${PHYR_STRESS_SECONDS:-60}" \
+		--results "$res/results-stress.txt" >"$res/stress.txt" 2>&1
+	echo $? >"$res/stress.rc"
+fi
+
 # IGT tests: every executable meson built under igt-tests/, each with the list of
 # subtests it says it has (a subtest that never reports is then seen)
 for t in "$ub"/igt-tests/*; do

@@ -633,6 +633,78 @@ static void phyr_vgem_test_move_keeps_mapped_memory(struct kunit *test)
 	drm_gem_object_put(&bo->shmem.base);
 }
 
+/* Write pattern @seed into the pages of @phyr (RAM), or count the bytes that differ. */
+static size_t phyr_pages_pattern(struct kunit *test, const struct phyr *phyr, u32 seed,
+				 bool check)
+{
+	struct phyr_page_cursor pc;
+	size_t bad = 0, w;
+	pgoff_t i = 0;
+
+	phyr_page_cursor_init(&pc, phyr);
+	while (phyr_page_cursor_next(&pc)) {
+		struct page *page = phyr_page_cursor_page(&pc);
+		u32 *p;
+
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		p = kmap_local_page(page);
+		for (w = 0; w < PAGE_SIZE / 4; w++) {
+			u32 want = pattern(i * PAGE_SIZE / 4 + w) ^ seed;
+
+			if (check)
+				bad += p[w] != want;
+			else
+				p[w] = want;
+		}
+		kunmap_local(p);
+		i++;
+	}
+	return bad;
+}
+
+/*
+ * A buffer written only by an importer (through the pages it mapped, the
+ * object itself never touched them) keeps its data across a move to device
+ * memory and back: the move copies whenever system memory holds data.
+ */
+static void phyr_vgem_test_move_keeps_importer_writes(struct kunit *test)
+{
+	static const struct dma_buf_flavour_req ram = { .flavour = DMA_BUF_FLAVOUR_PHYR };
+	struct phyr_vgem_test *t = test->priv;
+	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
+	struct test_importer *imp;
+	struct phyr_vgem_bo *bo;
+	struct dma_buf *dmabuf;
+
+	bo = phyr_vgem_bo_create(&vdev->drm, 3 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	imp = test_importer_attach(test, dmabuf, t->importer, &ram);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp));
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	imp->phyr = dma_buf_map_phyr(imp->a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp->phyr));
+	phyr_pages_pattern(test, imp->phyr, 0x5eed, false);
+	dma_buf_unmap_phyr(imp->a, imp->phyr);
+	imp->phyr = NULL;
+	KUNIT_EXPECT_FALSE(test, bo->sys_pinned);	/* only the importer had them */
+
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_SYSTEM), 0);
+	imp->phyr = dma_buf_map_phyr(imp->a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp->phyr));
+	KUNIT_EXPECT_EQ(test, phyr_pages_pattern(test, imp->phyr, 0x5eed, true), 0);
+	dma_buf_unmap_phyr(imp->a, imp->phyr);
+	imp->phyr = NULL;
+	dma_resv_unlock(dmabuf->resv);
+
+	test_importer_detach(test, imp);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
 /* A fence that a worker signals after a delay, like a device finishing. */
 struct test_fence {
 	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
@@ -816,6 +888,7 @@ static struct kunit_case phyr_vgem_test_cases[] = {
 	KUNIT_CASE(phyr_vgem_test_private),
 	KUNIT_CASE(phyr_vgem_test_pinned_migrate),
 	KUNIT_CASE(phyr_vgem_test_move_keeps_mapped_memory),
+	KUNIT_CASE(phyr_vgem_test_move_keeps_importer_writes),
 	KUNIT_CASE(phyr_vgem_test_move_waits_for_fences),
 	KUNIT_CASE(phyr_vgem_test_device_p2p),
 	KUNIT_CASE_SLOW(phyr_vgem_test_unplug),
