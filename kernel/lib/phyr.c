@@ -65,6 +65,8 @@
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
+#include "phyr_internal.h"
+
 #define PHYR_TAG		GENMASK_ULL(1, 0)
 #define PHYR_TAG_SHORT		1
 #define PHYR_TAG_LONG		2

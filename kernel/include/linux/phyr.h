@@ -226,10 +226,4 @@ int phyr_page_cursor_init_range(struct phyr_page_cursor *pc,
 bool phyr_page_cursor_next(struct phyr_page_cursor *pc);
 struct page *phyr_page_cursor_page(const struct phyr_page_cursor *pc);
 
-#if IS_ENABLED(CONFIG_KUNIT)
-void *phyr_alloc_block(gfp_t gfp);
-void phyr_free_block(void *block);
-unsigned long phyr_nr_words(const struct phyr *phyr);
-#endif
-
 #endif /* _LINUX_PHYR_H */
