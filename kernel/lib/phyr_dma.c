@@ -37,6 +37,10 @@
 #include <linux/phyr_dma.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+#include "phyr_internal.h"
 
 /* How one range reaches the device. */
 enum phyr_dma_kind {
@@ -45,12 +49,114 @@ enum phyr_dma_kind {
 	PHYR_DMA_BUS,		/* peer-to-peer by PCI bus address: not mapped */
 };
 
+/*
+ * Every call into the DMA and P2P APIs and every allocation goes through
+ * these, which KUnit tests can redirect to inject failures and to watch what
+ * is mapped and unmapped.
+ */
+VISIBLE_IF_KUNIT enum pci_p2pdma_map_type
+phyr_dma_map_type(struct p2pdma_provider *provider, struct device *dev)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_map_type, provider, dev);
+	return pci_p2pdma_map_type(provider, dev);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_map_type);
+
+VISIBLE_IF_KUNIT bool phyr_dma_iova_try_alloc(struct device *dev,
+					      struct dma_iova_state *state,
+					      phys_addr_t phys, size_t size)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_iova_try_alloc, dev, state, phys,
+				   size);
+	return dma_iova_try_alloc(dev, state, phys, size);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_iova_try_alloc);
+
+VISIBLE_IF_KUNIT void phyr_dma_iova_free(struct device *dev,
+					 struct dma_iova_state *state)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_iova_free, dev, state);
+	dma_iova_free(dev, state);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_iova_free);
+
+VISIBLE_IF_KUNIT int phyr_dma_iova_link(struct device *dev,
+					struct dma_iova_state *state,
+					phys_addr_t phys, size_t offset,
+					size_t size,
+					enum dma_data_direction dir,
+					unsigned long attrs)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_iova_link, dev, state, phys, offset,
+				   size, dir, attrs);
+	return dma_iova_link(dev, state, phys, offset, size, dir, attrs);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_iova_link);
+
+VISIBLE_IF_KUNIT void phyr_dma_iova_unlink(struct device *dev,
+					   struct dma_iova_state *state,
+					   size_t offset, size_t size,
+					   enum dma_data_direction dir,
+					   unsigned long attrs)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_iova_unlink, dev, state, offset,
+				   size, dir, attrs);
+	dma_iova_unlink(dev, state, offset, size, dir, attrs);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_iova_unlink);
+
+VISIBLE_IF_KUNIT int phyr_dma_iova_sync(struct device *dev,
+					struct dma_iova_state *state,
+					size_t offset, size_t size)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_iova_sync, dev, state, offset,
+				   size);
+	return dma_iova_sync(dev, state, offset, size);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_iova_sync);
+
+VISIBLE_IF_KUNIT dma_addr_t phyr_dma_map_phys(struct device *dev,
+					      phys_addr_t phys, size_t size,
+					      enum dma_data_direction dir,
+					      unsigned long attrs)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_map_phys, dev, phys, size, dir,
+				   attrs);
+	return dma_map_phys(dev, phys, size, dir, attrs);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_map_phys);
+
+VISIBLE_IF_KUNIT void phyr_dma_unmap_phys(struct device *dev, dma_addr_t addr,
+					  size_t size,
+					  enum dma_data_direction dir,
+					  unsigned long attrs)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_unmap_phys, dev, addr, size, dir,
+				   attrs);
+	dma_unmap_phys(dev, addr, size, dir, attrs);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_unmap_phys);
+
+VISIBLE_IF_KUNIT void *phyr_dma_alloc(size_t n, size_t size)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_alloc, n, size);
+	return kvcalloc(n, size, GFP_KERNEL);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_alloc);
+
+VISIBLE_IF_KUNIT void phyr_dma_free(void *p)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_free, p);
+	kvfree(p);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_free);
+
 static int phyr_dma_kind(const struct phyr_cursor *cur, struct device *dev)
 {
 	if (cur->type == PHYR_MEM_RAM)
 		return PHYR_DMA_RAM;
 
-	switch (pci_p2pdma_map_type(cur->provider, dev)) {
+	switch (phyr_dma_map_type(cur->provider, dev)) {
 	case PCI_P2PDMA_MAP_BUS_ADDR:
 		return PHYR_DMA_BUS;
 	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
@@ -86,8 +192,8 @@ static void phyr_dma_unlink(struct phyr_dma *map, size_t len)
 
 	/* the common case: one call for everything */
 	if (!map->mixed_attrs) {
-		dma_iova_unlink(map->dev, &map->state, 0, len, map->dir,
-				map->link_attrs);
+		phyr_dma_iova_unlink(map->dev, &map->state, 0, len, map->dir,
+				     map->link_attrs);
 		return;
 	}
 
@@ -98,8 +204,8 @@ static void phyr_dma_unlink(struct phyr_dma *map, size_t len)
 			continue;
 		attrs = phyr_dma_attrs(map, &cur, kind);
 		if (run_len && attrs != run_attrs) {
-			dma_iova_unlink(map->dev, &map->state, run_off, run_len,
-					map->dir, run_attrs);
+			phyr_dma_iova_unlink(map->dev, &map->state, run_off, run_len,
+					     map->dir, run_attrs);
 			run_off += run_len;
 			run_len = 0;
 		}
@@ -108,8 +214,8 @@ static void phyr_dma_unlink(struct phyr_dma *map, size_t len)
 		len -= min(cur.len, len);
 	}
 	if (run_len)
-		dma_iova_unlink(map->dev, &map->state, run_off, run_len,
-				map->dir, run_attrs);
+		phyr_dma_iova_unlink(map->dev, &map->state, run_off, run_len,
+				     map->dir, run_attrs);
 }
 
 /* Unmap the first @nr ranges of a per-range mapping (one dma_vec each). */
@@ -123,8 +229,8 @@ static void phyr_dma_unmap_ranges(struct phyr_dma *map, unsigned int nr)
 	while (i < nr && phyr_cursor_next(&cur)) {
 		kind = phyr_dma_kind(&cur, map->dev);
 		if (kind != PHYR_DMA_BUS)
-			dma_unmap_phys(map->dev, map->vecs[i].addr, cur.len,
-				       map->dir, phyr_dma_attrs(map, &cur, kind));
+			phyr_dma_unmap_phys(map->dev, map->vecs[i].addr, cur.len,
+					    map->dir, phyr_dma_attrs(map, &cur, kind));
 		i++;
 	}
 }
@@ -132,7 +238,7 @@ static void phyr_dma_unmap_ranges(struct phyr_dma *map, unsigned int nr)
 static void phyr_dma_free_vecs(struct phyr_dma *map)
 {
 	if (map->vecs != &map->vec)
-		kvfree(map->vecs);
+		phyr_dma_free(map->vecs);
 	map->vecs = NULL;
 	map->nr_vecs = 0;
 }
@@ -190,8 +296,8 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long *nr_bus)
 	}
 
 	if (link_len && aligned && granule)
-		map->use_iova = dma_iova_try_alloc(map->dev, &map->state, first,
-						   link_len);
+		map->use_iova = phyr_dma_iova_try_alloc(map->dev, &map->state, first,
+							link_len);
 	return 0;
 }
 
@@ -214,7 +320,7 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	if (!phyr_cursor_next(&cur) || cur.type != PHYR_MEM_RAM)
 		return -EAGAIN;
 	map->link_attrs = phyr_dma_attrs(map, &cur, PHYR_DMA_RAM);
-	if (!dma_iova_try_alloc(dev, &map->state, cur.phys, phyr_len(phyr)))
+	if (!phyr_dma_iova_try_alloc(dev, &map->state, cur.phys, phyr_len(phyr)))
 		return -EAGAIN;
 
 	do {
@@ -224,15 +330,15 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 			ret = -EAGAIN;
 			goto undo;
 		}
-		ret = dma_iova_link(dev, &map->state, cur.phys, map->iova_len,
-				    cur.len, map->dir, map->link_attrs);
+		ret = phyr_dma_iova_link(dev, &map->state, cur.phys, map->iova_len,
+					 cur.len, map->dir, map->link_attrs);
 		if (ret)
 			goto undo;
 		map->iova_len += cur.len;
 		end = cur.phys + cur.len;
 	} while (phyr_cursor_next(&cur));
 
-	ret = dma_iova_sync(dev, &map->state, 0, map->iova_len);
+	ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
 	if (ret)
 		goto undo;
 	map->use_iova = true;
@@ -244,9 +350,9 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 
 undo:
 	if (map->iova_len)
-		dma_iova_unlink(dev, &map->state, 0, map->iova_len, map->dir,
-				map->link_attrs);
-	dma_iova_free(dev, &map->state);
+		phyr_dma_iova_unlink(dev, &map->state, 0, map->iova_len, map->dir,
+				     map->link_attrs);
+	phyr_dma_iova_free(dev, &map->state);
 	memset(&map->state, 0, sizeof(map->state));
 	map->iova_len = 0;
 	map->link_attrs = 0;
@@ -310,7 +416,7 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 	if (max_vecs == 1) {
 		map->vecs = &map->vec;
 	} else {
-		map->vecs = kvcalloc(max_vecs, sizeof(*map->vecs), GFP_KERNEL);
+		map->vecs = phyr_dma_alloc(max_vecs, sizeof(*map->vecs));
 		if (!map->vecs) {
 			ret = -ENOMEM;
 			goto err_free_iova;
@@ -327,16 +433,16 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 		if (kind == PHYR_DMA_BUS) {
 			addr = pci_p2pdma_bus_addr_map(cur.provider, cur.phys);
 		} else if (map->use_iova) {
-			ret = dma_iova_link(dev, &map->state, cur.phys,
-					    map->iova_len, cur.len, dir,
-					    phyr_dma_attrs(map, &cur, kind));
+			ret = phyr_dma_iova_link(dev, &map->state, cur.phys,
+						 map->iova_len, cur.len, dir,
+						 phyr_dma_attrs(map, &cur, kind));
 			if (ret)
 				goto err_unmap;
 			addr = map->state.addr + map->iova_len;
 			map->iova_len += cur.len;
 		} else {
-			addr = dma_map_phys(dev, cur.phys, cur.len, dir,
-					    phyr_dma_attrs(map, &cur, kind));
+			addr = phyr_dma_map_phys(dev, cur.phys, cur.len, dir,
+						 phyr_dma_attrs(map, &cur, kind));
 			ret = dma_mapping_error(dev, addr);
 			if (ret)
 				goto err_unmap;
@@ -346,7 +452,7 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 	}
 
 	if (map->use_iova) {
-		ret = dma_iova_sync(dev, &map->state, 0, map->iova_len);
+		ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
 		if (ret)
 			goto err_unmap;
 	}
@@ -360,7 +466,7 @@ err_unmap:
 	phyr_dma_free_vecs(map);
 err_free_iova:
 	if (map->use_iova)
-		dma_iova_free(dev, &map->state);
+		phyr_dma_iova_free(dev, &map->state);
 	memset(map, 0, sizeof(*map));
 	return ret;
 }
@@ -381,7 +487,7 @@ void phyr_dma_unmap(struct phyr_dma *map)
 	if (map->use_iova) {
 		if (map->iova_len)
 			phyr_dma_unlink(map, map->iova_len);
-		dma_iova_free(map->dev, &map->state);
+		phyr_dma_iova_free(map->dev, &map->state);
 	} else {
 		phyr_dma_unmap_ranges(map, map->nr_vecs);
 	}
