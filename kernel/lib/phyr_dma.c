@@ -15,7 +15,10 @@
  * - P2P MMIO follows pci_p2pdma_map_type() for the range's provider and the
  *   device: %PCI_P2PDMA_MAP_BUS_ADDR gives the PCI bus address (nothing is
  *   mapped), %PCI_P2PDMA_MAP_THRU_HOST_BRIDGE maps the range with
- *   %DMA_ATTR_MMIO, anything else fails with -EREMOTEIO.
+ *   %DMA_ATTR_MMIO, anything else fails with -EREMOTEIO.  The answer is
+ *   asked once per provider and recorded in the mapping: unmapping and
+ *   syncing follow the record, never ask again (the provider's device may
+ *   be gone by then).
  * - %PHYR_ATTR_DECRYPTED ranges are mapped with %DMA_ATTR_CC_SHARED.
  *
  * Behind an IOMMU, every range that is mapped at all is linked into ONE
@@ -151,19 +154,87 @@ VISIBLE_IF_KUNIT void phyr_dma_free(void *p)
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_dma_free);
 
-static int phyr_dma_kind(const struct phyr_cursor *cur, struct device *dev)
+/*
+ * The kind of the P2P ranges of @provider as phyr_dma_map() recorded it, or
+ * -ENOENT for a provider it did not see.
+ */
+static int phyr_dma_p2p_find(const struct phyr_dma *map,
+			     const struct p2pdma_provider *provider)
 {
-	if (cur->type == PHYR_MEM_RAM)
-		return PHYR_DMA_RAM;
+	unsigned int i;
 
-	switch (phyr_dma_map_type(cur->provider, dev)) {
+	if (map->nr_p2p && map->p2p.provider == provider)
+		return map->p2p.kind;
+	for (i = 1; i < map->nr_p2p; i++)
+		if (map->more_p2p[i - 1].provider == provider)
+			return map->more_p2p[i - 1].kind;
+	return -ENOENT;
+}
+
+/*
+ * At map time, the kind of the P2P ranges of @provider: asked of
+ * pci_p2pdma_map_type() once per provider and recorded, so that unmapping
+ * and syncing do exactly what mapping did, whatever the provider (or its
+ * device, which may be gone by then) would answer later.
+ */
+static int phyr_dma_p2p_learn(struct phyr_dma *map,
+			      struct p2pdma_provider *provider)
+{
+	int kind = phyr_dma_p2p_find(map, provider);
+	struct phyr_dma_p2p *more;
+	unsigned int n;
+
+	if (kind >= 0)
+		return kind;
+	switch (phyr_dma_map_type(provider, map->dev)) {
 	case PCI_P2PDMA_MAP_BUS_ADDR:
-		return PHYR_DMA_BUS;
+		kind = PHYR_DMA_BUS;
+		break;
 	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
-		return PHYR_DMA_MMIO;
+		kind = PHYR_DMA_MMIO;
+		break;
 	default:
 		return -EREMOTEIO;
 	}
+
+	if (!map->nr_p2p) {
+		map->p2p.provider = provider;
+		map->p2p.kind = kind;
+		map->nr_p2p = 1;
+		return kind;
+	}
+	/* @more_p2p holds n entries, in room for 4, 8, 16, ... */
+	n = map->nr_p2p - 1;
+	if (n == UINT_MAX - 1)
+		return -ENOMEM;
+	if (!n || (n >= 4 && is_power_of_2(n))) {
+		more = phyr_dma_alloc(n ? 2 * n : 4, sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		if (n)
+			memcpy(more, map->more_p2p, n * sizeof(*more));
+		phyr_dma_free(map->more_p2p);
+		map->more_p2p = more;
+	}
+	map->more_p2p[n].provider = provider;
+	map->more_p2p[n].kind = kind;
+	map->nr_p2p++;
+	return kind;
+}
+
+/* How a range of a mapped phyr was mapped, from what phyr_dma_map() recorded. */
+static int phyr_dma_kind(const struct phyr_dma *map,
+			 const struct phyr_cursor *cur)
+{
+	int kind;
+
+	if (cur->type == PHYR_MEM_RAM)
+		return PHYR_DMA_RAM;
+	kind = phyr_dma_p2p_find(map, cur->provider);
+	/* only if the phyr changed while mapped: leave the range alone */
+	if (WARN_ON_ONCE(kind < 0))
+		return PHYR_DMA_BUS;
+	return kind;
 }
 
 static unsigned long phyr_dma_attrs(const struct phyr_dma *map,
@@ -199,7 +270,7 @@ static void phyr_dma_unlink(struct phyr_dma *map, size_t len)
 
 	phyr_cursor_init(&cur, map->phyr);
 	while (len && phyr_cursor_next(&cur)) {
-		kind = phyr_dma_kind(&cur, map->dev);
+		kind = phyr_dma_kind(map, &cur);
 		if (kind == PHYR_DMA_BUS)
 			continue;
 		attrs = phyr_dma_attrs(map, &cur, kind);
@@ -227,7 +298,7 @@ static void phyr_dma_unmap_ranges(struct phyr_dma *map, unsigned int nr)
 
 	phyr_cursor_init(&cur, map->phyr);
 	while (i < nr && phyr_cursor_next(&cur)) {
-		kind = phyr_dma_kind(&cur, map->dev);
+		kind = phyr_dma_kind(map, &cur);
 		if (kind != PHYR_DMA_BUS)
 			phyr_dma_unmap_phys(map->dev, map->vecs[i].addr, cur.len,
 					    map->dir, phyr_dma_attrs(map, &cur, kind));
@@ -273,9 +344,12 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long *nr_bus)
 	*nr_bus = 0;
 	phyr_cursor_init(&cur, map->phyr);
 	while (phyr_cursor_next(&cur)) {
-		kind = phyr_dma_kind(&cur, map->dev);
-		if (kind < 0)
-			return kind;
+		kind = PHYR_DMA_RAM;
+		if (cur.type != PHYR_MEM_RAM) {
+			kind = phyr_dma_p2p_learn(map, cur.provider);
+			if (kind < 0)
+				return kind;
+		}
 		if (kind == PHYR_DMA_BUS) {
 			(*nr_bus)++;
 			continue;
@@ -368,8 +442,9 @@ undo:
  * @attrs: DMA_ATTR_* flags for every range (e.g. %DMA_ATTR_SKIP_CPU_SYNC)
  *
  * Maps every range of @phyr as the DOC section above describes and fills in
- * @map->vecs in the order of the phyr's bytes.  Nothing stays mapped or
- * allocated when it fails.  May sleep.
+ * @map->vecs in the order of the phyr's bytes.  How each P2P provider is
+ * reached is decided here, once: unmapping and syncing do not ask again.
+ * Nothing stays mapped or allocated when it fails.  May sleep.
  *
  * Return: 0 on success; -EINVAL for an empty @phyr or an invalid @dir;
  * -EREMOTEIO if @dev cannot reach the provider of a P2P range; -ENOMEM if
@@ -406,7 +481,7 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 
 	ret = phyr_dma_plan(map, &nr_bus);
 	if (ret)
-		return ret;
+		goto err_free_iova;
 
 	max_vecs = map->use_iova ? 2 * nr_bus + 1 : phyr_nr_ranges(phyr);
 	if (max_vecs > UINT_MAX) {
@@ -425,11 +500,7 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 
 	phyr_cursor_init(&cur, phyr);
 	while (phyr_cursor_next(&cur)) {
-		kind = phyr_dma_kind(&cur, dev);
-		if (kind < 0) {
-			ret = kind;
-			goto err_unmap;
-		}
+		kind = phyr_dma_kind(map, &cur);
 		if (kind == PHYR_DMA_BUS) {
 			addr = pci_p2pdma_bus_addr_map(cur.provider, cur.phys);
 		} else if (map->use_iova) {
@@ -467,6 +538,7 @@ err_unmap:
 err_free_iova:
 	if (map->use_iova)
 		phyr_dma_iova_free(dev, &map->state);
+	phyr_dma_free(map->more_p2p);
 	memset(map, 0, sizeof(*map));
 	return ret;
 }
@@ -476,7 +548,8 @@ EXPORT_SYMBOL_GPL(phyr_dma_map);
  * phyr_dma_unmap() - undo phyr_dma_map()
  * @map: a mapping made by phyr_dma_map()
  *
- * Unmaps every range and frees the dma_vec list; @map is cleared.  Unmapping
+ * Unmaps every range, as phyr_dma_map() mapped it, and frees the dma_vec
+ * list; @map is cleared.  Unmapping
  * a cleared (or never mapped) @map is a kernel bug and only warns.  May sleep.
  */
 void phyr_dma_unmap(struct phyr_dma *map)
@@ -492,6 +565,7 @@ void phyr_dma_unmap(struct phyr_dma *map)
 		phyr_dma_unmap_ranges(map, map->nr_vecs);
 	}
 	phyr_dma_free_vecs(map);
+	phyr_dma_free(map->more_p2p);
 	memset(map, 0, sizeof(*map));
 }
 EXPORT_SYMBOL_GPL(phyr_dma_unmap);
@@ -526,7 +600,7 @@ static void phyr_dma_sync(struct phyr_dma *map, bool for_cpu)
 
 	phyr_cursor_init(&cur, map->phyr);
 	while (phyr_cursor_next(&cur)) {
-		kind = phyr_dma_kind(&cur, map->dev);
+		kind = phyr_dma_kind(map, &cur);
 		if (map->use_iova) {
 			if (kind == PHYR_DMA_BUS)
 				continue;

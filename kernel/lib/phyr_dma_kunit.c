@@ -10,6 +10,7 @@
 
 #include <kunit/device.h>
 #include <kunit/phyr_pci.h>
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 
 #include <linux/delay.h>
@@ -17,10 +18,16 @@
 #include <linux/dma-map-ops.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/phyr_dma.h>
+#include <linux/sizes.h>
+
+#include "phyr_internal.h"
+
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
 static struct device *plain_device(struct kunit *test)
 {
@@ -440,6 +447,267 @@ static void phyr_dma_test_p2p(struct kunit *test)
 	phyr_destroy(&phyr);
 }
 
+/* --- watching and failing the DMA API calls of phyr_dma ------------------- */
+
+/*
+ * What phyr_dma asked of the DMA API, through the stub-able wrappers of
+ * lib/phyr_dma.c: the stubs below call the real functions (unless told to
+ * fail) and keep count of what is live, so that a test can check that
+ * nothing stays mapped, linked or allocated.
+ */
+struct dma_watch {
+	/* pci_p2pdma_map_type() answers: for fake_prov[i], answer[i % 2] */
+	enum pci_p2pdma_map_type answer[2];
+	unsigned int type_queries;
+	/* live: IOVA ranges, linked bytes, dma_map_phys() mappings, arrays */
+	long iovas;
+	u64 linked;
+	long maps;
+	long allocs;
+	/* dma_unmap_phys() calls, and those of them with DMA_ATTR_MMIO */
+	unsigned int unmaps;
+	unsigned int unmap_mmio;
+	/* the largest size dma_iova_try_alloc() was asked for */
+	u64 max_iova_size;
+	bool refuse_iova;
+	/* the call (counted from 0) that fails, -1 for none, and how */
+	long fail_link, fail_map, fail_alloc;
+	int link_err;
+	bool fail_sync;
+	long links, map_calls, alloc_calls;
+};
+
+#define NR_FAKE_PROV	6
+/* P2P providers that no device backs: pci_p2pdma_map_type() is stubbed */
+static struct p2pdma_provider fake_prov[NR_FAKE_PROV] = {
+	[0 ... NR_FAKE_PROV - 1] = { .bus_offset = SZ_1T },
+};
+
+/*
+ * A CPU physical address for the MMIO of the fake providers: above all RAM
+ * (DMA-API debug refuses RAM mapped as MMIO), below what an IOMMU maps.
+ */
+static phys_addr_t fake_mmio(unsigned int i)
+{
+	return ALIGN(PFN_PHYS(max_pfn), SZ_1G) + SZ_1G + (phys_addr_t)i * SZ_1M;
+}
+
+static struct dma_watch *watch(void)
+{
+	return kunit_get_current_test()->priv;
+}
+
+static enum pci_p2pdma_map_type watch_map_type(struct p2pdma_provider *provider,
+					       struct device *dev)
+{
+	struct dma_watch *w = watch();
+
+	w->type_queries++;
+	return w->answer[(provider - fake_prov) % 2];
+}
+
+static bool watch_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
+				 phys_addr_t phys, size_t size)
+{
+	struct dma_watch *w = watch();
+
+	w->max_iova_size = max_t(u64, w->max_iova_size, size);
+	if (w->refuse_iova) {
+		memset(state, 0, sizeof(*state));
+		return false;
+	}
+	if (!dma_iova_try_alloc(dev, state, phys, size))
+		return false;
+	w->iovas++;
+	return true;
+}
+
+static void watch_iova_free(struct device *dev, struct dma_iova_state *state)
+{
+	watch()->iovas--;
+	dma_iova_free(dev, state);
+}
+
+static int watch_iova_link(struct device *dev, struct dma_iova_state *state,
+			   phys_addr_t phys, size_t offset, size_t size,
+			   enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dma_watch *w = watch();
+	int ret;
+
+	if (w->links++ == w->fail_link)
+		return w->link_err;
+	ret = dma_iova_link(dev, state, phys, offset, size, dir, attrs);
+	if (!ret)
+		w->linked += size;
+	return ret;
+}
+
+static void watch_iova_unlink(struct device *dev, struct dma_iova_state *state,
+			      size_t offset, size_t size,
+			      enum dma_data_direction dir, unsigned long attrs)
+{
+	watch()->linked -= size;
+	dma_iova_unlink(dev, state, offset, size, dir, attrs);
+}
+
+static int watch_iova_sync(struct device *dev, struct dma_iova_state *state,
+			   size_t offset, size_t size)
+{
+	if (watch()->fail_sync)
+		return -EIO;
+	return dma_iova_sync(dev, state, offset, size);
+}
+
+static dma_addr_t watch_map_phys(struct device *dev, phys_addr_t phys,
+				 size_t size, enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	struct dma_watch *w = watch();
+	dma_addr_t addr;
+
+	if (w->map_calls++ == w->fail_map)
+		return DMA_MAPPING_ERROR;
+	addr = dma_map_phys(dev, phys, size, dir, attrs);
+	if (!dma_mapping_error(dev, addr))
+		w->maps++;
+	return addr;
+}
+
+static void watch_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			     enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dma_watch *w = watch();
+
+	w->maps--;
+	w->unmaps++;
+	if (attrs & DMA_ATTR_MMIO)
+		w->unmap_mmio++;
+	dma_unmap_phys(dev, addr, size, dir, attrs);
+}
+
+static void *watch_alloc(size_t n, size_t size)
+{
+	struct dma_watch *w = watch();
+	void *p;
+
+	if (w->alloc_calls++ == w->fail_alloc)
+		return NULL;
+	p = kvcalloc(n, size, GFP_KERNEL);
+	if (p)
+		w->allocs++;
+	return p;
+}
+
+static void watch_free(void *p)
+{
+	if (p)
+		watch()->allocs--;
+	kvfree(p);
+}
+
+static struct dma_watch *watch_start(struct kunit *test)
+{
+	struct dma_watch *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	w->answer[0] = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
+	w->answer[1] = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
+	w->fail_link = -1;
+	w->fail_map = -1;
+	w->fail_alloc = -1;
+	test->priv = w;
+	kunit_activate_static_stub(test, phyr_dma_map_type, watch_map_type);
+	kunit_activate_static_stub(test, phyr_dma_iova_try_alloc, watch_iova_try_alloc);
+	kunit_activate_static_stub(test, phyr_dma_iova_free, watch_iova_free);
+	kunit_activate_static_stub(test, phyr_dma_iova_link, watch_iova_link);
+	kunit_activate_static_stub(test, phyr_dma_iova_unlink, watch_iova_unlink);
+	kunit_activate_static_stub(test, phyr_dma_iova_sync, watch_iova_sync);
+	kunit_activate_static_stub(test, phyr_dma_map_phys, watch_map_phys);
+	kunit_activate_static_stub(test, phyr_dma_unmap_phys, watch_unmap_phys);
+	kunit_activate_static_stub(test, phyr_dma_alloc, watch_alloc);
+	kunit_activate_static_stub(test, phyr_dma_free, watch_free);
+	return w;
+}
+
+/* Nothing of a failed (or unmapped) mapping is left. */
+static void expect_nothing_left(struct kunit *test, const struct dma_watch *w,
+				const struct phyr_dma *map)
+{
+	KUNIT_EXPECT_EQ(test, w->iovas, 0);
+	KUNIT_EXPECT_EQ(test, w->linked, 0);
+	KUNIT_EXPECT_EQ(test, w->maps, 0);
+	KUNIT_EXPECT_EQ(test, w->allocs, 0);
+	KUNIT_EXPECT_NULL(test, map->vecs);
+	KUNIT_EXPECT_EQ(test, map->nr_vecs, 0);
+}
+
+/*
+ * The P2P kind of a range is decided when it is mapped: a provider whose
+ * answer changes afterwards (its device unbound, say) changes nothing that
+ * unmapping or syncing does, and neither asks pci_p2pdma_map_type() again.
+ * MMIO ranges are unmapped with DMA_ATTR_MMIO; bus-address ranges, never
+ * mapped, are never unmapped.  Six providers, half of them MMIO and half
+ * bus address, between RAM ranges.
+ */
+static void phyr_dma_test_p2p_kind_recorded(struct kunit *test)
+{
+	struct device *dev = plain_device(test);
+	struct page **pages = alloc_pages_kunit(test, 2 * NR_FAKE_PROV);
+	struct dma_watch *w = watch_start(test);
+	unsigned int i, queries, pass;
+	struct phyr_dma map;
+	struct phyr phyr;
+
+	phyr_init(&phyr, GFP_KERNEL);
+	for (i = 0; i < 2 * NR_FAKE_PROV; i++) {
+		/* a page every other time, so that no two ranges coalesce */
+		if (!(i % 2))
+			KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[i]),
+							  PAGE_SIZE, 0), 0);
+		KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, &fake_prov[i % NR_FAKE_PROV],
+						       fake_mmio(i), SZ_64K, 0), 0);
+	}
+	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(&phyr), 3UL * NR_FAKE_PROV);
+
+	for (pass = 0; pass < 2; pass++) {
+		/* first with fake_prov[even] MMIO and [odd] bus address, then the other way */
+		w->answer[0] = pass ? PCI_P2PDMA_MAP_BUS_ADDR : PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
+		w->answer[1] = pass ? PCI_P2PDMA_MAP_THRU_HOST_BRIDGE : PCI_P2PDMA_MAP_BUS_ADDR;
+		w->type_queries = 0;
+		w->unmaps = 0;
+		w->unmap_mmio = 0;
+		KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+		KUNIT_EXPECT_EQ(test, map.nr_vecs, 3U * NR_FAKE_PROV);
+		KUNIT_EXPECT_GE(test, w->type_queries, NR_FAKE_PROV);
+		/* RAM and MMIO ranges are mapped, bus-address ranges not */
+		KUNIT_EXPECT_EQ(test, w->maps, 2 * NR_FAKE_PROV);
+		for (i = 0; i < 2 * NR_FAKE_PROV; i++) {
+			/* range 3k + 1 is fake_prov[2k], 3k + 2 fake_prov[2k + 1] */
+			unsigned int r = 3 * (i / 2) + 1 + i % 2;
+			bool bus = w->answer[i % NR_FAKE_PROV % 2] == PCI_P2PDMA_MAP_BUS_ADDR;
+
+			KUNIT_EXPECT_EQ(test, map.vecs[r].len, SZ_64K);
+			if (bus)
+				KUNIT_EXPECT_EQ(test, map.vecs[r].addr, fake_mmio(i) + SZ_1T);
+		}
+
+		/* every provider now answers what half of them did not */
+		queries = w->type_queries;
+		w->answer[0] = pass ? PCI_P2PDMA_MAP_THRU_HOST_BRIDGE : PCI_P2PDMA_MAP_BUS_ADDR;
+		w->answer[1] = w->answer[0];
+		phyr_dma_sync_for_cpu(&map);
+		phyr_dma_sync_for_device(&map);
+		phyr_dma_unmap(&map);
+		KUNIT_EXPECT_EQ(test, w->type_queries, queries);
+		KUNIT_EXPECT_EQ(test, w->unmaps, 2U * NR_FAKE_PROV);
+		KUNIT_EXPECT_EQ(test, w->unmap_mmio, NR_FAKE_PROV);
+		expect_nothing_left(test, w, &map);
+	}
+	phyr_destroy(&phyr);
+	free_pages_array(pages, 2 * NR_FAKE_PROV);
+}
+
 static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_empty),
 	KUNIT_CASE(phyr_dma_test_bad_dir),
@@ -451,6 +719,7 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_edu_many_ranges),
 	KUNIT_CASE(phyr_dma_test_edu_unaligned),
 	KUNIT_CASE(phyr_dma_test_p2p),
+	KUNIT_CASE(phyr_dma_test_p2p_kind_recorded),
 	{}
 };
 

@@ -13,7 +13,17 @@
 #include <linux/phyr.h>
 
 struct device;
+struct p2pdma_provider;
 struct sg_table;
+
+/*
+ * How the ranges of one P2P provider reach the device, decided by
+ * phyr_dma_map() (private to lib/phyr_dma.c).
+ */
+struct phyr_dma_p2p {
+	struct p2pdma_provider *provider;
+	unsigned int kind;
+};
 
 /**
  * struct phyr_dma - a phyr mapped for DMA by one device
@@ -39,8 +49,12 @@ struct phyr_dma {
 	/* DMA attributes of every linked range, unless @mixed_attrs */
 	unsigned long link_attrs;
 	bool mixed_attrs;
-	struct dma_iova_state state;
 	bool use_iova;
+	struct dma_iova_state state;
+	/* how each P2P provider of the phyr is reached: @p2p, then @more_p2p */
+	unsigned int nr_p2p;
+	struct phyr_dma_p2p p2p;
+	struct phyr_dma_p2p *more_p2p;
 	/* the one entry of @vecs when that is all that is needed */
 	struct dma_vec vec;
 };
