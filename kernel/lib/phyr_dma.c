@@ -21,12 +21,17 @@
  *   be gone by then).
  * - %PHYR_ATTR_DECRYPTED ranges are mapped with %DMA_ATTR_CC_SHARED.
  *
- * Behind an IOMMU, every range that is mapped at all is linked into ONE
- * IOVA range allocated with dma_iova_try_alloc(), so the importer sees one
- * dma_vec for the whole phyr (plus one per run of bus-address ranges).  This
- * needs each range but the first to start, and each but the last to end, on
- * an IOMMU granule; where that does not hold, or without an IOMMU, each range
- * is mapped on its own with dma_map_phys() and gets its own dma_vec.
+ * Behind an IOMMU, on a DMA-coherent device, every range that is mapped at
+ * all is linked into ONE IOVA range allocated with dma_iova_try_alloc(), so
+ * the importer sees one dma_vec for the whole phyr (plus one per run of
+ * bus-address ranges).  This needs each range but the first to start, and
+ * each but the last to end, on an IOMMU granule.  Ranges are linked with
+ * %DMA_ATTR_REQUIRE_COHERENT, so that dma_iova_link() refuses a range it
+ * could only link through a swiotlb bounce buffer (an untrusted device and a
+ * range that does not fill its granules): linked ranges then never need a
+ * sync, which 7.3 cannot do right for them.  Where the granules do not meet,
+ * where linking is refused, or without an IOMMU, each range is mapped on its
+ * own with dma_map_phys() and gets its own dma_vec.
  *
  * Unmapping and syncing walk the phyr again, so the phyr must stay unchanged
  * while it is mapped.
@@ -237,6 +242,7 @@ static int phyr_dma_kind(const struct phyr_dma *map,
 	return kind;
 }
 
+/* The DMA attributes of a range mapped on its own with dma_map_phys(). */
 static unsigned long phyr_dma_attrs(const struct phyr_dma *map,
 				    const struct phyr_cursor *cur, int kind)
 {
@@ -250,9 +256,30 @@ static unsigned long phyr_dma_attrs(const struct phyr_dma *map,
 }
 
 /*
+ * The DMA attributes of a range linked into the IOVA range.  Linked ranges
+ * require coherent DMA: dma_iova_link() then refuses (-EPERM, -EOPNOTSUPP)
+ * a range that it could only link through swiotlb bounce buffers or on a
+ * device that is not DMA coherent, the cases where the linked ranges would
+ * need syncing, which 7.3 cannot do correctly for linked ranges (a sync of a
+ * range on its IOVA reaches only the first bounce buffer of it).  Such a
+ * phyr is mapped range by range instead, where syncing works.
+ */
+static unsigned long phyr_dma_link_attrs(const struct phyr_dma *map,
+					 const struct phyr_cursor *cur,
+					 int kind)
+{
+	return phyr_dma_attrs(map, cur, kind) | DMA_ATTR_REQUIRE_COHERENT;
+}
+
+/* dma_iova_link() refused to link a range without bouncing or syncing. */
+static bool phyr_dma_link_refused(int ret)
+{
+	return ret == -EPERM || ret == -EOPNOTSUPP;
+}
+
+/*
  * Unlink the first @len bytes of the IOVA range: in one call if every linked
- * range has the same DMA attributes, else in runs of ranges that share them
- * (they decide how each run is synced and unlinked).
+ * range has the same DMA attributes, else in runs of ranges that share them.
  */
 static void phyr_dma_unlink(struct phyr_dma *map, size_t len)
 {
@@ -273,10 +300,10 @@ static void phyr_dma_unlink(struct phyr_dma *map, size_t len)
 		kind = phyr_dma_kind(map, &cur);
 		if (kind == PHYR_DMA_BUS)
 			continue;
-		attrs = phyr_dma_attrs(map, &cur, kind);
+		attrs = phyr_dma_link_attrs(map, &cur, kind);
 		if (run_len && attrs != run_attrs) {
-			phyr_dma_iova_unlink(map->dev, &map->state, run_off, run_len,
-					     map->dir, run_attrs);
+			phyr_dma_iova_unlink(map->dev, &map->state, run_off,
+					     run_len, map->dir, run_attrs);
 			run_off += run_len;
 			run_len = 0;
 		}
@@ -300,10 +327,24 @@ static void phyr_dma_unmap_ranges(struct phyr_dma *map, unsigned int nr)
 	while (i < nr && phyr_cursor_next(&cur)) {
 		kind = phyr_dma_kind(map, &cur);
 		if (kind != PHYR_DMA_BUS)
-			phyr_dma_unmap_phys(map->dev, map->vecs[i].addr, cur.len,
-					    map->dir, phyr_dma_attrs(map, &cur, kind));
+			phyr_dma_unmap_phys(map->dev, map->vecs[i].addr,
+					    cur.len, map->dir,
+					    phyr_dma_attrs(map, &cur, kind));
 		i++;
 	}
+}
+
+/* The dma_vec array for up to @max_vecs entries: @map->vec for one. */
+static int phyr_dma_alloc_vecs(struct phyr_dma *map, unsigned long max_vecs)
+{
+	if (max_vecs > UINT_MAX)
+		return -ENOMEM;
+	if (max_vecs == 1) {
+		map->vecs = &map->vec;
+		return 0;
+	}
+	map->vecs = phyr_dma_alloc(max_vecs, sizeof(*map->vecs));
+	return map->vecs ? 0 : -ENOMEM;
 }
 
 static void phyr_dma_free_vecs(struct phyr_dma *map)
@@ -314,29 +355,36 @@ static void phyr_dma_free_vecs(struct phyr_dma *map)
 	map->nr_vecs = 0;
 }
 
-/* Append a DMA range; behind the IOVA, contiguous ranges share one entry. */
 static void phyr_dma_add_vec(struct phyr_dma *map, dma_addr_t addr, size_t len)
 {
-	struct dma_vec *last = map->nr_vecs ? &map->vecs[map->nr_vecs - 1] : NULL;
-
-	if (map->use_iova && last && last->addr + last->len == addr) {
-		last->len += len;
-		return;
-	}
 	map->vecs[map->nr_vecs].addr = addr;
 	map->vecs[map->nr_vecs].len = len;
 	map->nr_vecs++;
 }
 
-/*
- * First pass: refuse unreachable ranges, count the bus-address ranges and
- * decide whether the other ranges can share one IOVA range.
- */
-static int phyr_dma_plan(struct phyr_dma *map, unsigned long *nr_bus)
+/* Give back the IOVA range, with nothing linked into it any more. */
+static void phyr_dma_drop_iova(struct phyr_dma *map)
 {
-	unsigned long granule = dma_get_merge_boundary(map->dev), attrs;
+	phyr_dma_iova_free(map->dev, &map->state);
+	memset(&map->state, 0, sizeof(map->state));
+	map->use_iova = false;
+	map->iova_len = 0;
+	map->link_attrs = 0;
+	map->mixed_attrs = false;
+}
+
+/*
+ * First pass: record how each provider is reached, refuse unreachable
+ * ranges, count the bus-address ranges and, behind an IOMMU (@granule not
+ * 0), decide whether the other ranges can share one IOVA range and reserve
+ * it.
+ */
+static int phyr_dma_plan(struct phyr_dma *map, unsigned long granule,
+			 unsigned long *nr_bus)
+{
 	phys_addr_t first = 0, end = 0;
 	struct phyr_cursor cur;
+	unsigned long attrs;
 	bool aligned = true;
 	size_t link_len = 0;
 	int kind;
@@ -354,7 +402,9 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long *nr_bus)
 			(*nr_bus)++;
 			continue;
 		}
-		attrs = phyr_dma_attrs(map, &cur, kind);
+		if (!granule)
+			continue;
+		attrs = phyr_dma_link_attrs(map, &cur, kind);
 		if (link_len) {
 			if ((cur.phys & granule) || (end & granule))
 				aligned = false;
@@ -369,9 +419,13 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long *nr_bus)
 			aligned = false;
 	}
 
-	if (link_len && aligned && granule)
-		map->use_iova = phyr_dma_iova_try_alloc(map->dev, &map->state, first,
-							link_len);
+	if (link_len && aligned)
+		map->use_iova = phyr_dma_iova_try_alloc(map->dev, &map->state,
+							first, link_len);
+	if (!map->use_iova) {
+		map->link_attrs = 0;
+		map->mixed_attrs = false;
+	}
 	return 0;
 }
 
@@ -393,13 +447,14 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	phyr_cursor_init(&cur, phyr);
 	if (!phyr_cursor_next(&cur) || cur.type != PHYR_MEM_RAM)
 		return -EAGAIN;
-	map->link_attrs = phyr_dma_attrs(map, &cur, PHYR_DMA_RAM);
+	map->link_attrs = phyr_dma_link_attrs(map, &cur, PHYR_DMA_RAM);
 	if (!phyr_dma_iova_try_alloc(dev, &map->state, cur.phys, phyr_len(phyr)))
 		return -EAGAIN;
+	map->use_iova = true;
 
 	do {
 		if (cur.type != PHYR_MEM_RAM ||
-		    phyr_dma_attrs(map, &cur, PHYR_DMA_RAM) != map->link_attrs ||
+		    phyr_dma_link_attrs(map, &cur, PHYR_DMA_RAM) != map->link_attrs ||
 		    (map->iova_len && ((cur.phys | end) & granule))) {
 			ret = -EAGAIN;
 			goto undo;
@@ -415,7 +470,6 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
 	if (ret)
 		goto undo;
-	map->use_iova = true;
 	map->vecs = &map->vec;
 	map->nr_vecs = 1;
 	map->vec.addr = map->state.addr;
@@ -426,11 +480,97 @@ undo:
 	if (map->iova_len)
 		phyr_dma_iova_unlink(dev, &map->state, 0, map->iova_len, map->dir,
 				     map->link_attrs);
-	phyr_dma_iova_free(dev, &map->state);
-	memset(&map->state, 0, sizeof(map->state));
-	map->iova_len = 0;
-	map->link_attrs = 0;
+	phyr_dma_drop_iova(map);
 	return ret;
+}
+
+/*
+ * After phyr_dma_plan() reserved the IOVA range: link every range but the
+ * bus-address ones into it, in order; ranges that follow each other in the
+ * device's address space share one dma_vec.  On failure nothing is linked,
+ * the IOVA range is given back and the list freed.
+ */
+static int phyr_dma_map_linked(struct phyr_dma *map, unsigned long nr_bus)
+{
+	struct device *dev = map->dev;
+	struct dma_vec *last = NULL;
+	struct phyr_cursor cur;
+	dma_addr_t addr;
+	int kind, ret;
+
+	ret = phyr_dma_alloc_vecs(map, 2 * nr_bus + 1);
+	if (ret)
+		goto err_free_iova;
+
+	phyr_cursor_init(&cur, map->phyr);
+	while (phyr_cursor_next(&cur)) {
+		kind = phyr_dma_kind(map, &cur);
+		if (kind == PHYR_DMA_BUS) {
+			addr = pci_p2pdma_bus_addr_map(cur.provider, cur.phys);
+		} else {
+			ret = phyr_dma_iova_link(dev, &map->state, cur.phys,
+						 map->iova_len, cur.len, map->dir,
+						 phyr_dma_link_attrs(map, &cur, kind));
+			if (ret)
+				goto err_unlink;
+			addr = map->state.addr + map->iova_len;
+			map->iova_len += cur.len;
+		}
+		if (last && last->addr + last->len == addr) {
+			last->len += cur.len;
+			continue;
+		}
+		phyr_dma_add_vec(map, addr, cur.len);
+		last = &map->vecs[map->nr_vecs - 1];
+	}
+
+	ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
+	if (ret)
+		goto err_unlink;
+	return 0;
+
+err_unlink:
+	if (map->iova_len)
+		phyr_dma_unlink(map, map->iova_len);
+	phyr_dma_free_vecs(map);
+err_free_iova:
+	phyr_dma_drop_iova(map);
+	return ret;
+}
+
+/*
+ * Without one IOVA range: map every range on its own, one dma_vec each.  On
+ * failure nothing is mapped and the list is freed.
+ */
+static int phyr_dma_map_ranges(struct phyr_dma *map)
+{
+	struct device *dev = map->dev;
+	struct phyr_cursor cur;
+	dma_addr_t addr;
+	int kind, ret;
+
+	ret = phyr_dma_alloc_vecs(map, phyr_nr_ranges(map->phyr));
+	if (ret)
+		return ret;
+
+	phyr_cursor_init(&cur, map->phyr);
+	while (phyr_cursor_next(&cur)) {
+		kind = phyr_dma_kind(map, &cur);
+		if (kind == PHYR_DMA_BUS) {
+			addr = pci_p2pdma_bus_addr_map(cur.provider, cur.phys);
+		} else {
+			addr = phyr_dma_map_phys(dev, cur.phys, cur.len, map->dir,
+						 phyr_dma_attrs(map, &cur, kind));
+			ret = dma_mapping_error(dev, addr);
+			if (ret) {
+				phyr_dma_unmap_ranges(map, map->nr_vecs);
+				phyr_dma_free_vecs(map);
+				return ret;
+			}
+		}
+		phyr_dma_add_vec(map, addr, cur.len);
+	}
+	return 0;
 }
 
 /**
@@ -455,11 +595,8 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 		 struct device *dev, enum dma_data_direction dir,
 		 unsigned long attrs)
 {
-	unsigned long nr_bus, max_vecs, granule;
-	struct phyr_cursor cur;
-	unsigned int mapped = 0;
-	dma_addr_t addr;
-	int kind, ret;
+	unsigned long nr_bus, granule;
+	int ret;
 
 	memset(map, 0, sizeof(*map));
 	if (!valid_dma_direction(dir) || phyr_empty(phyr))
@@ -469,75 +606,39 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 	map->dir = dir;
 	map->attrs = attrs;
 
+	/*
+	 * One IOVA range only behind an IOMMU and on a coherent device (linked
+	 * ranges must need no sync).
+	 */
 	granule = dma_get_merge_boundary(dev);
+	if (!dev_is_dma_coherent(dev))
+		granule = 0;
 	if (granule) {
 		ret = phyr_dma_link_all(map, granule);
-		if (ret != -EAGAIN) {
-			if (ret)
-				memset(map, 0, sizeof(*map));
-			return ret;
-		}
+		if (!ret)
+			return 0;
+		if (phyr_dma_link_refused(ret))
+			granule = 0;
+		else if (ret != -EAGAIN)
+			goto err;
 	}
 
-	ret = phyr_dma_plan(map, &nr_bus);
+	ret = phyr_dma_plan(map, granule, &nr_bus);
 	if (ret)
-		goto err_free_iova;
-
-	max_vecs = map->use_iova ? 2 * nr_bus + 1 : phyr_nr_ranges(phyr);
-	if (max_vecs > UINT_MAX) {
-		ret = -ENOMEM;
-		goto err_free_iova;
-	}
-	if (max_vecs == 1) {
-		map->vecs = &map->vec;
-	} else {
-		map->vecs = phyr_dma_alloc(max_vecs, sizeof(*map->vecs));
-		if (!map->vecs) {
-			ret = -ENOMEM;
-			goto err_free_iova;
-		}
-	}
-
-	phyr_cursor_init(&cur, phyr);
-	while (phyr_cursor_next(&cur)) {
-		kind = phyr_dma_kind(map, &cur);
-		if (kind == PHYR_DMA_BUS) {
-			addr = pci_p2pdma_bus_addr_map(cur.provider, cur.phys);
-		} else if (map->use_iova) {
-			ret = phyr_dma_iova_link(dev, &map->state, cur.phys,
-						 map->iova_len, cur.len, dir,
-						 phyr_dma_attrs(map, &cur, kind));
-			if (ret)
-				goto err_unmap;
-			addr = map->state.addr + map->iova_len;
-			map->iova_len += cur.len;
-		} else {
-			addr = phyr_dma_map_phys(dev, cur.phys, cur.len, dir,
-						 phyr_dma_attrs(map, &cur, kind));
-			ret = dma_mapping_error(dev, addr);
-			if (ret)
-				goto err_unmap;
-		}
-		phyr_dma_add_vec(map, addr, cur.len);
-		mapped++;
-	}
-
+		goto err;
 	if (map->use_iova) {
-		ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
-		if (ret)
-			goto err_unmap;
+		ret = phyr_dma_map_linked(map, nr_bus);
+		if (!ret)
+			return 0;
+		if (!phyr_dma_link_refused(ret))
+			goto err;
 	}
+	ret = phyr_dma_map_ranges(map);
+	if (ret)
+		goto err;
 	return 0;
 
-err_unmap:
-	if (!map->use_iova)
-		phyr_dma_unmap_ranges(map, mapped);
-	else if (map->iova_len)
-		phyr_dma_unlink(map, map->iova_len);
-	phyr_dma_free_vecs(map);
-err_free_iova:
-	if (map->use_iova)
-		phyr_dma_iova_free(dev, &map->state);
+err:
 	phyr_dma_free(map->more_p2p);
 	memset(map, 0, sizeof(*map));
 	return ret;
@@ -549,8 +650,8 @@ EXPORT_SYMBOL_GPL(phyr_dma_map);
  * @map: a mapping made by phyr_dma_map()
  *
  * Unmaps every range, as phyr_dma_map() mapped it, and frees the dma_vec
- * list; @map is cleared.  Unmapping
- * a cleared (or never mapped) @map is a kernel bug and only warns.  May sleep.
+ * list; @map is cleared.  Unmapping a cleared (or never mapped) @map is a
+ * kernel bug and only warns.  May sleep.
  */
 void phyr_dma_unmap(struct phyr_dma *map)
 {
@@ -571,51 +672,33 @@ void phyr_dma_unmap(struct phyr_dma *map)
 EXPORT_SYMBOL_GPL(phyr_dma_unmap);
 
 /*
- * Linked IOVA ranges need syncing only on a non-coherent device or where a
- * range was bounced through swiotlb.  7.3 has no sync call for linked ranges:
- * dma_sync_single_*() on a range's IOVA does the right thing (iommu-dma looks
- * up each range), though DMA-API debug, which does not track linked ranges,
- * reports it.
+ * Linked ranges never need a sync: they are linked only on a coherent device
+ * and with DMA_ATTR_REQUIRE_COHERENT, so never through a bounce buffer.
+ * Ranges mapped on their own are synced like any dma_map_phys() mapping,
+ * also when they were mapped with DMA_ATTR_SKIP_CPU_SYNC: that skips the
+ * syncs of mapping and unmapping, not those the caller asks for.
  */
-static bool phyr_dma_need_sync(const struct phyr_dma *map)
-{
-	if (map->attrs & DMA_ATTR_SKIP_CPU_SYNC)
-		return false;
-	if (!map->use_iova)
-		return dma_dev_need_sync(map->dev);
-	return !dev_is_dma_coherent(map->dev) ||
-	       (map->state.__size & DMA_IOVA_USE_SWIOTLB);
-}
-
 static void phyr_dma_sync(struct phyr_dma *map, bool for_cpu)
 {
 	struct phyr_cursor cur;
-	size_t iova_off = 0;
 	unsigned int i = 0;
-	dma_addr_t addr;
-	int kind;
 
-	if (!phyr_dma_need_sync(map))
+	if (map->use_iova || !dma_dev_need_sync(map->dev))
 		return;
 
 	phyr_cursor_init(&cur, map->phyr);
-	while (phyr_cursor_next(&cur)) {
-		kind = phyr_dma_kind(map, &cur);
-		if (map->use_iova) {
-			if (kind == PHYR_DMA_BUS)
-				continue;
-			addr = map->state.addr + iova_off;
-			iova_off += cur.len;
-		} else {
-			addr = map->vecs[i++].addr;
-		}
-		if (kind != PHYR_DMA_RAM)
+	while (i < map->nr_vecs && phyr_cursor_next(&cur)) {
+		if (phyr_dma_kind(map, &cur) != PHYR_DMA_RAM) {
+			i++;
 			continue;
+		}
 		if (for_cpu)
-			dma_sync_single_for_cpu(map->dev, addr, cur.len, map->dir);
+			dma_sync_single_for_cpu(map->dev, map->vecs[i].addr,
+						cur.len, map->dir);
 		else
-			dma_sync_single_for_device(map->dev, addr, cur.len,
-						   map->dir);
+			dma_sync_single_for_device(map->dev, map->vecs[i].addr,
+						   cur.len, map->dir);
+		i++;
 	}
 }
 
@@ -623,9 +706,10 @@ static void phyr_dma_sync(struct phyr_dma *map, bool for_cpu)
  * phyr_dma_sync_for_cpu() - make the device's writes visible to the CPU
  * @map: a mapping made by phyr_dma_map()
  *
- * For devices that are not DMA coherent (or bounce through swiotlb): call
- * after the device wrote the buffer and before the CPU reads it.  MMIO and
- * bus-address ranges are not synced.  A no-op for coherent devices.
+ * For devices that are not DMA coherent, or whose ranges were bounced
+ * through swiotlb: call after the device wrote the buffer and before the CPU
+ * reads it.  MMIO and bus-address ranges are not synced.  A no-op where
+ * nothing needs it (a coherent device, one IOVA range).
  */
 void phyr_dma_sync_for_cpu(struct phyr_dma *map)
 {

@@ -24,6 +24,7 @@
 #include <linux/pci-p2pdma.h>
 #include <linux/phyr_dma.h>
 #include <linux/sizes.h>
+#include <linux/swiotlb.h>
 
 #include "phyr_internal.h"
 
@@ -630,6 +631,20 @@ static struct dma_watch *watch_start(struct kunit *test)
 	return w;
 }
 
+/* Arm one failure (or none, with all -1) and reset the call counts. */
+static void watch_arm(struct dma_watch *w, long link, int link_err, long map,
+		      long alloc, bool sync)
+{
+	w->fail_link = link;
+	w->link_err = link_err;
+	w->fail_map = map;
+	w->fail_alloc = alloc;
+	w->fail_sync = sync;
+	w->links = 0;
+	w->map_calls = 0;
+	w->alloc_calls = 0;
+}
+
 /* Nothing of a failed (or unmapped) mapping is left. */
 static void expect_nothing_left(struct kunit *test, const struct dma_watch *w,
 				const struct phyr_dma *map)
@@ -708,6 +723,213 @@ static void phyr_dma_test_p2p_kind_recorded(struct kunit *test)
 	free_pages_array(pages, 2 * NR_FAKE_PROV);
 }
 
+/* @nr discontiguous RAM pages, after a fake MMIO range if @mmio_first. */
+static void build_phyr(struct kunit *test, struct phyr *phyr, struct page **pages,
+		       unsigned int nr, bool mmio_first)
+{
+	unsigned int i;
+
+	phyr_init(phyr, GFP_KERNEL);
+	if (mmio_first)
+		KUNIT_ASSERT_EQ(test, phyr_append_mmio(phyr, &fake_prov[0], fake_mmio(0),
+						       SZ_64K, 0), 0);
+	for (i = 0; i < nr; i++)
+		KUNIT_ASSERT_EQ(test, phyr_append(phyr, page_to_phys(pages[2 * i]),
+						  PAGE_SIZE, 0), 0);
+}
+
+/*
+ * Where dma_iova_link() refuses a range that it could only link with a
+ * bounce buffer or on a non-coherent device (-EPERM, -EOPNOTSUPP with
+ * DMA_ATTR_REQUIRE_COHERENT), phyr_dma_map() maps the whole phyr range by
+ * range instead: one dma_vec per range, each translated by the IOMMU to its
+ * own page.  A dma_map_phys() failing there is undone like any other.
+ */
+static void phyr_dma_test_edu_link_refused(struct kunit *test)
+{
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct page **pages = alloc_pages_kunit(test, 8);
+	struct device *dev = &edu->pdev->dev;
+	static const int errs[] = { -EPERM, -EOPNOTSUPP };
+	static const long at[] = { 0, 2, 3 };
+	struct iommu_domain *domain;
+	unsigned int n, j, first;
+	struct dma_watch *w;
+	struct phyr_dma map;
+	struct phyr phyr;
+	int mmio;
+
+	if (!phyr_kunit_edu_translated(edu))
+		kunit_skip(test, "edu is not behind a translating IOMMU domain");
+	domain = iommu_get_domain_for_dev(dev);
+	w = watch_start(test);
+	for (mmio = 0; mmio < 2; mmio++) {
+		build_phyr(test, &phyr, pages, mmio ? 3 : 4, mmio);
+		/* the RAM pages are ranges first..3 */
+		first = mmio;
+		for (n = 0; n < ARRAY_SIZE(errs) * ARRAY_SIZE(at); n++) {
+			watch_arm(w, at[n % ARRAY_SIZE(at)], errs[n / ARRAY_SIZE(at)], -1, -1,
+				  false);
+			KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+			KUNIT_EXPECT_EQ(test, map.nr_vecs, 4U);
+			KUNIT_EXPECT_EQ(test, w->iovas, 0);
+			KUNIT_EXPECT_EQ(test, w->linked, 0);
+			KUNIT_EXPECT_EQ(test, w->maps, 4);
+			for (j = first; j < 4; j++)
+				KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, map.vecs[j].addr),
+						page_to_phys(pages[2 * (j - first)]));
+			phyr_dma_unmap(&map);
+			expect_nothing_left(test, w, &map);
+		}
+		/* refused, then the range-by-range mapping fails at range 2 */
+		watch_arm(w, 0, -EPERM, 2, -1, false);
+		KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), -ENOMEM);
+		expect_nothing_left(test, w, &map);
+		phyr_destroy(&phyr);
+	}
+	free_pages_array(pages, 8);
+}
+
+static void restore_trusted(void *data)
+{
+	struct pci_dev *pdev = data;
+
+	pdev->untrusted = 0;
+	dma_set_min_align_mask(&pdev->dev, 0);
+}
+
+/*
+ * edu writes a pattern into @len bytes at @off of @buf (two pages), the CPU
+ * reads it after phyr_dma_sync_for_cpu(); the CPU writes another and edu
+ * reads it after phyr_dma_sync_for_device(), into @dst, where it is checked.
+ * @src holds the first pattern for edu to read.
+ */
+static void edu_bounce_once(struct kunit *test, struct phyr_kunit_edu *edu,
+			    unsigned long attrs, u8 *b, u8 *d,
+			    struct phyr *pbuf, struct phyr *psrc, struct phyr *pdst)
+{
+	const u32 off = PAGE_SIZE - 1096, len = 2000;
+	struct device *dev = &edu->pdev->dev;
+	struct phyr_dma mbuf, msrc, mdst;
+	unsigned int i, bad = 0;
+
+	memset(b, 0, 2 * PAGE_SIZE);
+	memset(d, 0, PAGE_SIZE);
+
+	/* edu -> buf: edu reads the pattern from src, writes it into buf */
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&msrc, psrc, dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&mbuf, pbuf, dev, DMA_BIDIRECTIONAL, attrs), 0);
+	KUNIT_EXPECT_EQ(test, mbuf.nr_vecs, 1U);
+	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, msrc.vecs[0].addr, 0, len, false), 0);
+	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, mbuf.vecs[0].addr, 0, len, true), 0);
+	phyr_dma_sync_for_cpu(&mbuf);
+	for (i = 0; i < len; i++)
+		bad += b[off + i] != test_byte(1, i);
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+	KUNIT_EXPECT_EQ(test, b[off - 1], 0);
+	KUNIT_EXPECT_EQ(test, b[off + len], 0);
+
+	/* buf -> edu: the CPU writes another pattern, edu copies it to dst */
+	for (i = 0; i < len; i++)
+		b[off + i] = test_byte(2, i);
+	phyr_dma_sync_for_device(&mbuf);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&mdst, pdst, dev, DMA_FROM_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, mbuf.vecs[0].addr, 0, len, false), 0);
+	KUNIT_ASSERT_EQ(test, phyr_kunit_edu_dma(edu, mdst.vecs[0].addr, 0, len, true), 0);
+	phyr_dma_sync_for_cpu(&mdst);
+	bad = 0;
+	for (i = 0; i < len; i++)
+		bad += d[i] != test_byte(2, i);
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+
+	phyr_dma_unmap(&mdst);
+	phyr_dma_unmap(&mbuf);
+	phyr_dma_unmap(&msrc);
+}
+
+/*
+ * An untrusted device behind the IOMMU gets swiotlb bounce buffers for what
+ * does not fill whole IOMMU granules.  2000 bytes that start 1096 bytes
+ * before a page boundary start and end inside a granule: linked with
+ * dma_iova_link(), their head and tail bounce through two bounce slots,
+ * which no sync of the IOVA reaches both of.  Once with the bounce buffers
+ * keeping the offset in the granule (a min_align_mask of a page, as NVMe
+ * has), once as edu is (no minimum alignment: 7.3's dma_iova_link() then
+ * cannot link a bounced head at all).
+ */
+static void edu_bounce(struct kunit *test, unsigned long attrs)
+{
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct page *buf = alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
+	struct page *src = alloc_page(GFP_KERNEL);
+	struct page *dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	const u32 off = PAGE_SIZE - 1096, len = 2000;
+	struct device *dev = &edu->pdev->dev;
+	struct phyr pbuf, psrc, pdst;
+	const char *why;
+	unsigned int i;
+	u8 *s;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	if (!phyr_kunit_edu_translated(edu)) {
+		why = "edu is not behind a translating IOMMU domain";
+		goto skip;
+	}
+	if (!is_swiotlb_active(dev)) {
+		why = "no swiotlb pool (the guest needs RAM above 4 GiB, or iommu=soft)";
+		goto skip;
+	}
+	KUNIT_ASSERT_EQ(test, dma_get_min_align_mask(dev), 0U);
+	edu->pdev->untrusted = 1;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_trusted, edu->pdev), 0);
+
+	s = page_address(src);
+	for (i = 0; i < len; i++)
+		s[i] = test_byte(1, i);
+	phyr_init(&pbuf, GFP_KERNEL);
+	phyr_init(&psrc, GFP_KERNEL);
+	phyr_init(&pdst, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append(&pbuf, page_to_phys(buf) + off, len, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(&psrc, page_to_phys(src), PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(&pdst, page_to_phys(dst), PAGE_SIZE, 0), 0);
+
+	dma_set_min_align_mask(dev, PAGE_SIZE - 1);
+	edu_bounce_once(test, edu, attrs, page_address(buf), page_address(dst),
+			&pbuf, &psrc, &pdst);
+	dma_set_min_align_mask(dev, 0);
+	edu_bounce_once(test, edu, attrs, page_address(buf), page_address(dst),
+			&pbuf, &psrc, &pdst);
+
+	phyr_destroy(&pdst);
+	phyr_destroy(&psrc);
+	phyr_destroy(&pbuf);
+	__free_page(dst);
+	__free_page(src);
+	__free_pages(buf, 1);
+	return;
+skip:
+	__free_page(dst);
+	__free_page(src);
+	__free_pages(buf, 1);
+	kunit_skip(test, "%s", why);
+}
+
+static void phyr_dma_test_edu_bounce(struct kunit *test)
+{
+	edu_bounce(test, 0);
+}
+
+/*
+ * The same mapped with DMA_ATTR_SKIP_CPU_SYNC, which skips the syncs of
+ * mapping and unmapping, not those the caller asks for.
+ */
+static void phyr_dma_test_edu_bounce_skip_sync(struct kunit *test)
+{
+	edu_bounce(test, DMA_ATTR_SKIP_CPU_SYNC);
+}
+
 static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_empty),
 	KUNIT_CASE(phyr_dma_test_bad_dir),
@@ -720,6 +942,9 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_edu_unaligned),
 	KUNIT_CASE(phyr_dma_test_p2p),
 	KUNIT_CASE(phyr_dma_test_p2p_kind_recorded),
+	KUNIT_CASE(phyr_dma_test_edu_link_refused),
+	KUNIT_CASE(phyr_dma_test_edu_bounce),
+	KUNIT_CASE(phyr_dma_test_edu_bounce_skip_sync),
 	{}
 };
 
