@@ -160,6 +160,14 @@ VISIBLE_IF_KUNIT void phyr_dma_free(void *p)
 EXPORT_SYMBOL_IF_KUNIT(phyr_dma_free);
 
 /*
+ * The longest IOVA range phyr_dma asks for: dma_iova_try_alloc() takes a
+ * size_t (32 bits on 32-bit kernels, even with a 64-bit phys_addr_t), and
+ * refuses sizes with DMA_IOVA_USE_SWIOTLB, its top bit, set.  Longer phyrs
+ * are mapped range by range.
+ */
+#define PHYR_DMA_IOVA_MAX	min_t(u64, SIZE_MAX, DMA_IOVA_USE_SWIOTLB - 1)
+
+/*
  * The kind of the P2P ranges of @provider as phyr_dma_map() recorded it, or
  * -ENOENT for a provider it did not see.
  */
@@ -419,7 +427,7 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long granule,
 			aligned = false;
 	}
 
-	if (link_len && aligned)
+	if (link_len && aligned && link_len <= PHYR_DMA_IOVA_MAX)
 		map->use_iova = phyr_dma_iova_try_alloc(map->dev, &map->state,
 							first, link_len);
 	if (!map->use_iova) {
@@ -607,11 +615,11 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 	map->attrs = attrs;
 
 	/*
-	 * One IOVA range only behind an IOMMU and on a coherent device (linked
-	 * ranges must need no sync).
+	 * One IOVA range only behind an IOMMU, on a coherent device (linked
+	 * ranges must need no sync) and for a length the IOVA API takes.
 	 */
 	granule = dma_get_merge_boundary(dev);
-	if (!dev_is_dma_coherent(dev))
+	if (!dev_is_dma_coherent(dev) || phyr_len(phyr) > PHYR_DMA_IOVA_MAX)
 		granule = 0;
 	if (granule) {
 		ret = phyr_dma_link_all(map, granule);

@@ -790,6 +790,39 @@ static void phyr_dma_test_edu_link_refused(struct kunit *test)
 	free_pages_array(pages, 8);
 }
 
+/*
+ * A phyr longer than one IOVA range can be: dma_iova_try_alloc() takes a
+ * size_t and refuses sizes with bit 63 set (DMA_IOVA_USE_SWIOTLB) with a
+ * warning, so phyr_dma_map() must not ask for one (nor for one truncated to
+ * a 32-bit size_t) and maps range by range.  The ranges are made up: the
+ * range-by-range mapping is made to fail before it maps anything.
+ */
+static void phyr_dma_test_edu_huge(struct kunit *test)
+{
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct device *dev = &edu->pdev->dev;
+	struct dma_watch *w;
+	struct phyr_dma map;
+	struct phyr phyr;
+	unsigned int i;
+
+	if (!phyr_kunit_edu_translated(edu))
+		kunit_skip(test, "edu is not behind a translating IOMMU domain");
+	w = watch_start(test);
+	w->refuse_iova = true;
+	phyr_init(&phyr, GFP_KERNEL);
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, phyr_append(&phyr, (phys_addr_t)i * BIT_ULL(62),
+						  PHYR_RANGE_MAX, 0), 0);
+	KUNIT_ASSERT_GE(test, phyr_len(&phyr), BIT_ULL(63));
+	watch_arm(w, -1, 0, 0, -1, false);
+	KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), -ENOMEM);
+	KUNIT_EXPECT_LT(test, w->max_iova_size, BIT_ULL(63));
+	KUNIT_EXPECT_EQ(test, w->map_calls, 1);
+	expect_nothing_left(test, w, &map);
+	phyr_destroy(&phyr);
+}
+
 static void restore_trusted(void *data)
 {
 	struct pci_dev *pdev = data;
@@ -943,6 +976,7 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_p2p),
 	KUNIT_CASE(phyr_dma_test_p2p_kind_recorded),
 	KUNIT_CASE(phyr_dma_test_edu_link_refused),
+	KUNIT_CASE(phyr_dma_test_edu_huge),
 	KUNIT_CASE(phyr_dma_test_edu_bounce),
 	KUNIT_CASE(phyr_dma_test_edu_bounce_skip_sync),
 	{}

@@ -35,6 +35,10 @@ struct phyr_dma_p2p {
  *
  * Made by phyr_dma_map() and undone by phyr_dma_unmap().  The phyr must not
  * change, and must outlive the mapping: unmapping and syncing walk it again.
+ *
+ * A mapping must not be copied or moved while it is mapped: @vecs may point
+ * into the structure itself (a mapping of one dma_vec allocates nothing), so
+ * a copy's @vecs points into the original.  Pass it by reference.
  */
 struct phyr_dma {
 	struct dma_vec *vecs;
