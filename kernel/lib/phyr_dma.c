@@ -494,15 +494,17 @@ undo:
 
 /*
  * After phyr_dma_plan() reserved the IOVA range: link every range but the
- * bus-address ones into it, in order; ranges that follow each other in the
- * device's address space share one dma_vec.  On failure nothing is linked,
- * the IOVA range is given back and the list freed.
+ * bus-address ones into it, in order.  The dma_vec list holds one entry per
+ * run of linked ranges (they are contiguous in the IOVA range) and one per
+ * run of bus-address ranges that are contiguous on the bus.  On failure
+ * nothing is linked, the IOVA range is given back and the list freed.
  */
 static int phyr_dma_map_linked(struct phyr_dma *map, unsigned long nr_bus)
 {
 	struct device *dev = map->dev;
 	struct dma_vec *last = NULL;
 	struct phyr_cursor cur;
+	bool last_bus = false;
 	dma_addr_t addr;
 	int kind, ret;
 
@@ -515,6 +517,11 @@ static int phyr_dma_map_linked(struct phyr_dma *map, unsigned long nr_bus)
 		kind = phyr_dma_kind(map, &cur);
 		if (kind == PHYR_DMA_BUS) {
 			addr = pci_p2pdma_bus_addr_map(cur.provider, cur.phys);
+			if (last && last_bus && last->addr + last->len == addr) {
+				last->len += cur.len;
+				continue;
+			}
+			last_bus = true;
 		} else {
 			ret = phyr_dma_iova_link(dev, &map->state, cur.phys,
 						 map->iova_len, cur.len, map->dir,
@@ -523,10 +530,11 @@ static int phyr_dma_map_linked(struct phyr_dma *map, unsigned long nr_bus)
 				goto err_unlink;
 			addr = map->state.addr + map->iova_len;
 			map->iova_len += cur.len;
-		}
-		if (last && last->addr + last->len == addr) {
-			last->len += cur.len;
-			continue;
+			if (last && !last_bus) {
+				last->len += cur.len;
+				continue;
+			}
+			last_bus = false;
 		}
 		phyr_dma_add_vec(map, addr, cur.len);
 		last = &map->vecs[map->nr_vecs - 1];

@@ -471,6 +471,9 @@ struct dma_watch {
 	/* the largest size dma_iova_try_alloc() was asked for */
 	u64 max_iova_size;
 	bool refuse_iova;
+	/* put fake_prov[1]'s bus address of fake_mmio(0) at the IOVA + this */
+	bool collide;
+	s64 collide_at;
 	/* the call (counted from 0) that fails, -1 for none, and how */
 	long fail_link, fail_map, fail_alloc;
 	int link_err;
@@ -520,6 +523,8 @@ static bool watch_iova_try_alloc(struct device *dev, struct dma_iova_state *stat
 	if (!dma_iova_try_alloc(dev, state, phys, size))
 		return false;
 	w->iovas++;
+	if (w->collide)
+		fake_prov[1].bus_offset = state->addr + w->collide_at - fake_mmio(0);
 	return true;
 }
 
@@ -823,6 +828,63 @@ static void phyr_dma_test_edu_huge(struct kunit *test)
 	phyr_destroy(&phyr);
 }
 
+static void restore_bus_offset(void *data)
+{
+	fake_prov[1].bus_offset = SZ_1T;
+}
+
+/*
+ * Behind the IOMMU a bus-address range gets its own dma_vec, also where its
+ * bus address happens to end where the IOVA of the next linked range starts,
+ * or to start where the IOVA range ends: the two are different address
+ * spaces of the device, never one run.  fake_prov[1]'s bus offset is set
+ * when the IOVA range is reserved to make them meet.
+ */
+static void phyr_dma_test_edu_bus_meets_iova(struct kunit *test)
+{
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct device *dev = &edu->pdev->dev;
+	unsigned int bus_first, r;
+	struct dma_watch *w;
+	struct phyr_dma map;
+	struct phyr phyr;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	if (!phyr_kunit_edu_translated(edu)) {
+		__free_page(page);
+		kunit_skip(test, "edu is not behind a translating IOMMU domain");
+	}
+	w = watch_start(test);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_bus_offset, NULL), 0);
+	w->answer[1] = PCI_P2PDMA_MAP_BUS_ADDR;
+	w->collide = true;
+	for (bus_first = 0; bus_first < 2; bus_first++) {
+		phyr_init(&phyr, GFP_KERNEL);
+		if (bus_first)
+			KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, &fake_prov[1], fake_mmio(0),
+							       SZ_64K, 0), 0);
+		KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(page), PAGE_SIZE, 0), 0);
+		if (!bus_first)
+			KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, &fake_prov[1], fake_mmio(0),
+							       SZ_64K, 0), 0);
+		w->collide_at = bus_first ? -SZ_64K : PAGE_SIZE;
+		KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+		KUNIT_EXPECT_EQ(test, map.nr_vecs, 2U);
+		r = bus_first ? 1 : 0;
+		KUNIT_EXPECT_EQ(test, map.vecs[r].len, PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(iommu_get_domain_for_dev(dev),
+							 map.vecs[r].addr),
+				page_to_phys(page));
+		KUNIT_EXPECT_EQ(test, map.vecs[!r].len, SZ_64K);
+		KUNIT_EXPECT_EQ(test, map.vecs[!r].addr, fake_mmio(0) + fake_prov[1].bus_offset);
+		phyr_dma_unmap(&map);
+		expect_nothing_left(test, w, &map);
+		phyr_destroy(&phyr);
+	}
+	__free_page(page);
+}
+
 static void restore_trusted(void *data)
 {
 	struct pci_dev *pdev = data;
@@ -977,6 +1039,7 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_p2p_kind_recorded),
 	KUNIT_CASE(phyr_dma_test_edu_link_refused),
 	KUNIT_CASE(phyr_dma_test_edu_huge),
+	KUNIT_CASE(phyr_dma_test_edu_bus_meets_iova),
 	KUNIT_CASE(phyr_dma_test_edu_bounce),
 	KUNIT_CASE(phyr_dma_test_edu_bounce_skip_sync),
 	{}
