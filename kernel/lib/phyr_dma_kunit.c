@@ -744,6 +744,54 @@ static void build_phyr(struct kunit *test, struct phyr *phyr, struct page **page
 }
 
 /*
+ * Failures part-way through phyr_dma_map(): a link failing at the first, a
+ * middle and the last range, in the one-pass link of RAM (all RAM) and in
+ * the planned link (an MMIO range first), and dma_iova_sync() failing: the
+ * error comes back and nothing stays linked, reserved or allocated.
+ */
+static void phyr_dma_test_edu_fail_link(struct kunit *test)
+{
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct page **pages = alloc_pages_kunit(test, 8);
+	struct device *dev = &edu->pdev->dev;
+	static const long at[] = { 0, 2, 3 };
+	struct dma_watch *w;
+	struct phyr_dma map;
+	struct phyr phyr;
+	unsigned int i;
+	int mmio;
+
+	if (!phyr_kunit_edu_translated(edu))
+		kunit_skip(test, "edu is not behind a translating IOMMU domain");
+	w = watch_start(test);
+	for (mmio = 0; mmio < 2; mmio++) {
+		/* four ranges either way */
+		build_phyr(test, &phyr, pages, mmio ? 3 : 4, mmio);
+		for (i = 0; i < ARRAY_SIZE(at); i++) {
+			watch_arm(w, at[i], -ENOMEM, -1, -1, false);
+			KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0),
+					-ENOMEM);
+			KUNIT_EXPECT_EQ(test, w->links, at[i] + 1);
+			expect_nothing_left(test, w, &map);
+		}
+		watch_arm(w, -1, 0, -1, -1, true);
+		KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), -EIO);
+		KUNIT_EXPECT_EQ(test, w->links, 4);
+		expect_nothing_left(test, w, &map);
+
+		/* and without a failure, all of it */
+		watch_arm(w, -1, 0, -1, -1, false);
+		KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+		KUNIT_EXPECT_EQ(test, w->linked, phyr_len(&phyr));
+		KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+		phyr_dma_unmap(&map);
+		expect_nothing_left(test, w, &map);
+		phyr_destroy(&phyr);
+	}
+	free_pages_array(pages, 8);
+}
+
+/*
  * Where dma_iova_link() refuses a range that it could only link with a
  * bounce buffer or on a non-coherent device (-EPERM, -EOPNOTSUPP with
  * DMA_ATTR_REQUIRE_COHERENT), phyr_dma_map() maps the whole phyr range by
@@ -793,6 +841,94 @@ static void phyr_dma_test_edu_link_refused(struct kunit *test)
 		phyr_destroy(&phyr);
 	}
 	free_pages_array(pages, 8);
+}
+
+/*
+ * Range by range (no IOMMU): dma_map_phys() failing at the first, a middle
+ * or the last range, and the dma_vec array or the table of providers not
+ * allocated: the error comes back, nothing stays mapped or allocated.
+ */
+static void phyr_dma_test_fail_map_phys(struct kunit *test)
+{
+	struct device *dev = plain_device(test);
+	struct page **pages = alloc_pages_kunit(test, 8);
+	static const long at[] = { 0, 2, 3 };
+	struct dma_watch *w = watch_start(test);
+	struct phyr_dma map;
+	struct phyr phyr;
+	unsigned int i;
+
+	build_phyr(test, &phyr, pages, 4, false);
+	for (i = 0; i < ARRAY_SIZE(at); i++) {
+		watch_arm(w, -1, 0, at[i], -1, false);
+		KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), -ENOMEM);
+		KUNIT_EXPECT_EQ(test, w->map_calls, at[i] + 1);
+		expect_nothing_left(test, w, &map);
+	}
+	watch_arm(w, -1, 0, -1, 0, false);
+	KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, w->map_calls, 0);
+	expect_nothing_left(test, w, &map);
+	phyr_destroy(&phyr);
+
+	/* two providers and a RAM range: whichever allocation fails */
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, &fake_prov[0], fake_mmio(0), SZ_64K, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, &fake_prov[2], fake_mmio(1), SZ_64K, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[0]), PAGE_SIZE, 0), 0);
+	for (i = 0; ; i++) {
+		int ret;
+
+		watch_arm(w, -1, 0, -1, i, false);
+		ret = phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0);
+		if (!ret)
+			break;
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+		expect_nothing_left(test, w, &map);
+	}
+	KUNIT_EXPECT_GE(test, i, 1U);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 3U);
+	phyr_dma_unmap(&map);
+	expect_nothing_left(test, w, &map);
+	phyr_destroy(&phyr);
+	free_pages_array(pages, 8);
+}
+
+/*
+ * Behind the IOMMU, a bus-address range between RAM ranges needs a dma_vec
+ * array (RAM, bus address, RAM): when it cannot be allocated the IOVA range
+ * already reserved is given back.
+ */
+static void phyr_dma_test_edu_fail_alloc(struct kunit *test)
+{
+	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct page **pages = alloc_pages_kunit(test, 4);
+	struct device *dev = &edu->pdev->dev;
+	struct dma_watch *w;
+	struct phyr_dma map;
+	struct phyr phyr;
+
+	if (!phyr_kunit_edu_translated(edu))
+		kunit_skip(test, "edu is not behind a translating IOMMU domain");
+	w = watch_start(test);
+	w->answer[0] = PCI_P2PDMA_MAP_BUS_ADDR;
+	phyr_init(&phyr, GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[0]), PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, &fake_prov[0], fake_mmio(0), SZ_64K, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[2]), PAGE_SIZE, 0), 0);
+	watch_arm(w, -1, 0, -1, 0, false);
+	KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), -ENOMEM);
+	expect_nothing_left(test, w, &map);
+
+	watch_arm(w, -1, 0, -1, -1, false);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 3U);
+	KUNIT_EXPECT_EQ(test, map.vecs[1].addr, fake_mmio(0) + SZ_1T);
+	KUNIT_EXPECT_EQ(test, map.vecs[2].addr, map.vecs[0].addr + PAGE_SIZE);
+	phyr_dma_unmap(&map);
+	expect_nothing_left(test, w, &map);
+	phyr_destroy(&phyr);
+	free_pages_array(pages, 4);
 }
 
 /*
@@ -1037,7 +1173,10 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_edu_unaligned),
 	KUNIT_CASE(phyr_dma_test_p2p),
 	KUNIT_CASE(phyr_dma_test_p2p_kind_recorded),
+	KUNIT_CASE(phyr_dma_test_edu_fail_link),
 	KUNIT_CASE(phyr_dma_test_edu_link_refused),
+	KUNIT_CASE(phyr_dma_test_fail_map_phys),
+	KUNIT_CASE(phyr_dma_test_edu_fail_alloc),
 	KUNIT_CASE(phyr_dma_test_edu_huge),
 	KUNIT_CASE(phyr_dma_test_edu_bus_meets_iova),
 	KUNIT_CASE(phyr_dma_test_edu_bounce),
