@@ -600,9 +600,10 @@ EXPORT_SYMBOL_GPL(phyr_destroy);
  * the allocation flags of @phyr.  This allows building a phyr in atomic
  * context: preload with %GFP_KERNEL, then take the lock and append.
  *
- * An append that coalesces into the last range adds no range and an append
- * that changes the memory type, provider or attributes counts as two.  Any
- * mix of byte-granular, page-granular, short and long ranges is covered.
+ * An append that coalesces into the last range adds no range, also where it
+ * grows that range from a short entry into a long one, and an append that
+ * changes the memory type, provider or attributes counts as two.  Any mix of
+ * byte-granular, page-granular, short and long ranges is covered.
  * Preloaded memory that the appends did not use stays with @phyr until
  * phyr_trim() or phyr_destroy().
  *
@@ -611,18 +612,25 @@ EXPORT_SYMBOL_GPL(phyr_destroy);
  */
 int phyr_preload(struct phyr *phyr, unsigned long nr_ranges, gfp_t gfp)
 {
-	unsigned long words, room, nr_chunks, chunks = 0, blocks;
+	unsigned long words, room, nr_chunks, chunks = 0, blocks, grow;
 	bool chunked = phyr_chunked(phyr);
 	unsigned int used, last, cap;
 	struct phyr_spare *list, *spare;
+	u64 *w;
 	int ret;
 
 	if (!nr_ranges)
 		return 0;
-	/* each range takes at most two words; a marker counts as a range */
-	if (check_mul_overflow(nr_ranges, 2UL, &words))
+	/*
+	 * Each range takes at most two words and a marker counts as a range.
+	 * An append that coalesces into the last range adds no range but may
+	 * re-encode a short last entry into a long one: one word more.
+	 */
+	w = phyr_tail(phyr, &used, &last, &cap);
+	grow = used && phyr_entry_words(w[last]) == 1;
+	if (check_mul_overflow(nr_ranges, 2UL, &words) ||
+	    check_add_overflow(words, grow, &words))
 		return -ENOMEM;
-	phyr_tail(phyr, &used, &last, &cap);
 	if (!chunked && words <= cap - used)
 		return 0;
 

@@ -2039,6 +2039,115 @@ static void phyr_test_preload(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->allocs, f->frees);
 }
 
+/*
+ * phyr_preload(1) after two short entries inline, then an append that
+ * coalesces into the last range and grows it from a short entry into a long
+ * one (it adds no range), then one range more: the preload covers both, so
+ * neither may allocate.
+ */
+static void phyr_test_preload_grow_inline(struct kunit *test)
+{
+	struct phyr *phyr = new_phyr(test, GFP_NOWAIT);
+	struct ref *ref = new_ref(test, 8);
+	struct fault *f = fault_start(test);
+
+	add_ok(test, phyr, ref, NULL, 0, PAGE_SIZE, PAGE_SIZE);
+	add_ok(test, phyr, ref, NULL, 0, 3 * PAGE_SIZE, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), 2);
+	KUNIT_ASSERT_EQ(test, phyr_preload(phyr, 1, GFP_KERNEL), 0);
+	f->fail_all = true;
+	add_ok(test, phyr, ref, NULL, 0, 4 * PAGE_SIZE, 1);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), 2);
+	add_ok(test, phyr, ref, NULL, 0, 8 * PAGE_SIZE + 1, 3);
+	f->fail_all = false;
+	expect_ref(test, phyr, ref);
+	phyr_destroy(phyr);
+	KUNIT_EXPECT_EQ(test, f->allocs, f->frees);
+}
+
+/* Fake RAM that no test touches, far from the pages of new_pages(). */
+#define GROW_BASE	SZ_64G
+
+/* Append [@phys, @phys + @len) with phyr_append(), or as a page of @pages. */
+static void grow_add(struct kunit *test, struct phyr *phyr, struct ref *ref,
+		     bool pages, struct page *page, struct p2pdma_provider *provider,
+		     phys_addr_t phys, u64 len)
+{
+	if (!pages || provider) {
+		add_ok(test, phyr, ref, provider, 0, phys, len);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, page_to_phys(page), phys & PAGE_MASK);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, &page, 1, phys & ~PAGE_MASK, len), 0);
+	ref_add(test, ref, NULL, 0, phys, len);
+}
+
+/*
+ * After @n short ranges (the last in page p), phyr_preload(@nr) and then,
+ * with every allocation failing: p + 1 grows the last range into a long
+ * one, then long ranges use up the budget, or with @marker changes of type
+ * (MMIO, RAM, ...), counting two each.  Through phyr_append(), or where
+ * @pages through the one-pass phyr_append_pages() for RAM.
+ */
+static void preload_grow(struct kunit *test, struct phyr *phyr, struct ref *ref,
+			 struct fault *f, struct page *p, unsigned long n,
+			 unsigned int nr, bool pages, bool marker)
+{
+	phys_addr_t last = page_to_phys(p);
+	struct p2pdma_provider *provider = NULL;
+	unsigned long i;
+
+	ref_reset(ref);
+	for (i = 0; i + 1 < n; i++)
+		add_ok(test, phyr, ref, NULL, 0, GROW_BASE + 2 * i * PAGE_SIZE,
+		       PAGE_SIZE);
+	add_ok(test, phyr, ref, NULL, 0, last, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), n);
+
+	KUNIT_ASSERT_EQ(test, phyr_preload(phyr, nr, GFP_KERNEL), 0);
+	f->fail_all = true;
+	grow_add(test, phyr, ref, pages, p + 1, NULL, last + PAGE_SIZE, 100);
+	for (i = 0; i < (marker ? nr / 2 : nr); i++) {
+		if (marker)
+			provider = provider ? NULL : &prov_a;
+		grow_add(test, phyr, ref, pages, p + 3, provider,
+			 page_to_phys(p + 3) + 1, 3);
+	}
+	f->fail_all = false;
+	expect_ref(test, phyr, ref);
+	phyr_destroy(phyr);
+}
+
+/*
+ * The same wherever the tail stands: inline, just before, at and just after
+ * the end of the first and of the second chunk.
+ */
+static void phyr_test_preload_grow(struct kunit *test)
+{
+	unsigned long cw = chunk_words(test);
+	const unsigned long prefix[] = {
+		1, 2, 3, 4, cw - 3, cw - 2, cw - 1, cw, cw + 1, 2 * cw - 1, 2 * cw,
+	};
+	struct phyr *phyr = new_phyr(test, GFP_NOWAIT);
+	struct ref *ref = new_ref(test, 2 * cw + 8);
+	struct fault *f = fault_start(test);
+	struct page *p = new_pages(test, 2);
+	unsigned int n, nr, pages;
+
+	for (n = 0; n < ARRAY_SIZE(prefix); n++) {
+		for (nr = 1; nr <= 4; nr++) {
+			for (pages = 0; pages < 2; pages++) {
+				preload_grow(test, phyr, ref, f, p, prefix[n], nr,
+					     pages, false);
+				if (nr >= 2)
+					preload_grow(test, phyr, ref, f, p, prefix[n],
+						     nr, pages, true);
+			}
+		}
+	}
+	KUNIT_EXPECT_EQ(test, f->allocs, f->frees);
+}
+
 static DEFINE_SPINLOCK(phyr_test_lock);
 
 static void phyr_test_preload_atomic(struct kunit *test)
@@ -2197,6 +2306,8 @@ static struct kunit_case phyr_memory_cases[] = {
 	KUNIT_CASE(phyr_test_fail_root_split),
 	KUNIT_CASE(phyr_test_fail_builders),
 	KUNIT_CASE(phyr_test_preload),
+	KUNIT_CASE(phyr_test_preload_grow_inline),
+	KUNIT_CASE(phyr_test_preload_grow),
 	KUNIT_CASE(phyr_test_preload_atomic),
 	KUNIT_CASE(phyr_test_preload_fail),
 	KUNIT_CASE(phyr_test_trim),
