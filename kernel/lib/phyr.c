@@ -553,6 +553,8 @@ again:
  * or %GFP_ATOMIC to build the phyr in atomic context (or use phyr_preload()).
  * An initialised phyr holds no memory until it grows beyond a couple of
  * ranges.
+ *
+ * Context: Any context.
  */
 void phyr_init(struct phyr *phyr, gfp_t gfp)
 {
@@ -578,6 +580,9 @@ static void phyr_free_tree(void *p, unsigned int level)
  *
  * Frees all memory of @phyr, including preloaded blocks, and leaves it empty
  * and ready for reuse with the same allocation flags.
+ *
+ * Context: Any context but NMI.  The caller serialises against other users
+ * of @phyr.
  */
 void phyr_destroy(struct phyr *phyr)
 {
@@ -598,7 +603,7 @@ EXPORT_SYMBOL_GPL(phyr_destroy);
  * Allocates, with @gfp, the memory that appends adding up to @nr_ranges
  * ranges to @phyr may need, so that they cannot fail with -ENOMEM whatever
  * the allocation flags of @phyr.  This allows building a phyr in atomic
- * context: preload with %GFP_KERNEL, then take the lock and append.
+ * context, by preloading with %GFP_KERNEL before taking the lock to append.
  *
  * An append that coalesces into the last range adds no range, also where it
  * grows that range from a short entry into a long one, and an append that
@@ -607,6 +612,9 @@ EXPORT_SYMBOL_GPL(phyr_destroy);
  * Preloaded memory that the appends did not use stays with @phyr until
  * phyr_trim() or phyr_destroy().
  *
+ * Context: Process context if @gfp may sleep (%GFP_KERNEL); any context with
+ * %GFP_NOWAIT or %GFP_ATOMIC.  The caller serialises against other users of
+ * @phyr.
  * Return: 0 on success, -ENOMEM if the allocation failed, in which case
  * @phyr is unchanged.
  */
@@ -662,6 +670,9 @@ EXPORT_SYMBOL_GPL(phyr_preload);
  * @phyr: the phyr
  *
  * Frees the memory that phyr_preload() allocated and appends did not use.
+ *
+ * Context: Any context but NMI.  The caller serialises against other users
+ * of @phyr.
  */
 void phyr_trim(struct phyr *phyr)
 {
@@ -673,6 +684,7 @@ EXPORT_SYMBOL_GPL(phyr_trim);
  * phyr_metadata_bytes() - memory used by a phyr
  * @phyr: the phyr
  *
+ * Context: Any context.
  * Return: the size of &struct phyr plus that of every block it allocated,
  * including preloaded ones.
  */
@@ -721,6 +733,9 @@ EXPORT_SYMBOL_IF_KUNIT(phyr_nr_words);
  * The range may be byte-granular.  May allocate with the flags given to
  * phyr_init().
  *
+ * Context: Any context if the allocation flags given to phyr_init() do not
+ * sleep, or if phyr_preload() reserved the memory; else process context, and
+ * it may sleep.  The caller serialises against other users of @phyr.
  * Return: 0 on success; -EINVAL if @len is zero or @attrs is invalid;
  * -EOVERFLOW if @phys + @len overflows, @len exceeds %PHYR_RANGE_MAX or the
  * total length of @phyr would overflow; -ENOMEM if allocation failed.
@@ -745,6 +760,9 @@ EXPORT_SYMBOL_GPL(phyr_append);
  * if the new one continues it (physically contiguous, same provider and
  * attributes).  May allocate with the flags given to phyr_init().
  *
+ * Context: Any context if the allocation flags given to phyr_init() do not
+ * sleep, or if phyr_preload() reserved the memory; else process context, and
+ * it may sleep.  The caller serialises against other users of @phyr.
  * Return: 0 on success; -EINVAL if @provider is %NULL, @len is zero or
  * @attrs is invalid; -EOVERFLOW if @phys + @len overflows, @len exceeds
  * %PHYR_RANGE_MAX or the total length of @phyr would overflow; -ENOMEM if
@@ -1139,6 +1157,9 @@ static int phyr_fill_commit(struct phyr_fill *f, u64 total)
  * Allocates with the flags given to phyr_init(), after using up the blocks
  * phyr_preload() left.
  *
+ * Context: Any context if the allocation flags given to phyr_init() do not
+ * sleep, or if phyr_preload() reserved the memory; else process context, and
+ * it may sleep.  The caller serialises against other users of @phyr.
  * Return: 0 on success; -EINVAL if @size is zero, @offset is not within the
  * first page, @size exceeds the pages or a page is not CPU memory;
  * -EOVERFLOW if the total length of @phyr would overflow; -ENOMEM if
@@ -1235,6 +1256,9 @@ EXPORT_SYMBOL_GPL(phyr_append_pages);
  * device-private memory.  Allocates with the flags given to phyr_init(),
  * after using up the blocks phyr_preload() left.
  *
+ * Context: Any context if the allocation flags given to phyr_init() do not
+ * sleep, or if phyr_preload() reserved the memory; else process context, and
+ * it may sleep.  The caller serialises against other users of @phyr.
  * Return: 0 on success; -EINVAL if @nr_folios is zero or a folio is not CPU
  * memory; -EOVERFLOW if the total length of @phyr would overflow; -ENOMEM if
  * allocation failed.  @phyr is unchanged on error.
@@ -1308,6 +1332,9 @@ EXPORT_SYMBOL_GPL(phyr_append_folios);
  * RAM if @provider is %NULL and as MMIO of @provider otherwise.  Allocates
  * with the flags given to phyr_init().
  *
+ * Context: Any context if the allocation flags given to phyr_init() do not
+ * sleep, or if phyr_preload() reserved the memory; else process context, and
+ * it may sleep.  The caller serialises against other users of @phyr.
  * Return: 0 on success; -EINVAL if @nr_vecs is zero, a range has length
  * zero or @attrs is invalid; -EOVERFLOW if a range overflows or exceeds
  * %PHYR_RANGE_MAX, or the total length of @phyr would overflow; -ENOMEM if
@@ -1359,6 +1386,9 @@ EXPORT_SYMBOL_GPL(phyr_append_phys_vec);
  * entries.  The DMA side of @sgt is ignored.  Allocates with the flags given
  * to phyr_init().
  *
+ * Context: Any context if the allocation flags given to phyr_init() do not
+ * sleep, or if phyr_preload() reserved the memory; else process context, and
+ * it may sleep.  The caller serialises against other users of @phyr.
  * Return: 0 on success; -EINVAL if @sgt has no entries, or an entry has
  * length zero, no page or a page that is not CPU memory; -EOVERFLOW if an
  * entry overflows or the total length of @phyr would overflow; -ENOMEM if
@@ -1425,6 +1455,9 @@ static int phyr_check_window(const struct phyr *phyr, u64 offset, u64 len)
  * empty @dst this makes @dst a slice of @src.  Finding the window costs
  * O(log n) in the size of @src.  Allocates with the flags of @dst.
  *
+ * Context: Any context if the allocation flags of @dst do not sleep, or if
+ * phyr_preload() reserved the memory; else process context, and it may
+ * sleep.  @src must not change meanwhile.
  * Return: 0 on success; -EINVAL if @len is zero, the window does not lie
  * within @src or @dst is @src; -EOVERFLOW if @offset + @len overflows or
  * the total length of @dst would overflow; -ENOMEM if allocation failed.
@@ -1539,6 +1572,8 @@ static void phyr_cursor_start(struct phyr_cursor *cur, const struct phyr *phyr,
  * @phyr: the phyr
  *
  * The first call of phyr_cursor_next() then yields the first range.
+ *
+ * Context: Any context.  The phyr must not change during the walk.
  */
 void phyr_cursor_init(struct phyr_cursor *cur, const struct phyr *phyr)
 {
@@ -1557,6 +1592,7 @@ EXPORT_SYMBOL_GPL(phyr_cursor_init);
  * overlapping [@offset, @offset + @len), clipped to that window, starting
  * with the one containing @offset.
  *
+ * Context: Any context.  The phyr must not change during the walk.
  * Return: 0 on success; -EINVAL if @len is zero or the window does not lie
  * within @phyr; -EOVERFLOW if @offset + @len overflows.  On error the
  * cursor yields nothing.
@@ -1579,6 +1615,7 @@ EXPORT_SYMBOL_GPL(phyr_cursor_init_range);
  * phyr_cursor_next() - advance a cursor to the next range
  * @cur: the cursor
  *
+ * Context: Any context.
  * Return: true if the cursor fields now describe the next range, false at
  * the end of the walk.
  */
@@ -1627,6 +1664,8 @@ EXPORT_SYMBOL_GPL(phyr_cursor_next);
  * phyr_page_cursor_init() - start a walk over a phyr in page steps
  * @pc: the page cursor
  * @phyr: the phyr
+ *
+ * Context: Any context.  The phyr must not change during the walk.
  */
 void phyr_page_cursor_init(struct phyr_page_cursor *pc,
 			   const struct phyr *phyr)
@@ -1648,6 +1687,7 @@ EXPORT_SYMBOL_GPL(phyr_page_cursor_init);
  *
  * Like phyr_cursor_init_range(), for a walk in page steps.
  *
+ * Context: Any context.  The phyr must not change during the walk.
  * Return: 0 on success; -EINVAL if @len is zero or the window does not lie
  * within @phyr; -EOVERFLOW if @offset + @len overflows.  On error the
  * cursor yields nothing.
@@ -1670,6 +1710,7 @@ EXPORT_SYMBOL_GPL(phyr_page_cursor_init_range);
  * Moves to the next page step: the next page of the current range, or the
  * first page of the next range.
  *
+ * Context: Any context.
  * Return: true if @pc->phys and @pc->len now describe the next step, false
  * at the end of the walk.
  */
@@ -1694,6 +1735,7 @@ EXPORT_SYMBOL_GPL(phyr_page_cursor_next);
  * phyr_page_cursor_page() - the page of the current step
  * @pc: the page cursor
  *
+ * Context: Any context.
  * Return: the &struct page of the current step, or %NULL if the step is not
  * in RAM or its memory has no &struct page.
  */

@@ -600,8 +600,9 @@ static int phyr_dma_map_ranges(struct phyr_dma *map)
  * Maps every range of @phyr as the DOC section above describes and fills in
  * @map->vecs in the order of the phyr's bytes.  How each P2P provider is
  * reached is decided here, once: unmapping and syncing do not ask again.
- * Nothing stays mapped or allocated when it fails.  May sleep.
+ * Nothing stays mapped or allocated when it fails.
  *
+ * Context: Process context; may sleep.
  * Return: 0 on success; -EINVAL for an empty @phyr or an invalid @dir;
  * -EREMOTEIO if @dev cannot reach the provider of a P2P range; -ENOMEM if
  * memory or DMA address space ran out; another negative errno from the
@@ -667,7 +668,9 @@ EXPORT_SYMBOL_GPL(phyr_dma_map);
  *
  * Unmaps every range, as phyr_dma_map() mapped it, and frees the dma_vec
  * list; @map is cleared.  Unmapping a cleared (or never mapped) @map is a
- * kernel bug and only warns.  May sleep.
+ * kernel bug and only warns.
+ *
+ * Context: Process context; may sleep.
  */
 void phyr_dma_unmap(struct phyr_dma *map)
 {
@@ -726,6 +729,8 @@ static void phyr_dma_sync(struct phyr_dma *map, bool for_cpu)
  * through swiotlb: call after the device wrote the buffer and before the CPU
  * reads it.  MMIO and bus-address ranges are not synced.  A no-op where
  * nothing needs it (a coherent device, one IOVA range).
+ *
+ * Context: Any context.
  */
 void phyr_dma_sync_for_cpu(struct phyr_dma *map)
 {
@@ -739,6 +744,8 @@ EXPORT_SYMBOL_GPL(phyr_dma_sync_for_cpu);
  *
  * The counterpart of phyr_dma_sync_for_cpu(): call after the CPU wrote the
  * buffer and before the device reads it.
+ *
+ * Context: Any context.
  */
 void phyr_dma_sync_for_device(struct phyr_dma *map)
 {
@@ -758,6 +765,7 @@ EXPORT_SYMBOL_GPL(phyr_dma_sync_for_device);
  * the buffer, every range but the last ends on a page boundary, and no page
  * is larger than needed to cover [@iova, @iova + length).
  *
+ * Context: Any context.
  * Return: the page size, or 0 if none in @pgsz_bitmap works.
  */
 unsigned long phyr_dma_best_pgsz(const struct phyr_dma *map,
@@ -800,6 +808,7 @@ EXPORT_SYMBOL_GPL(phyr_dma_best_pgsz);
  * dma_buf_phys_vec_to_sgt().  The table describes @map's addresses and does
  * not own them: free it with phyr_dma_free_sgt() before phyr_dma_unmap().
  *
+ * Context: Process context if @gfp may sleep, else any context.
  * Return: 0 on success; -EINVAL if @map maps nothing; -E2BIG if the table
  * would need more than UINT_MAX entries; -ENOMEM.
  */
@@ -851,6 +860,8 @@ EXPORT_SYMBOL_GPL(phyr_dma_to_sgt);
  * sg_free_table() frees as many entries as @sgt->orig_nents says, which is 0
  * in a DMA-only table: the count of entries allocated, @sgt->nents, is put
  * back first.
+ *
+ * Context: Any context.
  */
 void phyr_dma_free_sgt(struct sg_table *sgt)
 {

@@ -23,6 +23,9 @@
  * @phyr (an exporter moving the memory zaps the VMA's PTEs under the same
  * lock, so that the next fault sees the new ranges).
  *
+ * Context: A fault handler (&vm_operations_struct.fault): process context,
+ * the mmap lock or the VMA lock held for reading.  May sleep (to allocate
+ * page tables).
  * Return: VM_FAULT_NOPAGE once the pfn is mapped, VM_FAULT_SIGBUS for an
  * offset beyond @phyr or a range not made of whole pages, or the error of
  * vmf_insert_pfn().

@@ -79,6 +79,7 @@ void phyr_dma_free_sgt(struct sg_table *sgt);
  * phyr_dma_len() - total length of a mapping
  * @map: a mapping made by phyr_dma_map()
  *
+ * Context: Any context.
  * Return: the length of the mapped phyr in bytes.
  */
 static inline u64 phyr_dma_len(const struct phyr_dma *map)
