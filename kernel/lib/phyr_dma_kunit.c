@@ -35,6 +35,19 @@ static struct device *plain_device(struct kunit *test)
 	return phyr_kunit_dma_device(test, "phyr_dma_plain", 64);
 }
 
+/*
+ * edu's device behind a translating IOMMU for a test that maps but does no
+ * DMA (the test skips otherwise, before it allocates anything).
+ */
+static struct device *translated_edu(struct kunit *test)
+{
+	struct device *dev = phyr_kunit_edu_dev(test);
+
+	if (!phyr_kunit_dev_translated(dev))
+		kunit_skip(test, "edu is not behind a translating IOMMU domain");
+	return dev;
+}
+
 /* @nr single pages, allocated in reverse so that they are rarely contiguous */
 static struct page **alloc_pages_kunit(struct kunit *test, unsigned int nr)
 {
@@ -339,6 +352,7 @@ static void phyr_dma_test_edu_round_trip(struct kunit *test)
  */
 static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 {
+	struct device *dev = translated_edu(test);
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	const unsigned int nr = 128, len = 2048;
 	struct page **pages = alloc_pages_kunit(test, nr);
@@ -349,8 +363,6 @@ static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 	u8 *va;
 
 	KUNIT_ASSERT_NOT_NULL(test, dst);
-	if (!phyr_kunit_edu_translated(edu))
-		kunit_skip(test, "edu is not behind a translating IOMMU domain");
 	phyr_init(&phyr, GFP_KERNEL);
 	phyr_init(&dphyr, GFP_KERNEL);
 	for (i = 0; i < nr; i++) {
@@ -358,8 +370,8 @@ static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[i]), PAGE_SIZE, 0), 0);
 	}
 	KUNIT_ASSERT_EQ(test, phyr_append(&dphyr, page_to_phys(dst), PAGE_SIZE, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, &edu->pdev->dev, DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_dma_map(&out, &dphyr, &edu->pdev->dev, DMA_FROM_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&out, &dphyr, dev, DMA_FROM_DEVICE, 0), 0);
 	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
 	KUNIT_EXPECT_EQ(test, map.vecs[0].len, (size_t)nr * PAGE_SIZE);
 
@@ -384,17 +396,15 @@ static void phyr_dma_test_edu_many_ranges(struct kunit *test)
 /* A range that starts off an IOMMU granule after the first: one vec per range. */
 static void phyr_dma_test_edu_unaligned(struct kunit *test)
 {
-	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct device *dev = translated_edu(test);
 	struct page **pages = alloc_pages_kunit(test, 2);
 	struct phyr_dma map;
 	struct phyr phyr;
 
-	if (!phyr_kunit_edu_translated(edu))
-		kunit_skip(test, "edu is not behind a translating IOMMU domain");
 	phyr_init(&phyr, GFP_KERNEL);
 	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[0]), PAGE_SIZE, 0), 0);
 	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[1]) + 512, 1024, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, &edu->pdev->dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
 	KUNIT_EXPECT_EQ(test, map.nr_vecs, 2U);
 	KUNIT_EXPECT_EQ(test, map.vecs[0].len, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, map.vecs[1].len, 1024UL);
@@ -751,19 +761,15 @@ static void build_phyr(struct kunit *test, struct phyr *phyr, struct page **page
  */
 static void phyr_dma_test_edu_fail_link(struct kunit *test)
 {
-	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct device *dev = translated_edu(test);
 	struct page **pages = alloc_pages_kunit(test, 8);
-	struct device *dev = &edu->pdev->dev;
 	static const long at[] = { 0, 2, 3 };
-	struct dma_watch *w;
+	struct dma_watch *w = watch_start(test);
 	struct phyr_dma map;
 	struct phyr phyr;
 	unsigned int i;
 	int mmio;
 
-	if (!phyr_kunit_edu_translated(edu))
-		kunit_skip(test, "edu is not behind a translating IOMMU domain");
-	w = watch_start(test);
 	for (mmio = 0; mmio < 2; mmio++) {
 		/* four ranges either way */
 		build_phyr(test, &phyr, pages, mmio ? 3 : 4, mmio);
@@ -800,22 +806,17 @@ static void phyr_dma_test_edu_fail_link(struct kunit *test)
  */
 static void phyr_dma_test_edu_link_refused(struct kunit *test)
 {
-	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct device *dev = translated_edu(test);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	struct page **pages = alloc_pages_kunit(test, 8);
-	struct device *dev = &edu->pdev->dev;
 	static const int errs[] = { -EPERM, -EOPNOTSUPP };
+	struct dma_watch *w = watch_start(test);
 	static const long at[] = { 0, 2, 3 };
-	struct iommu_domain *domain;
 	unsigned int n, j, first;
-	struct dma_watch *w;
 	struct phyr_dma map;
 	struct phyr phyr;
 	int mmio;
 
-	if (!phyr_kunit_edu_translated(edu))
-		kunit_skip(test, "edu is not behind a translating IOMMU domain");
-	domain = iommu_get_domain_for_dev(dev);
-	w = watch_start(test);
 	for (mmio = 0; mmio < 2; mmio++) {
 		build_phyr(test, &phyr, pages, mmio ? 3 : 4, mmio);
 		/* the RAM pages are ranges first..3 */
@@ -901,16 +902,12 @@ static void phyr_dma_test_fail_map_phys(struct kunit *test)
  */
 static void phyr_dma_test_edu_fail_alloc(struct kunit *test)
 {
-	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct device *dev = translated_edu(test);
 	struct page **pages = alloc_pages_kunit(test, 4);
-	struct device *dev = &edu->pdev->dev;
-	struct dma_watch *w;
+	struct dma_watch *w = watch_start(test);
 	struct phyr_dma map;
 	struct phyr phyr;
 
-	if (!phyr_kunit_edu_translated(edu))
-		kunit_skip(test, "edu is not behind a translating IOMMU domain");
-	w = watch_start(test);
 	w->answer[0] = PCI_P2PDMA_MAP_BUS_ADDR;
 	phyr_init(&phyr, GFP_KERNEL);
 	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[0]), PAGE_SIZE, 0), 0);
@@ -940,16 +937,12 @@ static void phyr_dma_test_edu_fail_alloc(struct kunit *test)
  */
 static void phyr_dma_test_edu_huge(struct kunit *test)
 {
-	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
-	struct device *dev = &edu->pdev->dev;
-	struct dma_watch *w;
+	struct device *dev = translated_edu(test);
+	struct dma_watch *w = watch_start(test);
 	struct phyr_dma map;
 	struct phyr phyr;
 	unsigned int i;
 
-	if (!phyr_kunit_edu_translated(edu))
-		kunit_skip(test, "edu is not behind a translating IOMMU domain");
-	w = watch_start(test);
 	w->refuse_iova = true;
 	phyr_init(&phyr, GFP_KERNEL);
 	for (i = 0; i < 3; i++)
@@ -978,20 +971,14 @@ static void restore_bus_offset(void *data)
  */
 static void phyr_dma_test_edu_bus_meets_iova(struct kunit *test)
 {
-	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
+	struct device *dev = translated_edu(test);
 	struct page *page = alloc_page(GFP_KERNEL);
-	struct device *dev = &edu->pdev->dev;
+	struct dma_watch *w = watch_start(test);
 	unsigned int bus_first, r;
-	struct dma_watch *w;
 	struct phyr_dma map;
 	struct phyr phyr;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	if (!phyr_kunit_edu_translated(edu)) {
-		__free_page(page);
-		kunit_skip(test, "edu is not behind a translating IOMMU domain");
-	}
-	w = watch_start(test);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_bus_offset, NULL), 0);
 	w->answer[1] = PCI_P2PDMA_MAP_BUS_ADDR;
 	w->collide = true;
@@ -1090,28 +1077,23 @@ static void edu_bounce_once(struct kunit *test, struct phyr_kunit_edu *edu,
  */
 static void edu_bounce(struct kunit *test, unsigned long attrs)
 {
-	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
-	struct page *buf = alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
-	struct page *src = alloc_page(GFP_KERNEL);
-	struct page *dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct device *dev = translated_edu(test);
 	const u32 off = PAGE_SIZE - 1096, len = 2000;
-	struct device *dev = &edu->pdev->dev;
 	struct phyr pbuf, psrc, pdst;
-	const char *why;
+	struct page *buf, *src, *dst;
+	struct phyr_kunit_edu *edu;
 	unsigned int i;
 	u8 *s;
 
+	if (!is_swiotlb_active(dev))
+		kunit_skip(test, "no swiotlb pool (needs RAM above 4 GiB, or iommu=soft)");
+	edu = phyr_kunit_edu_get(test);
+	buf = alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
+	src = alloc_page(GFP_KERNEL);
+	dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_NOT_NULL(test, src);
 	KUNIT_ASSERT_NOT_NULL(test, dst);
-	if (!phyr_kunit_edu_translated(edu)) {
-		why = "edu is not behind a translating IOMMU domain";
-		goto skip;
-	}
-	if (!is_swiotlb_active(dev)) {
-		why = "no swiotlb pool (the guest needs RAM above 4 GiB, or iommu=soft)";
-		goto skip;
-	}
 	KUNIT_ASSERT_EQ(test, dma_get_min_align_mask(dev), 0U);
 	edu->pdev->untrusted = 1;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_trusted, edu->pdev), 0);
@@ -1139,12 +1121,6 @@ static void edu_bounce(struct kunit *test, unsigned long attrs)
 	__free_page(dst);
 	__free_page(src);
 	__free_pages(buf, 1);
-	return;
-skip:
-	__free_page(dst);
-	__free_page(src);
-	__free_pages(buf, 1);
-	kunit_skip(test, "%s", why);
 }
 
 static void phyr_dma_test_edu_bounce(struct kunit *test)

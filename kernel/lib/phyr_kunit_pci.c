@@ -109,6 +109,37 @@ struct phyr_kunit_edu *phyr_kunit_edu_get(struct kunit *test)
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_get);
 
+static void edu_put(void *data)
+{
+	pci_dev_put(data);
+}
+
+/**
+ * phyr_kunit_edu_dev() - edu's device, for a test that maps but never DMAs
+ * @test: the test
+ *
+ * Skips @test like phyr_kunit_edu_get(), but neither enables edu nor maps its
+ * registers (which together take about a second under TCG): enough for tests
+ * of DMA mapping behind the IOMMU that start no transfer.
+ *
+ * Context: Process context.
+ * Return: edu's &struct device, referenced until @test ends.
+ */
+struct device *phyr_kunit_edu_dev(struct kunit *test)
+{
+	struct pci_dev *pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+
+	if (!pdev)
+		kunit_skip(test, "no edu device (QEMU -device edu)");
+	if (pdev->dev.driver) {
+		pci_dev_put(pdev);
+		kunit_skip(test, "edu is bound to a driver");
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, edu_put, pdev), 0);
+	return &pdev->dev;
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_dev);
+
 /**
  * phyr_kunit_edu_dma() - one transfer by edu's DMA engine
  * @edu: the borrowed device
@@ -138,6 +169,21 @@ int phyr_kunit_edu_dma(struct phyr_kunit_edu *edu, dma_addr_t addr,
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_dma);
 
 /**
+ * phyr_kunit_dev_translated() - whether a device's DMA goes through IOMMU paging
+ * @dev: the device
+ *
+ * Return: true when @dev sits in a translating (paging) IOMMU domain, false
+ * without an IOMMU or in an identity domain.
+ */
+bool phyr_kunit_dev_translated(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_dev_translated);
+
+/**
  * phyr_kunit_edu_translated() - whether edu's DMA goes through IOMMU paging
  * @edu: the borrowed device
  *
@@ -146,9 +192,7 @@ EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_dma);
  */
 bool phyr_kunit_edu_translated(struct phyr_kunit_edu *edu)
 {
-	struct iommu_domain *domain = iommu_get_domain_for_dev(&edu->pdev->dev);
-
-	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+	return phyr_kunit_dev_translated(&edu->pdev->dev);
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_translated);
 

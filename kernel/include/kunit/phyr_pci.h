@@ -29,9 +29,11 @@ struct phyr_kunit_edu {
 struct device *phyr_kunit_dma_device(struct kunit *test, const char *name,
 				     unsigned int dma_bits);
 struct phyr_kunit_edu *phyr_kunit_edu_get(struct kunit *test);
+struct device *phyr_kunit_edu_dev(struct kunit *test);
 int phyr_kunit_edu_dma(struct phyr_kunit_edu *edu, dma_addr_t addr,
 		       u32 buf_off, u32 len, bool to_ram);
 bool phyr_kunit_edu_translated(struct phyr_kunit_edu *edu);
+bool phyr_kunit_dev_translated(struct device *dev);
 struct p2pdma_provider *phyr_kunit_ivshmem_provider(struct kunit *test,
 						    struct pci_dev **pdev);
 struct pci_dev *phyr_kunit_ivshmem_get(unsigned int nth);
