@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Boot the built test kernel under QEMU (TCG) and run one command inside.
 #   scripts/vm.sh [--timeout S] [--topology root|switch] [--rw DIR]... -- CMD [ARGS...]
-# The guest is q35 with an emulated intel-iommu (interrupt remapping on), QEMU's edu
-# device and two ivshmem-plain devices backed by 64 MiB each (phyr_vgem's device memory,
+# The guest is q35 with 3 GiB (RAM above 4 GiB, so that x86 sets up a swiotlb pool, as
+# on real machines: the bounce tests need it), an emulated intel-iommu (interrupt
+# remapping on), QEMU's edu device and two ivshmem-plain devices backed by 64 MiB each (phyr_vgem's device memory,
 # two devices for its private interconnect).  The host root filesystem is the
 # guest's (read-only, 9p); DIRs given with --rw are writable.  The whole run is bounded:
 # a hung guest is killed.  The kernel console (and the command's output) goes to
@@ -91,7 +92,7 @@ set +e
 # --foreground: QEMU stays in our process group, so that Ctrl-C reaches it too
 # shellcheck disable=SC2086
 timeout --foreground -k 15 "$timeout_s" qemu-system-x86_64 -machine q35,accel=tcg -cpu max \
-	-m "${VM_MEMORY:-2G}" -smp 2 -nographic -no-reboot -nic none -vga none \
+	-m "${VM_MEMORY:-3G}" -smp 2 -nographic -no-reboot -nic none -vga none \
 	-kernel "$kernel" -append "$append" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
