@@ -796,6 +796,54 @@ static void test_busy_fence(int dfd)
 	gem_close(dfd, bo.handle);
 }
 
+/*
+ * A fence id is used once per file: signalling a fence must not free its id for
+ * the next FENCE_ATTACH, or a late (or repeated) FENCE_SIGNAL of the old id
+ * would signal somebody else's fence instead of failing with -ENOENT.
+ */
+static void test_fence_id_reuse(int dfd)
+{
+	uint32_t first, second, ids[16];
+	struct bo bo;
+	int dmabuf, fd2, i, j;
+
+	/* a new file, so that the ids start at 1 */
+	fd2 = reopen(dfd);
+	small_bo(fd2, &bo);
+	dmabuf = dmabuf_export(fd2, bo.handle);
+
+	first = fence_attach(fd2, bo.handle, PHYR_VGEM_FENCE_WRITE);
+	igt_assert_eq_u32(first, 1);
+	fence_signal(fd2, first);
+	second = fence_attach(fd2, bo.handle, PHYR_VGEM_FENCE_WRITE);
+	igt_assert_f(second != first, "fence id %u handed out again after it was signalled\n",
+		     first);
+
+	/* The old id is spent: signalling it again fails and leaves the new fence pending. */
+	igt_assert_eq(__fence_signal(fd2, first, 0), -ENOENT);
+	igt_assert(dmabuf_busy(dmabuf, POLLIN));
+	fence_signal(fd2, second);
+	igt_assert(!dmabuf_busy(dmabuf, POLLIN));
+	igt_assert_eq(__fence_signal(fd2, second, 0), -ENOENT);
+
+	/* Over a longer run, reads and writes, every id is new and stays spent. */
+	for (i = 0; i < 16; i++) {
+		ids[i] = fence_attach(fd2, bo.handle, i & 1 ? 0 : PHYR_VGEM_FENCE_WRITE);
+		igt_assert_neq_u32(ids[i], first);
+		igt_assert_neq_u32(ids[i], second);
+		for (j = 0; j < i; j++)
+			igt_assert_f(ids[i] != ids[j], "fence id %u handed out twice\n", ids[i]);
+		fence_signal(fd2, ids[i]);
+	}
+	for (i = 0; i < 16; i++)
+		igt_assert_eq(__fence_signal(fd2, ids[i], 0), -ENOENT);
+	igt_assert(!dmabuf_busy(dmabuf, POLLOUT));
+
+	close(dmabuf);
+	gem_close(fd2, bo.handle);
+	close(fd2);
+}
+
 static void test_dmabuf_export(int dfd)
 {
 	uint32_t handle, handle2;
@@ -1506,6 +1554,10 @@ igt_main
 	igt_describe("Conflicting fences are refused with EBUSY until signalled.");
 	igt_subtest("busy-fence")
 		test_busy_fence(fd);
+
+	igt_describe("A signalled fence's id is never handed out again by the same client.");
+	igt_subtest("fence-id-reuse")
+		test_fence_id_reuse(fd);
 
 	igt_describe("PRIME export/import within a client and across clients.");
 	igt_subtest("dmabuf-export")

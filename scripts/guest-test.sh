@@ -52,4 +52,8 @@ for t in "$ub"/igt-tests/*; do
 	echo $? >"$res/igt-$name.rc"
 done
 
+# fault-injection sweeps of phyr_vgem's uAPI: results-faults.txt, per-path counts in faults.log
+timeout -k 5 600 "$ub/userspace/tests/phyr-faults" "$res" >"$res/faults.log" 2>&1
+echo $? >"$res/faults.rc"
+
 finish "$res"

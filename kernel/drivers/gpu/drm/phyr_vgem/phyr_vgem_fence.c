@@ -73,8 +73,11 @@ static struct dma_fence *phyr_vgem_fence_create(struct phyr_vgem_file *vfile,
 	return &fence->base;
 }
 
-/*
- * phyr_vgem_fence_attach_ioctl (DRM_IOCTL_PHYR_VGEM_FENCE_ATTACH):
+/**
+ * phyr_vgem_fence_attach_ioctl() - DRM_IOCTL_PHYR_VGEM_FENCE_ATTACH
+ * @dev: the device
+ * @data: &struct drm_phyr_vgem_fence_attach
+ * @file: the DRM file
  *
  * Create and attach a fence to the phyr_vgem handle. This fence is then exposed
  * via the dma-buf reservation object and visible to consumers of the exported
@@ -87,11 +90,19 @@ static struct dma_fence *phyr_vgem_fence_create(struct phyr_vgem_file *vfile,
  * -EBUSY is reported. Serialisation between operations should be handled
  * by waiting upon the dma-buf.
  *
- * This returns the handle for the new fence that must be signaled within 10
+ * This returns the id of the new fence, which must be signaled within 10
  * seconds (or otherwise it will automatically expire). See
- * phyr_vgem_fence_signal_ioctl (DRM_IOCTL_PHYR_VGEM_FENCE_SIGNAL).
+ * phyr_vgem_fence_signal_ioctl() (DRM_IOCTL_PHYR_VGEM_FENCE_SIGNAL). Ids start
+ * at 1 and are never reused within a DRM file, as with vgem: an id stays
+ * allocated after its fence is signaled, until the file is closed.
  *
- * If the phyr_vgem handle does not exist, phyr_vgem_fence_attach_ioctl returns -ENOENT.
+ * The id is reserved first, so that nothing can fail once the fence is on
+ * the reservation object: a failed call leaves no fence behind.
+ *
+ * Context: Process context. Takes and releases the object's reservation lock.
+ * Return: 0; -ENOENT if the handle does not exist; -EINVAL for unknown flags
+ * or nonzero padding; -EBUSY if a conflicting fence is pending; -ENOSPC when
+ * the file has used up its 2^31 - 1 ids; -ENOMEM.
  */
 int phyr_vgem_fence_attach_ioctl(struct drm_device *dev, void *data,
 				 struct drm_file *file)
@@ -102,6 +113,7 @@ int phyr_vgem_fence_attach_ioctl(struct drm_device *dev, void *data,
 	struct drm_gem_object *obj;
 	enum dma_resv_usage usage;
 	struct dma_fence *fence;
+	u32 id;
 	int ret;
 
 	if (arg->flags & ~PHYR_VGEM_FENCE_WRITE)
@@ -114,10 +126,23 @@ int phyr_vgem_fence_attach_ioctl(struct drm_device *dev, void *data,
 	if (!obj)
 		return -ENOENT;
 
+	/*
+	 * Reserve an id: the entry reads as NULL until the fence is stored,
+	 * and storing into a reserved entry needs no memory.  The ids live as
+	 * long as the file, so their memory is charged to its user.
+	 */
+	ret = xa_alloc(&vfile->fences, &id, NULL, xa_limit_31b,
+		       GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		if (ret == -EBUSY)	/* no free id: vgem's idr said -ENOSPC */
+			ret = -ENOSPC;
+		goto err;
+	}
+
 	fence = phyr_vgem_fence_create(vfile, arg->flags);
 	if (!fence) {
 		ret = -ENOMEM;
-		goto err;
+		goto err_id;
 	}
 
 	/* Check for a conflicting fence */
@@ -135,30 +160,34 @@ int phyr_vgem_fence_attach_ioctl(struct drm_device *dev, void *data,
 		dma_resv_add_fence(resv, fence, arg->flags & PHYR_VGEM_FENCE_WRITE ?
 				   DMA_RESV_USAGE_WRITE : DMA_RESV_USAGE_READ);
 	dma_resv_unlock(resv);
+	if (ret)
+		goto err_fence;
 
-	/* Record the fence for later signaling; ids start at 1 */
-	if (ret == 0) {
-		u32 id;
+	/* Record the fence for later signaling, in its reserved entry */
+	xa_store(&vfile->fences, id, fence, GFP_KERNEL);
+	arg->out_fence = id;
+	drm_gem_object_put(obj);
+	return 0;
 
-		ret = xa_alloc(&vfile->fences, &id, fence, xa_limit_31b, GFP_KERNEL);
-		if (ret == 0)
-			arg->out_fence = id;
-	}
 err_fence:
-	if (ret) {
-		dma_fence_signal(fence);
-		dma_fence_put(fence);
-	}
+	dma_fence_signal(fence);
+	dma_fence_put(fence);
+err_id:
+	/* never handed out: give the reservation back */
+	xa_release(&vfile->fences, id);
 err:
 	drm_gem_object_put(obj);
 	return ret;
 }
 
-/*
- * phyr_vgem_fence_signal_ioctl (DRM_IOCTL_PHYR_VGEM_FENCE_SIGNAL):
+/**
+ * phyr_vgem_fence_signal_ioctl() - DRM_IOCTL_PHYR_VGEM_FENCE_SIGNAL
+ * @dev: the device
+ * @data: &struct drm_phyr_vgem_fence_signal
+ * @file: the DRM file
  *
  * Signal and consume a fence earlier attached to a phyr_vgem handle using
- * phyr_vgem_fence_attach_ioctl (DRM_IOCTL_PHYR_VGEM_FENCE_ATTACH).
+ * phyr_vgem_fence_attach_ioctl() (DRM_IOCTL_PHYR_VGEM_FENCE_ATTACH).
  *
  * All fences must be signaled within 10s of attachment or otherwise they
  * will automatically expire (and a phyr_vgem_fence_signal_ioctl returns -ETIMEDOUT).
@@ -168,7 +197,14 @@ err:
  * buffer is then ready for consumption.
  *
  * If the fence does not exist (or has already been signaled by the client),
- * phyr_vgem_fence_signal_ioctl returns -ENOENT.
+ * phyr_vgem_fence_signal_ioctl returns -ENOENT.  Its id is not reused by a
+ * later FENCE_ATTACH of the same file, so a late or repeated signal can never
+ * hit another fence.
+ *
+ * Context: Process context. Takes and releases the xa_lock of the file's
+ * fences.
+ * Return: 0; -ETIMEDOUT if the fence had expired (it is consumed all the
+ * same); -ENOENT for an unknown or consumed id; -EINVAL for nonzero flags.
  */
 int phyr_vgem_fence_signal_ioctl(struct drm_device *dev, void *data,
 				 struct drm_file *file)
@@ -182,14 +218,19 @@ int phyr_vgem_fence_signal_ioctl(struct drm_device *dev, void *data,
 		return -EINVAL;
 
 	/*
-	 * Consume the fence but keep its id allocated, so that an id is never
-	 * reused within a file: a second signal of the same id is -ENOENT.
-	 * Only this ioctl removes fences while the file is open, and the
-	 * compare-and-exchange lets exactly one of two racing callers win.
+	 * Consume the fence but keep its id allocated: in an allocating
+	 * xarray, storing NULL leaves the index reserved (it reads as NULL,
+	 * xa_alloc() skips it), where xa_erase() or a compare-and-exchange to
+	 * NULL would free it for reuse.  Overwriting a present entry needs no
+	 * memory.  Under the lock, exactly one of two racing callers gets the
+	 * fence; the other sees NULL.
 	 */
+	xa_lock(&vfile->fences);
 	fence = xa_load(&vfile->fences, arg->fence);
-	if (!fence || xa_cmpxchg(&vfile->fences, arg->fence, fence, NULL,
-				 GFP_KERNEL) != fence)
+	if (fence)
+		__xa_store(&vfile->fences, arg->fence, NULL, 0);
+	xa_unlock(&vfile->fences);
+	if (!fence)
 		return -ENOENT;
 
 	if (dma_fence_is_signaled(fence))
@@ -200,6 +241,13 @@ int phyr_vgem_fence_signal_ioctl(struct drm_device *dev, void *data,
 	return ret;
 }
 
+/**
+ * phyr_vgem_fence_open() - set up a new DRM file's fences
+ * @vfile: the file's phyr_vgem state
+ *
+ * Context: Process context.
+ * Return: 0.
+ */
 int phyr_vgem_fence_open(struct phyr_vgem_file *vfile)
 {
 	xa_init_flags(&vfile->fences, XA_FLAGS_ALLOC1);
@@ -207,6 +255,15 @@ int phyr_vgem_fence_open(struct phyr_vgem_file *vfile)
 	return 0;
 }
 
+/**
+ * phyr_vgem_fence_close() - signal and free a closing DRM file's fences
+ * @vfile: the file's phyr_vgem state
+ *
+ * Signals every fence not signaled through FENCE_SIGNAL yet and frees the
+ * ids, reserved ones included.
+ *
+ * Context: Process context; nothing else uses the file any more.
+ */
 void phyr_vgem_fence_close(struct phyr_vgem_file *vfile)
 {
 	struct dma_fence *fence;
