@@ -14,6 +14,7 @@
  * Conventions:
  * - Every function that can fail returns 0 (or a count) on success and a
  *   negative errno value on failure; errno itself is never the interface.
+ *   Calls interrupted by a signal are restarted (as drmIoctl() does).
  *   Pointer arguments a call needs may not be NULL (-EINVAL).
  * - Objects (&struct phyrbuf_dev, &struct phyrbuf_bo) are opaque and
  *   reference counted.  A buffer holds a reference on its device: the DRM
@@ -657,7 +658,7 @@ int phyrbuf_bo_unmap(struct phyrbuf_bo *bo, void *ptr, uint64_t length);
  * phyrbuf_bo_end_cpu_access() and the same @access.
  *
  * Return: 0; -EINVAL for a NULL @bo, an @access of 0 or with unknown bits;
- * -EINTR when interrupted; or the error of exporting the buffer.
+ * or the error of exporting the buffer.  Interrupted waits are restarted.
  */
 int phyrbuf_bo_begin_cpu_access(struct phyrbuf_bo *bo, uint32_t access);
 
@@ -686,7 +687,8 @@ int phyrbuf_bo_end_cpu_access(struct phyrbuf_bo *bo, uint32_t access);
  * -ENOENT for a handle that is gone; -ENODEV for device memory on a device
  * without it, or once it is unplugged; -ENOSPC when device memory is
  * exhausted; -EBUSY while an importer that cannot be told to unmap holds a
- * mapping; -ETIMEDOUT when the fences did not signal in time; -EINTR.
+ * mapping; -ETIMEDOUT when the fences did not signal in time.  Interrupted
+ * waits are restarted.
  */
 int phyrbuf_bo_migrate(struct phyrbuf_bo *bo, enum phyrbuf_placement placement);
 
@@ -741,7 +743,7 @@ int phyrbuf_dmabuf_probe_sized(struct phyrbuf_dev *dev, int dmabuf_fd,
  * trial imports.  Needs driver 1.1 (DRM_IOCTL_PHYR_VGEM_DMABUF_FLAVOURS).
  *
  * Return: 0; -EINVAL for NULL arguments or an fd that is not a dma-buf;
- * -E2BIG (see Conventions); -EBADF for a bad @dmabuf_fd; -ENOMEM; -EINTR.
+ * -E2BIG (see Conventions); -EBADF for a bad @dmabuf_fd; -ENOMEM.
  */
 static inline int phyrbuf_dmabuf_probe(struct phyrbuf_dev *dev, int dmabuf_fd,
 				       struct phyrbuf_dmabuf_info *info)
@@ -785,7 +787,7 @@ int phyrbuf_dmabuf_busy(int dmabuf_fd, int write);
  * See phyrbuf_bo_begin_cpu_access(); for a dma-buf of any exporter.
  *
  * Return: 0; -EINVAL for an @access of 0 or with unknown bits; -EBADF;
- * -ENOTTY for an fd that is not a dma-buf; -EINTR; or the exporter's error.
+ * -ENOTTY for an fd that is not a dma-buf; or the exporter's error.
  */
 int phyrbuf_dmabuf_begin_cpu_access(int dmabuf_fd, uint32_t access);
 
@@ -826,8 +828,8 @@ int phyrbuf_dmabuf_export_sync_file(int dmabuf_fd, uint32_t access, int *sync_fi
  * access brackets, poll(), migrations, importers) wait for that fence.
  *
  * Return: 0; -EINVAL for an @access of 0 or with unknown bits, or a
- * @sync_file_fd that is not a sync_file; -EBADF; -ENOTTY for a @dmabuf_fd
- * that is not a dma-buf; -ENOMEM.
+ * @sync_file_fd that is not a sync_file (or not open); -EBADF for a bad
+ * @dmabuf_fd; -ENOTTY for a @dmabuf_fd that is not a dma-buf; -ENOMEM.
  */
 int phyrbuf_dmabuf_import_sync_file(int dmabuf_fd, uint32_t access, int sync_file_fd);
 
