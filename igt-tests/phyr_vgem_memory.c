@@ -1263,9 +1263,15 @@ SUBTEST test_dmabuf_flavours(void)
 	igt_assert_eq(f.import_error, -EOPNOTSUPP);
 	import_as_predicted(sys_fd, dmabuf);
 	if (nr_dev >= 2) {
+		uint32_t h = 0;
+
 		f = dmabuf_flavours(dev_fd[1], dmabuf);
 		igt_assert_eq_u32(f.import.flavour, PHYR_VGEM_FLAVOUR_PRIVATE);
 		import_as_predicted(dev_fd[1], dmabuf);
+		/* the importer's query says where the exporter has it */
+		igt_assert_eq(__import(dev_fd[1], dmabuf, &h), 0);
+		igt_assert_eq_u32(query(dev_fd[1], h).placement, PHYR_VGEM_PLACEMENT_DEVICE);
+		close_bo(dev_fd[1], h);
 	}
 	/* the query is of one moment: migrated, the offers are RAM */
 	igt_assert_eq(__migrate(dev_fd[0], handle, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), 0);

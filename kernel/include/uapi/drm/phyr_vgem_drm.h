@@ -180,7 +180,11 @@ struct drm_phyr_vgem_bo_create {
 struct drm_phyr_vgem_bo_query {
 	/** @handle: GEM handle of the buffer. */
 	__u32 handle;
-	/** @placement: returned &enum drm_phyr_vgem_placement. */
+	/**
+	 * @placement: returned &enum drm_phyr_vgem_placement; for a buffer
+	 * imported from another phyr_vgem device its exporter's (since 1.1),
+	 * for other imports %PHYR_VGEM_PLACEMENT_SYSTEM.
+	 */
 	__u32 placement;
 	/** @size: returned size in bytes. */
 	__u64 size;

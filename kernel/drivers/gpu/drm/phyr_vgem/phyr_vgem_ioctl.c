@@ -126,7 +126,12 @@ int phyr_vgem_bo_query_ioctl(struct drm_device *dev, void *data,
 		/* the exporter revoked the buffer: nothing is negotiated any more */
 		if (!dmabuf->revoked)
 			args->import_flavour = BIT(obj->import_attach->flavour);
-		/* another phyr_vgem device's buffer: its image too */
+		/*
+		 * Another phyr_vgem device's buffer: where it is (the lock held
+		 * is its reservation), and its image.
+		 */
+		if (exporter)
+			args->placement = exporter->placement;
 		query_image(args, exporter ? &exporter->image : NULL);
 	} else {
 		args->nr_ranges = phyr_vgem_bo_nr_ranges(bo);
