@@ -727,7 +727,6 @@ out:
 /* The error of creating a buffer, with what to do about it. */
 static int create_error(int ret, const struct alloc_opts *o, struct phyrbuf_dev *dev)
 {
-	long page = sysconf(_SC_PAGESIZE);
 	struct phyrbuf_dev_info info = { 0 };
 	char a[32], b[32], what[96];
 
@@ -762,7 +761,6 @@ static int create_error(int ret, const struct alloc_opts *o, struct phyrbuf_dev 
 		return fail("%s: %s: the image is not one phyr_vgem takes (width and height "
 			    "1 to 16384, a single-plane RGB format, a stride of at least the "
 			    "row's bytes)", what, strerror(-ret));
-	(void)page;
 	return fail("%s: %s", what, strerror(-ret));
 }
 
