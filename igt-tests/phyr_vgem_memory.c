@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "drm.h"
+#include "drm_fourcc.h"
 #include "drm_mode.h"
 #include "phyr_vgem_drm.h"
 
@@ -637,6 +638,8 @@ SUBTEST test_bad_migrate(void)
 	close_bo(fd, handle);
 }
 
+static struct drm_phyr_vgem_dmabuf_flavours dmabuf_flavours(int fd, int dmabuf);
+
 static sigjmp_buf bus_jmp;
 
 static void on_sigbus(int sig)
@@ -754,6 +757,13 @@ SUBTEST test_hot_unplug(void)
 	igt_assert(faults(dptr));
 	fdinfo_flavours(dmabuf, flavours, sizeof(flavours));
 	igt_assert_streq(flavours, "revoked");
+	{
+		struct drm_phyr_vgem_dmabuf_flavours f = dmabuf_flavours(other, dmabuf);
+
+		igt_assert_eq_u32(f.status, PHYR_VGEM_DMABUF_REVOKED);
+		igt_assert_eq_u32(f.nr_offers, 0);
+		igt_assert_eq(f.import_error, -ENODEV);
+	}
 	q = query(other, imported);
 	igt_assert_eq_u32(q.import_flavour, 0);
 
@@ -771,6 +781,531 @@ SUBTEST test_hot_unplug(void)
 	igt_assert_eq_u64(info(back).device_free, info(back).device_size);
 	handle = create(back, size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
 	close_bo(back, handle);
+}
+
+/* ---- 1.1: images, render-node mmap, ranges, what a dma-buf offers ---- */
+
+static int __create_image(int fd, struct drm_phyr_vgem_bo_create *arg)
+{
+	arg->flags |= PHYR_VGEM_BO_IMAGE;
+	return igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_BO_CREATE, arg) ? -errno : 0;
+}
+
+static int image_err(int fd, uint64_t size, uint32_t placement, uint32_t w, uint32_t h,
+		     uint32_t format, uint32_t pitch, uint64_t modifier)
+{
+	struct drm_phyr_vgem_bo_create arg = {
+		.size = size, .placement = placement, .width = w, .height = h,
+		.format = format, .pitch = pitch, .modifier = modifier,
+	};
+	int ret = __create_image(fd, &arg);
+
+	if (!ret)
+		close_bo(fd, arg.handle);
+	return ret;
+}
+
+/* The render node of the device of @fd, opened, or -1. */
+static int render_node_of(int fd)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	int rfd = -1;
+	DIR *dir;
+
+	igt_assert_eq(fstat(fd, &st), 0);
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device/drm",
+		 major(st.st_rdev), minor(st.st_rdev));
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while (rfd < 0 && (de = readdir(dir))) {
+		if (strncmp(de->d_name, "renderD", 7))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
+		rfd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	closedir(dir);
+	return rfd;
+}
+
+SUBTEST test_image(void)
+{
+	struct drm_phyr_vgem_bo_create arg = {
+		.placement = PHYR_VGEM_PLACEMENT_SYSTEM, .width = 256, .height = 256,
+		.format = DRM_FORMAT_XRGB8888, .modifier = DRM_FORMAT_MOD_LINEAR,
+	};
+	struct drm_phyr_vgem_bo_query q;
+	uint32_t imported = 0;
+	int dmabuf;
+
+	/* the kernel's pitch (a multiple of 64) and size (rows, page-aligned) */
+	igt_assert_eq(__create_image(sys_fd, &arg), 0);
+	igt_assert_eq_u32(arg.pitch, 1024);
+	igt_assert_eq_u64(arg.size, 256 * 1024);
+	q = query(sys_fd, arg.handle);
+	igt_assert_eq_u32(q.width, 256);
+	igt_assert_eq_u32(q.height, 256);
+	igt_assert_eq_u32(q.format, DRM_FORMAT_XRGB8888);
+	igt_assert_eq_u32(q.pitch, 1024);
+	igt_assert_eq_u64(q.modifier, DRM_FORMAT_MOD_LINEAR);
+	igt_assert_eq_u64(q.size, 256 * 1024);
+	/* another phyr_vgem device importing it sees the image too */
+	dmabuf = export(sys_fd, arg.handle);
+	igt_assert_eq(__import(dev_fd[0], dmabuf, &imported), 0);
+	q = query(dev_fd[0], imported);
+	igt_assert_eq_u32(q.import_flavour, PHYR_VGEM_FLAVOUR_PHYR);
+	igt_assert_eq_u32(q.format, DRM_FORMAT_XRGB8888);
+	igt_assert_eq_u32(q.pitch, 1024);
+	close_bo(dev_fd[0], imported);
+	close(dmabuf);
+	close_bo(sys_fd, arg.handle);
+
+	/* device memory, a pitch and size of the caller's */
+	arg = (struct drm_phyr_vgem_bo_create){
+		.size = 2 * 1024 * 1024, .placement = PHYR_VGEM_PLACEMENT_DEVICE,
+		.width = 100, .height = 50, .format = DRM_FORMAT_RGB565, .pitch = 640,
+	};
+	igt_assert_eq(__create_image(dev_fd[0], &arg), 0);
+	igt_assert_eq_u32(arg.pitch, 640);
+	igt_assert_eq_u64(arg.size, 2 * 1024 * 1024);
+	q = query(dev_fd[0], arg.handle);
+	igt_assert_eq_u32(q.placement, PHYR_VGEM_PLACEMENT_DEVICE);
+	igt_assert_eq_u32(q.width, 100);
+	igt_assert_eq_u32(q.format, DRM_FORMAT_RGB565);
+	igt_assert_eq_u32(q.pitch, 640);
+	/* it keeps its image through a migration */
+	igt_assert_eq(__migrate(dev_fd[0], arg.handle, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), 0);
+	igt_assert_eq_u32(query(dev_fd[0], arg.handle).pitch, 640);
+	close_bo(dev_fd[0], arg.handle);
+
+	/* a buffer without one says so */
+	arg = (struct drm_phyr_vgem_bo_create){ .size = page_size };
+	igt_assert_eq(igt_ioctl(sys_fd, DRM_IOCTL_PHYR_VGEM_BO_CREATE, &arg), 0);
+	q = query(sys_fd, arg.handle);
+	igt_assert_eq_u32(q.format, 0);
+	igt_assert_eq_u32(q.width, 0);
+	igt_assert_eq_u32(q.pitch, 0);
+	igt_assert_eq_u64(q.modifier, DRM_FORMAT_MOD_INVALID);
+	close_bo(sys_fd, arg.handle);
+}
+
+SUBTEST test_bad_image(void)
+{
+	const uint32_t sys = PHYR_VGEM_PLACEMENT_SYSTEM, xrgb = DRM_FORMAT_XRGB8888;
+	const uint64_t lin = DRM_FORMAT_MOD_LINEAR;
+	uint64_t bar = info(dev_fd[0]).device_size, free0 = info(dev_fd[0]).device_free;
+	struct drm_phyr_vgem_bo_create arg;
+	struct drm_phyr_vgem_bo_query q = {};
+	uint32_t h;
+
+	igt_assert_eq(image_err(sys_fd, 0, sys, 0, 16, xrgb, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, 16, 0, xrgb, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, PHYR_VGEM_IMAGE_MAX_DIM + 1, 1, xrgb, 0, lin),
+		      -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, 1, PHYR_VGEM_IMAGE_MAX_DIM + 1, xrgb, 0, lin),
+		      -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, ~0u, ~0u, xrgb, 0, lin), -EINVAL);
+	/* formats: none, two planes, a palette, nonsense, big-endian */
+	igt_assert_eq(image_err(sys_fd, 0, sys, 16, 16, 0, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, 16, 16, DRM_FORMAT_NV12, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, 16, 16, DRM_FORMAT_C8, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, 16, 16, 0x12345678, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, 16, 16, xrgb | DRM_FORMAT_BIG_ENDIAN, 0, lin),
+		      -EINVAL);
+	/* layouts */
+	igt_assert_eq(image_err(sys_fd, 0, sys, 16, 16, xrgb, 0, DRM_FORMAT_MOD_INVALID),
+		      -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, 16, 16, xrgb, 0, I915_FORMAT_MOD_X_TILED),
+		      -EINVAL);
+	/* pitches below a row */
+	igt_assert_eq(image_err(sys_fd, 0, sys, 256, 16, xrgb, 1023, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, sys, 256, 16, xrgb, 1, lin), -EINVAL);
+	/* sizes: below the image, not page-aligned, beyond device memory */
+	igt_assert_eq(image_err(sys_fd, page_size, sys, 256, 16, xrgb, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 16 * 1024 + 1, sys, 256, 16, xrgb, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(dev_fd[0], 0, PHYR_VGEM_PLACEMENT_DEVICE, PHYR_VGEM_IMAGE_MAX_DIM,
+				PHYR_VGEM_IMAGE_MAX_DIM, DRM_FORMAT_ABGR16161616F, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(dev_fd[0], 0, PHYR_VGEM_PLACEMENT_DEVICE, 1,
+				PHYR_VGEM_IMAGE_MAX_DIM, DRM_FORMAT_R8, ~0u, lin), -EINVAL);
+	igt_assert_eq(image_err(dev_fd[0], bar + page_size, PHYR_VGEM_PLACEMENT_DEVICE, 16, 16,
+				xrgb, 0, lin), -EINVAL);
+	/* placements, and no device memory on the system device */
+	igt_assert_eq(image_err(sys_fd, 0, 2, 16, 16, xrgb, 0, lin), -EINVAL);
+	igt_assert_eq(image_err(sys_fd, 0, PHYR_VGEM_PLACEMENT_DEVICE, 16, 16, xrgb, 0, lin),
+		      -ENODEV);
+	/* image fields without the flag */
+	arg = (struct drm_phyr_vgem_bo_create){ .size = page_size, .width = 16 };
+	igt_assert_eq(igt_ioctl(sys_fd, DRM_IOCTL_PHYR_VGEM_BO_CREATE, &arg), -1);
+	igt_assert_eq(errno, EINVAL);
+	arg = (struct drm_phyr_vgem_bo_create){ .size = page_size, .modifier = 1 };
+	igt_assert_eq(igt_ioctl(sys_fd, DRM_IOCTL_PHYR_VGEM_BO_CREATE, &arg), -1);
+	igt_assert_eq(errno, EINVAL);
+	/* padding, unknown flags */
+	arg = (struct drm_phyr_vgem_bo_create){ .width = 16, .height = 16, .format = xrgb,
+						.pad = 1 };
+	igt_assert_eq(__create_image(sys_fd, &arg), -EINVAL);
+	arg = (struct drm_phyr_vgem_bo_create){ .width = 16, .height = 16, .format = xrgb,
+						.flags = 0x4 };
+	igt_assert_eq(__create_image(sys_fd, &arg), -EINVAL);
+	/* BO_QUERY's flags and padding */
+	h = create(sys_fd, page_size, sys, 0);
+	q.handle = h;
+	q.flags = 1;
+	igt_assert_eq(igt_ioctl(sys_fd, DRM_IOCTL_PHYR_VGEM_BO_QUERY, &q), -1);
+	igt_assert_eq(errno, EINVAL);
+	q.flags = 0;
+	q.pad = 1;
+	igt_assert_eq(igt_ioctl(sys_fd, DRM_IOCTL_PHYR_VGEM_BO_QUERY, &q), -1);
+	igt_assert_eq(errno, EINVAL);
+	close_bo(sys_fd, h);
+	/* nothing was left allocated */
+	igt_assert_eq_u64(info(dev_fd[0]).device_free, free0);
+}
+
+static int __mmap_offset(int fd, uint32_t handle, uint32_t flags, uint64_t *offset)
+{
+	struct drm_phyr_vgem_bo_mmap_offset arg = { .handle = handle, .flags = flags };
+
+	if (igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_BO_MMAP_OFFSET, &arg))
+		return -errno;
+	*offset = arg.offset;
+	return 0;
+}
+
+/*
+ * On the render node, where MAP_DUMB is not allowed: every placement maps
+ * through BO_MMAP_OFFSET, whole or from an offset, and shows what the
+ * primary node's mapping wrote.
+ */
+SUBTEST test_mmap_offset(void)
+{
+	for (int d = -1; d < (int)nr_dev; d++) {
+		int fd = d < 0 ? sys_fd : dev_fd[d], rfd = render_node_of(fd);
+		uint32_t placements = d < 0 ? 1 : 2;
+
+		igt_require_f(rfd >= 0, "no render node\n");
+		for (uint32_t pl = 0; pl < placements; pl++) {
+			uint64_t size = 8 * page_size, off = 0;
+			struct drm_mode_map_dumb dumb = {};
+			struct drm_prime_handle prime = {};
+			uint32_t handle, rhandle;
+			uint32_t *ptr, *rptr;
+			int dmabuf;
+
+			handle = create(fd, size, pl, 0);
+			ptr = map(fd, handle, size);
+			fill(ptr, size, 0x600d + pl);
+			dmabuf = export(fd, handle);
+			prime.fd = dmabuf;
+			igt_assert_eq(igt_ioctl(rfd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime), 0);
+			rhandle = prime.handle;
+			dumb.handle = rhandle;
+			igt_assert_eq(igt_ioctl(rfd, DRM_IOCTL_MODE_MAP_DUMB, &dumb), -1);
+			igt_assert_eq(errno, EACCES);
+			igt_assert_eq(__mmap_offset(rfd, rhandle, 0, &off), 0);
+			rptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, off);
+			igt_assert(rptr != MAP_FAILED);
+			check(rptr, size, 0x600d + pl);
+			rptr[3] = 0xabad1dea;
+			igt_assert_eq_u32(ptr[3], 0xabad1dea);
+			munmap(rptr, size);
+			/* the first two pages only: DRM maps from an object's start */
+			rptr = mmap(NULL, 2 * page_size, PROT_READ, MAP_SHARED, rfd, off);
+			igt_assert(rptr != MAP_FAILED);
+			igt_assert_eq_u32(rptr[page_size / 4 + 5], ptr[page_size / 4 + 5]);
+			munmap(rptr, 2 * page_size);
+			igt_assert(mmap(NULL, 2 * page_size, PROT_READ, MAP_SHARED, rfd,
+					off + 2 * page_size) == MAP_FAILED);
+			/* a window from the third page on, through the dma-buf */
+			rptr = mmap(NULL, 2 * page_size, PROT_READ, MAP_SHARED, dmabuf,
+				    2 * page_size);
+			igt_assert(rptr != MAP_FAILED);
+			igt_assert_eq_u32(rptr[0], ptr[2 * page_size / 4]);
+			igt_assert_eq_u32(rptr[page_size / 4 + 5], ptr[3 * page_size / 4 + 5]);
+			munmap(rptr, 2 * page_size);
+			/* the same offset every time */
+			igt_assert_eq(__mmap_offset(rfd, rhandle, 0, &size), 0);
+			igt_assert_eq_u64(size, off);
+			close_bo(rfd, rhandle);
+			close(dmabuf);
+			munmap(ptr, 8 * page_size);
+			close_bo(fd, handle);
+		}
+		close(rfd);
+	}
+}
+
+SUBTEST test_bad_mmap_offset(void)
+{
+	uint32_t handle = create(sys_fd, page_size, PHYR_VGEM_PLACEMENT_SYSTEM, 0), imported = 0;
+	uint64_t off = 0;
+	int dmabuf;
+
+	igt_assert_eq(__mmap_offset(sys_fd, handle, 1, &off), -EINVAL);
+	igt_assert_eq(__mmap_offset(sys_fd, handle, ~0u, &off), -EINVAL);
+	igt_assert_eq(__mmap_offset(sys_fd, 0, 0, &off), -ENOENT);
+	igt_assert_eq(__mmap_offset(sys_fd, 0xdead, 0, &off), -ENOENT);
+	/* an imported buffer is mapped through its dma-buf */
+	dmabuf = export(sys_fd, handle);
+	igt_assert_eq(__import(dev_fd[0], dmabuf, &imported), 0);
+	igt_assert_eq(__mmap_offset(dev_fd[0], imported, 0, &off), -EINVAL);
+	close_bo(dev_fd[0], imported);
+	close(dmabuf);
+	/* a closed handle */
+	close_bo(sys_fd, handle);
+	igt_assert_eq(__mmap_offset(sys_fd, handle, 0, &off), -ENOENT);
+}
+
+static int __ranges(int fd, struct drm_phyr_vgem_bo_ranges *arg)
+{
+	return igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_BO_RANGES, arg) ? -errno : 0;
+}
+
+/* BAR @bar of the PCI device behind @fd, from sysfs. */
+static void bar_of(int fd, int bar, uint64_t *start, uint64_t *end)
+{
+	char pci[64], path[PATH_MAX];
+	FILE *f;
+
+	pci_address(fd, pci, sizeof(pci));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", pci);
+	f = fopen(path, "r");
+	igt_assert(f);
+	for (int i = 0; i <= bar; i++)
+		igt_assert_eq(fscanf(f, "%" SCNx64 " %" SCNx64 " %*x", start, end), 2);
+	fclose(f);
+}
+
+/* The ranges of @handle: they cover the buffer, in order, each of @type. */
+static unsigned int check_ranges(int fd, uint32_t handle, uint64_t size, uint32_t type,
+				 struct drm_phyr_vgem_range **out)
+{
+	struct drm_phyr_vgem_bo_ranges arg = { .handle = handle };
+	struct drm_phyr_vgem_range *r;
+	uint64_t off = 0;
+
+	igt_assert_eq(__ranges(fd, &arg), 0);
+	igt_assert_lt(0, (int)arg.count);
+	igt_assert_eq_u64(arg.count, query(fd, handle).nr_ranges);
+	r = calloc(arg.count, sizeof(*r));
+	igt_assert(r);
+	arg.ranges_ptr = (uintptr_t)r;
+	igt_assert_eq(__ranges(fd, &arg), 0);
+	igt_assert_eq_u32(arg.out_flags, PHYR_VGEM_RANGES_ADDR);	/* root */
+	for (unsigned int i = 0; i < arg.count; i++) {
+		igt_assert_eq_u64(r[i].offset, off);
+		igt_assert_eq_u32(r[i].type, type);
+		igt_assert_eq_u32(r[i].pad, 0);
+		igt_assert(r[i].length && !(r[i].length % page_size) && r[i].addr);
+		off += r[i].length;
+	}
+	igt_assert_eq_u64(off, size);
+	*out = r;
+	return arg.count;
+}
+
+SUBTEST test_ranges(void)
+{
+	int fd = dev_fd[0];
+	uint64_t size = 16 * page_size, bar0, bar1;
+	struct drm_phyr_vgem_bo_ranges arg = {};
+	struct drm_phyr_vgem_range *r;
+	uint32_t handle, *ptr;
+	unsigned int n;
+
+	/* device memory: MMIO in the device's BAR 2 (sysfs); contiguous: one */
+	bar_of(fd, 2, &bar0, &bar1);	/* ivshmem-plain: BAR2 */
+	handle = create(fd, size, PHYR_VGEM_PLACEMENT_DEVICE, PHYR_VGEM_BO_CONTIGUOUS);
+	n = check_ranges(fd, handle, size, PHYR_VGEM_RANGE_MMIO, &r);
+	igt_assert_eq(n, 1);
+	igt_assert(r[0].addr >= bar0 && r[0].addr + size - 1 <= bar1);
+	free(r);
+	/* migrated: RAM outside the BAR */
+	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), 0);
+	n = check_ranges(fd, handle, size, PHYR_VGEM_RANGE_RAM, &r);
+	for (unsigned int i = 0; i < n; i++)
+		igt_assert(r[i].addr + r[i].length - 1 < bar0 || r[i].addr > bar1);
+	free(r);
+	close_bo(fd, handle);
+
+	/* system memory: none until populated */
+	handle = create(fd, size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	arg.handle = handle;
+	igt_assert_eq(__ranges(fd, &arg), 0);
+	igt_assert_eq_u32(arg.count, 0);
+	igt_assert_eq_u32(arg.placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+	ptr = map(fd, handle, size);
+	fill(ptr, size, 1);
+	n = check_ranges(fd, handle, size, PHYR_VGEM_RANGE_RAM, &r);
+	free(r);
+	/*
+	 * The array may be a mapping of the very buffer: collected under the
+	 * reservation, copied out after it (a fault there takes it).
+	 */
+	arg.ranges_ptr = (uintptr_t)ptr;
+	arg.count = 1;
+	igt_assert_eq(__ranges(fd, &arg), 0);
+	igt_assert_eq_u32(arg.count, n);
+	igt_assert_eq_u64(((struct drm_phyr_vgem_range *)ptr)->offset, 0);
+	munmap(ptr, size);
+	close_bo(fd, handle);
+}
+
+SUBTEST test_bad_ranges(void)
+{
+	uint32_t handle = create(sys_fd, 4 * page_size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	struct drm_phyr_vgem_bo_ranges arg = { .handle = handle };
+	uint32_t imported = 0, *ptr = map(sys_fd, handle, 4 * page_size);
+	int dmabuf;
+
+	ptr[0] = 1;	/* populated */
+	arg.flags = 1;
+	igt_assert_eq(__ranges(sys_fd, &arg), -EINVAL);
+	arg.flags = 0;
+	arg.pad = 1;
+	igt_assert_eq(__ranges(sys_fd, &arg), -EINVAL);
+	arg.pad = 0;
+	arg.handle = 0xdead;
+	igt_assert_eq(__ranges(sys_fd, &arg), -ENOENT);
+	arg.handle = handle;
+	/* a bad array */
+	arg.count = 1;
+	arg.ranges_ptr = 0;
+	igt_assert_eq(__ranges(sys_fd, &arg), -EFAULT);
+	arg.ranges_ptr = (uintptr_t)-4096;
+	igt_assert_eq(__ranges(sys_fd, &arg), -EFAULT);
+	/* an imported buffer's ranges are its exporter's */
+	dmabuf = export(sys_fd, handle);
+	igt_assert_eq(__import(dev_fd[0], dmabuf, &imported), 0);
+	arg = (struct drm_phyr_vgem_bo_ranges){ .handle = imported };
+	igt_assert_eq(__ranges(dev_fd[0], &arg), -EINVAL);
+	close_bo(dev_fd[0], imported);
+	close(dmabuf);
+	munmap(ptr, 4 * page_size);
+	close_bo(sys_fd, handle);
+}
+
+static int __dmabuf_flavours(int fd, int dmabuf, struct drm_phyr_vgem_dmabuf_flavours *arg)
+{
+	memset(arg, 0, sizeof(*arg));
+	arg->fd = dmabuf;
+	return igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_DMABUF_FLAVOURS, arg) ? -errno : 0;
+}
+
+static struct drm_phyr_vgem_dmabuf_flavours dmabuf_flavours(int fd, int dmabuf)
+{
+	struct drm_phyr_vgem_dmabuf_flavours arg;
+
+	igt_assert_eq(__dmabuf_flavours(fd, dmabuf, &arg), 0);
+	return arg;
+}
+
+/* The import the query predicted is the one PRIME makes. */
+static void import_as_predicted(int fd, int dmabuf)
+{
+	struct drm_phyr_vgem_dmabuf_flavours f = dmabuf_flavours(fd, dmabuf);
+	uint32_t h = 0;
+	int ret = __import(fd, dmabuf, &h);
+
+	igt_assert_eq(ret, f.import_error);
+	if (!ret) {
+		igt_assert_eq_u32(query(fd, h).import_flavour, f.import.flavour);
+		close_bo(fd, h);
+	}
+}
+
+SUBTEST test_dmabuf_flavours(void)
+{
+	uint32_t handle = create(sys_fd, 4 * page_size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	struct drm_phyr_vgem_dmabuf_flavours f;
+	char pci[64], who[64];
+	int dmabuf = export(sys_fd, handle);
+
+	/* system memory: phyr and sg_table of CPU RAM; its own device gets it back */
+	f = dmabuf_flavours(sys_fd, dmabuf);
+	igt_assert_eq_u32(f.status, PHYR_VGEM_DMABUF_OWN);
+	igt_assert_eq_u32(f.nr_offers, 2);
+	igt_assert_eq_u32(f.offers[0].flavour, PHYR_VGEM_FLAVOUR_PHYR);
+	igt_assert_eq_u32(f.offers[0].flags, PHYR_VGEM_OFFER_CPU);
+	igt_assert_eq_u32(f.offers[1].flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
+	igt_assert_eq_u32(f.offers[1].flags, PHYR_VGEM_OFFER_CPU);
+	igt_assert_eq_u32(f.import.flavour, 0);
+	igt_assert_eq(f.import_error, 0);
+	/* a device with a BAR would take it as phyr */
+	f = dmabuf_flavours(dev_fd[0], dmabuf);
+	igt_assert_eq_u32(f.status, 0);
+	igt_assert_eq_u32(f.import.flavour, PHYR_VGEM_FLAVOUR_PHYR);
+	igt_assert_eq(f.import_error, 0);
+	import_as_predicted(dev_fd[0], dmabuf);
+	close(dmabuf);
+	close_bo(sys_fd, handle);
+
+	/* device memory: private, phyr of the BAR, the bridge; the provider is that device */
+	handle = create(dev_fd[0], 4 * page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	dmabuf = export(dev_fd[0], handle);
+	pci_address(dev_fd[0], pci, sizeof(pci));
+	f = dmabuf_flavours(sys_fd, dmabuf);
+	igt_assert_eq_u32(f.nr_offers, 3);
+	igt_assert_eq_u32(f.offers[0].flavour, PHYR_VGEM_FLAVOUR_PRIVATE);
+	igt_assert_eq_u32(f.offers[1].flavour, PHYR_VGEM_FLAVOUR_PHYR);
+	igt_assert_eq_u32(f.offers[1].flags, PHYR_VGEM_OFFER_MMIO | PHYR_VGEM_OFFER_PROVIDER_PCI);
+	snprintf(who, sizeof(who), "%04x:%02x:%02x.%x", f.offers[1].provider_domain,
+		 f.offers[1].provider_bdf >> 8, (f.offers[1].provider_bdf >> 3) & 0x1f,
+		 f.offers[1].provider_bdf & 7);
+	igt_assert_streq(who, pci);
+	igt_assert_eq_u32(f.offers[2].flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
+	igt_assert_eq_u32(f.offers[2].flags, PHYR_VGEM_OFFER_BRIDGE | PHYR_VGEM_OFFER_MMIO |
+			  PHYR_VGEM_OFFER_PROVIDER_PCI);
+	/* the system device reaches no BAR: refused, and PRIME agrees */
+	igt_assert_eq_u32(f.import.flavour, 0);
+	igt_assert_eq(f.import_error, -EOPNOTSUPP);
+	import_as_predicted(sys_fd, dmabuf);
+	if (nr_dev >= 2) {
+		uint32_t h = 0;
+
+		f = dmabuf_flavours(dev_fd[1], dmabuf);
+		igt_assert_eq_u32(f.import.flavour, PHYR_VGEM_FLAVOUR_PRIVATE);
+		import_as_predicted(dev_fd[1], dmabuf);
+		/* the importer's query says where the exporter has it */
+		igt_assert_eq(__import(dev_fd[1], dmabuf, &h), 0);
+		igt_assert_eq_u32(query(dev_fd[1], h).placement, PHYR_VGEM_PLACEMENT_DEVICE);
+		close_bo(dev_fd[1], h);
+	}
+	/* the query is of one moment: migrated, the offers are RAM */
+	igt_assert_eq(__migrate(dev_fd[0], handle, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), 0);
+	f = dmabuf_flavours(sys_fd, dmabuf);
+	igt_assert_eq_u32(f.offers[0].flavour, PHYR_VGEM_FLAVOUR_PHYR);
+	igt_assert_eq_u32(f.offers[0].flags, PHYR_VGEM_OFFER_CPU);
+	igt_assert_eq_u32(f.import.flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
+	import_as_predicted(sys_fd, dmabuf);
+	close(dmabuf);
+	close_bo(dev_fd[0], handle);
+}
+
+SUBTEST test_bad_dmabuf_flavours(void)
+{
+	struct drm_phyr_vgem_dmabuf_flavours arg;
+	uint32_t handle = create(sys_fd, page_size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	int dmabuf = export(sys_fd, handle), null = open("/dev/null", O_RDWR);
+
+	igt_assert_eq(__dmabuf_flavours(sys_fd, -1, &arg), -EBADF);
+	igt_assert_eq(__dmabuf_flavours(sys_fd, 0x7fff, &arg), -EBADF);
+	igt_assert_eq(__dmabuf_flavours(sys_fd, null, &arg), -EINVAL);
+	igt_assert_eq(__dmabuf_flavours(sys_fd, sys_fd, &arg), -EINVAL);
+	memset(&arg, 0, sizeof(arg));
+	arg.fd = dmabuf;
+	arg.flags = 1;
+	igt_assert_eq(igt_ioctl(sys_fd, DRM_IOCTL_PHYR_VGEM_DMABUF_FLAVOURS, &arg), -1);
+	igt_assert_eq(errno, EINVAL);
+	arg.flags = 0;
+	arg.pad = 1;
+	igt_assert_eq(igt_ioctl(sys_fd, DRM_IOCTL_PHYR_VGEM_DMABUF_FLAVOURS, &arg), -1);
+	igt_assert_eq(errno, EINVAL);
+	close(null);
+	close(dmabuf);
+	close_bo(sys_fd, handle);
 }
 
 igt_main
@@ -839,6 +1374,38 @@ igt_main
 	igt_describe("MIGRATE rejects bad placements, flags, imports and missing memory.");
 	igt_subtest("bad-migrate")
 		test_bad_migrate();
+
+	igt_describe("BO_CREATE with an image: pitch, size and BO_QUERY's metadata.");
+	igt_subtest("image")
+		test_image();
+
+	igt_describe("BO_CREATE's image fields and BO_QUERY's flags: every bad input.");
+	igt_subtest("bad-image")
+		test_bad_image();
+
+	igt_describe("BO_MMAP_OFFSET on the render node, where MAP_DUMB is refused.");
+	igt_subtest("mmap-offset")
+		test_mmap_offset();
+
+	igt_describe("BO_MMAP_OFFSET rejects flags, unknown handles and imports.");
+	igt_subtest("bad-mmap-offset")
+		test_bad_mmap_offset();
+
+	igt_describe("BO_RANGES: RAM and MMIO ranges (in the BAR) covering the buffer.");
+	igt_subtest("ranges")
+		test_ranges();
+
+	igt_describe("BO_RANGES rejects flags, padding, bad arrays and imports.");
+	igt_subtest("bad-ranges")
+		test_bad_ranges();
+
+	igt_describe("DMABUF_FLAVOURS: offers as data, and the import PRIME then makes.");
+	igt_subtest("dmabuf-flavours")
+		test_dmabuf_flavours();
+
+	igt_describe("DMABUF_FLAVOURS rejects bad fds, flags and padding.");
+	igt_subtest("bad-dmabuf-flavours")
+		test_bad_dmabuf_flavours();
 
 	/* last: it removes a device and brings it back under a new minor */
 	igt_describe("Hot-unplug with live mappings, an export and an import; rescan.");

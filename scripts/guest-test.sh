@@ -55,5 +55,23 @@ done
 # fault-injection sweeps of phyr_vgem's uAPI: results-faults.txt, per-path counts in faults.log
 timeout -k 5 600 "$ub/userspace/tests/phyr-faults" "$res" >"$res/faults.log" 2>&1
 echo $? >"$res/faults.rc"
+# the Mesa client: EGL on GBM imports phyr_vgem buffers (the "mesa" layer, one result
+# line per case into results-mesa.txt); then a buffer that phyrbuf keeps alive is handed
+# to it through "alloc ... -- CMD"
+mesa=$ub/userspace/mesa/phyr-egl-test
+if [ -x "$mesa" ]; then
+	export MESA_SHADER_CACHE_DISABLE=true
+	: >"$res/results-mesa.txt"
+	for c in $("$mesa" --list); do
+		timeout -k 5 300 "$mesa" "$c" >"$res/mesa-$c.txt" 2>&1
+		case $? in 0) st=PASS ;; 77) st=SKIP ;; *) st=FAIL ;; esac
+		echo "$st mesa-$c" >>"$res/results-mesa.txt"
+	done
+	timeout -k 5 300 "$ub/userspace/phyrbuf/phyrbuf" alloc --width 160 --height 90 \
+		--format XRGB8888 --placement device -- "$mesa" external \
+		>"$res/mesa-phyrbuf-handoff.txt" 2>&1
+	case $? in 0) st=PASS ;; *) st=FAIL ;; esac
+	echo "$st mesa-phyrbuf-handoff" >>"$res/results-mesa.txt"
+fi
 
 finish "$res"

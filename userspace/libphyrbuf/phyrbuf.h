@@ -2,19 +2,44 @@
 /*
  * libphyrbuf: buffers of the phyr_vgem DRM driver from userspace.
  *
- * A small C library over libdrm: find and open a phyr_vgem device, create
- * buffers in system or device memory, query them, map them, move them between
- * placements, share them as dma-bufs between phyr_vgem devices, and use
- * phyr_vgem's fences.
+ * A small C library over the phyr_vgem uAPI: find and open a phyr_vgem device
+ * (by index, path or a file descriptor the caller already has), create
+ * buffers in system or device memory, with image metadata for graphics,
+ * query them, map them (whole or in part, read-only or read-write), bracket
+ * CPU access, move them between placements, share them as dma-bufs, ask what
+ * a dma-buf offers and what a device would negotiate, pass fences as
+ * sync_files, and use phyr_vgem's own fences.  docs/libphyrbuf.md is the
+ * guide; this header is the reference.
  *
  * Conventions:
  * - Every function that can fail returns 0 (or a count) on success and a
  *   negative errno value on failure; errno itself is never the interface.
- * - Objects (&struct phyrbuf_dev, &struct phyrbuf_bo) are opaque.  A buffer
- *   belongs to the device it was created on or imported into, and must be
- *   closed before that device.
- * - Nothing is thread-safe beyond what the kernel guarantees: use one object
- *   from one thread at a time.
+ *   Calls interrupted by a signal are restarted (as drmIoctl() does).
+ *   Pointer arguments a call needs may not be NULL (-EINVAL).
+ * - Objects (&struct phyrbuf_dev, &struct phyrbuf_bo) are opaque and
+ *   reference counted.  A buffer holds a reference on its device: the DRM
+ *   file is closed when the device and all of its buffers are closed.
+ * - Structures the library fills in (&struct phyrbuf_dev_info, &struct
+ *   phyrbuf_bo_info, &struct phyrbuf_dmabuf_info) and &struct phyrbuf_image,
+ *   which it reads, only grow at their end.  The calls that take them are
+ *   inline wrappers that pass sizeof() of the caller's structure to the
+ *   library (the *_sized() symbols): a program built against an older header
+ *   keeps working with a newer library, which fills in only what the caller
+ *   knows; a newer caller's fields that an older library does not know are
+ *   zeroed on output and must be zero on input (-E2BIG otherwise).
+ *
+ * Threads: every call may be made from any thread, concurrently with any
+ * other call, on the same device and the same buffers: the library's table
+ * of GEM handles and its reference counts are locked, and closing the last
+ * reference of a buffer is serialized with imports on its device (the kernel
+ * hands one DRM file the same GEM handle for one object, so an import racing
+ * with the close of that handle would otherwise get a handle that is closed
+ * under it).  What is not allowed, as with free(): using a reference after
+ * closing it, and closing one reference twice.  Two &struct phyrbuf_dev on
+ * one DRM file description (phyrbuf_open_fd() of duplicated descriptors) are
+ * the same object, so that their handles stay consistent; a program that
+ * also makes or closes GEM handles on that file behind the library (another
+ * library on the same fd) must not close handles the library holds.
  *
  * Copyright 2026 The phyr developers
  */
@@ -23,6 +48,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "phyrbuf-version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,24 +75,30 @@ enum phyrbuf_placement {
 };
 
 /*
- * Flags of phyrbuf_bo_create().
+ * Flags of phyrbuf_bo_create() and phyrbuf_bo_create_image().
  * PHYRBUF_BO_CONTIGUOUS: physically contiguous device memory (one range).
  */
 #define PHYRBUF_BO_CONTIGUOUS		(1u << 0)
 
 /*
- * dma-buf flavour bits (&phyrbuf_bo_info.flavours and .import_flavour), the
- * kernel's PHYR_VGEM_FLAVOUR_*: what a buffer's dma-buf hands an importer.
+ * dma-buf flavour bits (&phyrbuf_bo_info.flavours and .import_flavour,
+ * &phyrbuf_offer.flavour), the kernel's PHYR_VGEM_FLAVOUR_*: what a buffer's
+ * dma-buf hands an importer.
  */
 #define PHYRBUF_FLAVOUR_SG_TABLE	(1u << 0)	/* a scatterlist */
 #define PHYRBUF_FLAVOUR_PHYR		(1u << 1)	/* physical ranges */
 #define PHYRBUF_FLAVOUR_PRIVATE		(1u << 2)	/* interconnect-private */
 
 /*
- * Flags of phyrbuf_open().
+ * Flags of phyrbuf_open(), phyrbuf_open_path() and phyrbuf_open_fd().
  * PHYRBUF_OPEN_DEVICE_MEMORY: the device must have device memory.
+ * PHYRBUF_OPEN_PRIMARY: phyrbuf_open() opens the device's primary node
+ *	(/dev/dri/cardN) rather than its render node; for programs that need
+ *	it, such as Mesa's kms_swrast.  Opening a primary node can make the
+ *	caller DRM master of the device for as long as it is open.
  */
 #define PHYRBUF_OPEN_DEVICE_MEMORY	(1u << 0)
+#define PHYRBUF_OPEN_PRIMARY		(1u << 1)
 
 /* Index argument of phyrbuf_open(): the first device that fits the flags. */
 #define PHYRBUF_ANY			(-1)
@@ -73,19 +106,49 @@ enum phyrbuf_placement {
 /* Flags of phyrbuf_bo_fence_attach(): a write (exclusive) fence, else read. */
 #define PHYRBUF_FENCE_WRITE		(1u << 0)
 
+/*
+ * Access of phyrbuf_bo_map() (PHYRBUF_MAP_*), of the CPU access brackets and
+ * of the sync_file calls (PHYRBUF_ACCESS_*): reading, writing, or both.
+ */
+#define PHYRBUF_MAP_READ		(1u << 0)
+#define PHYRBUF_MAP_WRITE		(1u << 1)
+#define PHYRBUF_ACCESS_READ		(1u << 0)
+#define PHYRBUF_ACCESS_WRITE		(1u << 1)
+
+/* The one layout phyr_vgem has: DRM_FORMAT_MOD_LINEAR. */
+#define PHYRBUF_MODIFIER_LINEAR		0ull
+/* DRM_FORMAT_MOD_INVALID: &phyrbuf_bo_info.modifier of a buffer without image */
+#define PHYRBUF_MODIFIER_INVALID	0x00ffffffffffffffull
+
 /** Longest node path or bus location kept in &struct phyrbuf_dev_info. */
 #define PHYRBUF_PATH_MAX		64
 
+/*
+ * &phyrbuf_dev_info.node_type: which node of the device a handle uses.
+ */
+#define PHYRBUF_NODE_PRIMARY		0
+#define PHYRBUF_NODE_RENDER		2
+
 /**
  * struct phyrbuf_dev_info - what a phyr_vgem device is and has
- * @index: its position among the phyr_vgem devices (see phyrbuf_open())
- * @node: the DRM node this handle opened, e.g. "/dev/dri/card1" (the
- *	primary node: mapping buffers needs it)
+ * @index: its position among the phyr_vgem devices (see phyrbuf_open()), -1
+ *	if it is not among them (a device opened by fd or path that sysfs does
+ *	not show)
+ * @node: the DRM node this handle uses, e.g. "/dev/dri/renderD129"; for
+ *	phyrbuf_device_describe(), the primary node
  * @render_node: the device's render node, "" if it has none
  * @bus: the bus the device sits on, e.g. "pci" or "faux"
  * @location: the device on that bus, e.g. "0000:00:04.0" or "phyr_vgem"
- * @device_size: bytes of device memory, 0 for a device with system memory only
+ * @device_size: bytes of device memory, 0 for a device with system memory
+ *	only (and from phyrbuf_device_describe(), which opens nothing)
  * @device_free: bytes of device memory not allocated now
+ * @primary_node: the device's primary node, e.g. "/dev/dri/card1"
+ * @node_type: %PHYRBUF_NODE_PRIMARY or %PHYRBUF_NODE_RENDER: the kind of
+ *	@node
+ * @driver_major: the driver's major version (DRM_IOCTL_VERSION), 0 from
+ *	phyrbuf_device_describe()
+ * @driver_minor: its minor version: 1 has image metadata, render-node mmap,
+ *	ranges and the dma-buf query
  */
 struct phyrbuf_dev_info {
 	int index;
@@ -95,69 +158,263 @@ struct phyrbuf_dev_info {
 	char location[PHYRBUF_PATH_MAX];
 	uint64_t device_size;
 	uint64_t device_free;
+	/* since 0.2 */
+	char primary_node[PHYRBUF_PATH_MAX];
+	uint32_t node_type;
+	uint32_t driver_major;
+	uint32_t driver_minor;
+};
+
+/**
+ * struct phyrbuf_image - an image in a buffer, for graphics clients
+ * @width: pixels per row, 1 to 16384
+ * @height: rows, 1 to 16384
+ * @format: a DRM fourcc (drm_fourcc.h), one of the single-plane formats
+ *	phyr_vgem knows (phyrbuf_format_name() names them)
+ * @stride: bytes from one row to the next; 0 to let the kernel choose (the
+ *	smallest multiple of 64 that holds a row); otherwise at least @width
+ *	times the bytes per pixel
+ * @modifier: %PHYRBUF_MODIFIER_LINEAR
+ *
+ * What EGL_EXT_image_dma_buf_import and KMS need besides the dma-buf: the
+ * plane's offset is always 0.
+ */
+struct phyrbuf_image {
+	uint32_t width;
+	uint32_t height;
+	uint32_t format;
+	uint32_t stride;
+	uint64_t modifier;
 };
 
 /**
  * struct phyrbuf_bo_info - what a buffer is now (phyrbuf_bo_query())
  * @size: bytes
- * @placement: an &enum phyrbuf_placement
+ * @placement: where it is
  * @nr_ranges: physically contiguous ranges it is made of now (0 for system
  *	memory not populated yet)
  * @flavours: PHYRBUF_FLAVOUR_* bits its dma-buf offers importers now; 0 for
  *	a buffer imported from another device
  * @import_flavour: for a buffer imported from another device's dma-buf, the
- *	one PHYRBUF_FLAVOUR_* bit negotiated with the exporter; 0 for own buffers
+ *	one PHYRBUF_FLAVOUR_* bit negotiated with the exporter (0 once the
+ *	exporter revoked it); 0 for own buffers
+ * @width: image width, 0 without an image
+ * @height: image height
+ * @format: image DRM fourcc, 0 for a buffer without image metadata; a
+ *	buffer imported from another phyr_vgem device has its exporter's
+ * @stride: bytes per row of the image
+ * @modifier: %PHYRBUF_MODIFIER_LINEAR for an image, %PHYRBUF_MODIFIER_INVALID
+ *	without one
  */
 struct phyrbuf_bo_info {
 	uint64_t size;
-	uint32_t placement;
+	enum phyrbuf_placement placement;
 	uint64_t nr_ranges;
 	uint32_t flavours;
 	uint32_t import_flavour;
+	/* since 0.2 */
+	uint32_t width;
+	uint32_t height;
+	uint32_t format;
+	uint32_t stride;
+	uint64_t modifier;
 };
+
+/*
+ * &phyrbuf_range.type: CPU RAM, or MMIO (device memory: a PCI BAR without
+ * struct page).
+ */
+#define PHYRBUF_RANGE_RAM		0
+#define PHYRBUF_RANGE_MMIO		1
+
+/**
+ * struct phyrbuf_range - one physically contiguous range of a buffer
+ * @offset: where it starts in the buffer, in bytes
+ * @length: bytes
+ * @addr: its CPU physical address, 0 for callers without CAP_SYS_ADMIN
+ * @type: %PHYRBUF_RANGE_RAM or %PHYRBUF_RANGE_MMIO
+ */
+struct phyrbuf_range {
+	uint64_t offset;
+	uint64_t length;
+	uint64_t addr;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+/*
+ * &phyrbuf_offer.flags: the memory of an offer, or of a match.
+ * PHYRBUF_OFFER_MMIO: the ranges may be MMIO of the device in @provider
+ * PHYRBUF_OFFER_CPU: all ranges are CPU RAM
+ * PHYRBUF_OFFER_BRIDGE: an sg_table that the kernel's bridge makes from the
+ *	exporter's physical ranges, for importers that know only sg_table
+ */
+#define PHYRBUF_OFFER_MMIO		(1u << 0)
+#define PHYRBUF_OFFER_CPU		(1u << 1)
+#define PHYRBUF_OFFER_BRIDGE		(1u << 2)
+
+/**
+ * struct phyrbuf_offer - one flavour of a dma-buf, as data
+ * @flavour: one PHYRBUF_FLAVOUR_* bit (0 in &phyrbuf_dmabuf_info.import: none)
+ * @flags: PHYRBUF_OFFER_* bits
+ * @provider: for MMIO ranges, the PCI device they belong to
+ *	("0000:00:04.0"), else ""
+ */
+struct phyrbuf_offer {
+	uint32_t flavour;
+	uint32_t flags;
+	char provider[16];
+};
+
+/** Entries of &phyrbuf_dmabuf_info.offers. */
+#define PHYRBUF_MAX_OFFERS		8
+
+/*
+ * &phyrbuf_dmabuf_info.status bits.
+ * PHYRBUF_DMABUF_REVOKED: the exporter revoked the buffer (its device went)
+ * PHYRBUF_DMABUF_OWN: a buffer of the asking device: an import gives it back
+ * PHYRBUF_DMABUF_LEGACY: the exporter does not negotiate flavours: an
+ *	sg_table with no promise about what backs it
+ * PHYRBUF_DMABUF_TRUNCATED: more offers than @offers holds
+ */
+#define PHYRBUF_DMABUF_REVOKED		(1u << 0)
+#define PHYRBUF_DMABUF_OWN		(1u << 1)
+#define PHYRBUF_DMABUF_LEGACY		(1u << 2)
+#define PHYRBUF_DMABUF_TRUNCATED	(1u << 3)
+
+/**
+ * struct phyrbuf_dmabuf_info - what a dma-buf offers, and what one device
+ *	would negotiate (phyrbuf_dmabuf_probe())
+ * @status: PHYRBUF_DMABUF_* bits
+ * @nr_offers: entries of @offers
+ * @offers: what the exporter offers now, most preferred first
+ * @import: the flavour an import into the asking device would negotiate
+ *	now (flavour 0: none, because the import would fail or the buffer is
+ *	the device's own)
+ * @import_error: 0 if the import would succeed, else its negative errno
+ *	(-EOPNOTSUPP: no flavour matches; -ENODEV: revoked)
+ */
+struct phyrbuf_dmabuf_info {
+	uint32_t status;
+	uint32_t nr_offers;
+	struct phyrbuf_offer offers[PHYRBUF_MAX_OFFERS];
+	struct phyrbuf_offer import;
+	int import_error;
+};
+
+/* ---- version ---- */
+
+/**
+ * phyrbuf_version() - the version of the library that runs
+ *
+ * Return: PHYRBUF_VERSION_NUMBER of the library (major << 16 | minor << 8 |
+ * micro), which may be newer than the header a program was built with.
+ */
+unsigned int phyrbuf_version(void);
+
+/**
+ * phyrbuf_version_string() - the same as text
+ *
+ * Return: e.g. "0.2.0"; a static string.
+ */
+const char *phyrbuf_version_string(void);
 
 /* ---- devices ---- */
 
 /**
  * phyrbuf_device_count() - count the phyr_vgem devices
  *
- * Devices are found by driver name through libdrm (drmGetDevices2() and
- * drmGetVersion()), never by a fixed path; devices on buses libdrm does not
- * know (the faux bus of the system-memory-only device) are found by a scan of
- * /dev/dri.  They are ordered by primary node number, which is the index
- * phyrbuf_open() takes.
+ * Devices are found in sysfs (/sys/class/drm), by driver (the PCI driver
+ * phyr_vgem) or by name (the faux device phyr_vgem), without opening any
+ * node; they are ordered by primary node number, which is the index that
+ * phyrbuf_open() and phyrbuf_device_describe() take.  Indices are stable as
+ * long as no device is added or removed; for a device that must not change
+ * under a program, keep its path or an open file descriptor.
  *
- * Nodes that cannot be opened (permissions) are left out, as their driver
- * cannot be asked.
- *
- * Return: the number of phyr_vgem devices (0 if none), or a negative errno:
- * the error of opening a DRM node (e.g. -EACCES) when no device was found and
- * some node could not be opened; -ENOMEM.
+ * Return: the number of phyr_vgem devices (0 if none), or -ENOMEM.
  */
 int phyrbuf_device_count(void);
 
+int phyrbuf_device_describe_sized(int index, struct phyrbuf_dev_info *info,
+				  size_t size);
 /**
- * phyrbuf_open() - open a phyr_vgem device
+ * phyrbuf_device_describe() - what sysfs says about a device, opening nothing
+ * @index: the index of the device (see phyrbuf_device_count())
+ * @info: filled in on success; @node is the primary node, @node_type
+ *	%PHYRBUF_NODE_PRIMARY, and @device_size, @device_free and the driver
+ *	version are 0 (they need the device open)
+ *
+ * Return: 0; -ENODEV for an @index past the last (or negative); -ENOMEM.
+ */
+static inline int phyrbuf_device_describe(int index, struct phyrbuf_dev_info *info)
+{
+	return phyrbuf_device_describe_sized(index, info, sizeof(*info));
+}
+
+/**
+ * phyrbuf_open() - open a phyr_vgem device by index
  * @index: the index of the device (0 for the first, see
  *	phyrbuf_device_count()), or %PHYRBUF_ANY for the first that fits @flags
- * @flags: 0 or %PHYRBUF_OPEN_DEVICE_MEMORY
+ * @flags: %PHYRBUF_OPEN_DEVICE_MEMORY, %PHYRBUF_OPEN_PRIMARY or 0
  * @devp: the opened device, on success
+ *
+ * Opens the device's render node (its primary node with
+ * %PHYRBUF_OPEN_PRIMARY, or if it has no render node).  Only the chosen
+ * device's node is opened.
  *
  * Return: 0; -ENODEV if there is no such phyr_vgem device (none at all, @index
  * beyond the last, or with %PHYRBUF_OPEN_DEVICE_MEMORY: no device memory on
  * the device asked for, or on any device); -EINVAL for unknown @flags or a
  * negative @index other than %PHYRBUF_ANY; -ENOMEM; or the error of opening
- * a node (e.g. -EACCES: the device's, or, when no phyr_vgem device was found
- * at all, one that could not be asked for its driver).
+ * the node (-EACCES: no permission for /dev/dri/...; -ENOENT: no device
+ * node, e.g. devtmpfs not mounted).
  */
 int phyrbuf_open(int index, unsigned int flags, struct phyrbuf_dev **devp);
 
 /**
- * phyrbuf_close() - close a device opened by phyrbuf_open()
+ * phyrbuf_open_path() - open a phyr_vgem device by its node's path
+ * @path: a primary or render node, e.g. "/dev/dri/renderD128"
+ * @flags: %PHYRBUF_OPEN_DEVICE_MEMORY or 0
+ * @devp: the opened device, on success
+ *
+ * Return: 0; -ENODEV if @path is not a phyr_vgem DRM node (another driver,
+ * not DRM at all) or, with %PHYRBUF_OPEN_DEVICE_MEMORY, has no device
+ * memory; -EINVAL for unknown @flags; -ENOMEM; or the error of opening
+ * @path (-ENOENT, -EACCES).
+ */
+int phyrbuf_open_path(const char *path, unsigned int flags, struct phyrbuf_dev **devp);
+
+/**
+ * phyrbuf_open_fd() - a phyr_vgem device from a file descriptor the caller has
+ * @fd: an open primary or render node of a phyr_vgem device (from logind,
+ *	libseat, a portal, or the caller's own open()); it stays the caller's:
+ *	the library works on a duplicate (close-on-exec) and the caller may
+ *	close @fd at any time
+ * @flags: %PHYRBUF_OPEN_DEVICE_MEMORY or 0
+ * @devp: the device, on success
+ *
+ * The duplicate shares @fd's DRM file: GEM handles are the same for both.
+ * Called again with a descriptor of the same DRM file (the same open file
+ * description, e.g. @fd again or a dup() of it) while that device is open,
+ * it returns the same &struct phyrbuf_dev with one more reference (as
+ * libdrm_amdgpu does), so that its handle table stays the only one for that
+ * file.  (This needs the kcmp() system call; without it only the same
+ * descriptor number is recognized.)
+ *
+ * Return: 0; -EBADF if @fd is not open; -ENODEV if it is not a phyr_vgem
+ * DRM node (or, with %PHYRBUF_OPEN_DEVICE_MEMORY, has no device memory);
+ * -EINVAL for unknown @flags; -ENOMEM; -EMFILE.
+ */
+int phyrbuf_open_fd(int fd, unsigned int flags, struct phyrbuf_dev **devp);
+
+/**
+ * phyrbuf_close() - drop a reference to a device
  * @dev: the device, or NULL (then nothing happens)
  *
- * Buffers of @dev must be closed before.  The kernel drops every GEM handle
- * of the DRM file anyway; dma-bufs exported from it stay valid.
+ * Every phyrbuf_open*() needs one.  The DRM file is closed when the last
+ * reference goes, and every buffer holds one: buffers stay usable after
+ * phyrbuf_close() until they are closed themselves.  dma-bufs exported from
+ * the device stay valid after that.
  */
 void phyrbuf_close(struct phyrbuf_dev *dev);
 
@@ -165,21 +422,30 @@ void phyrbuf_close(struct phyrbuf_dev *dev);
  * phyrbuf_dev_fd() - the DRM file descriptor behind a device
  * @dev: the device
  *
- * For ioctls the library does not wrap.  It stays owned by @dev.
+ * For ioctls the library does not wrap, and for other libraries that need
+ * the device (gbm_create_device() needs a primary node: see
+ * %PHYRBUF_OPEN_PRIMARY).  It stays owned by @dev; GEM handles made on it
+ * behind the library must not be handles the library holds.
  *
- * Return: the file descriptor.
+ * Return: the file descriptor, or -EINVAL for a NULL @dev.
  */
 int phyrbuf_dev_fd(const struct phyrbuf_dev *dev);
 
+int phyrbuf_dev_info_sized(struct phyrbuf_dev *dev, struct phyrbuf_dev_info *info,
+			   size_t size);
 /**
  * phyrbuf_dev_info() - what a device is and has now
  * @dev: the device
  * @info: filled in on success (device_free is read from the kernel now)
  *
- * Return: 0, or a negative errno from DRM_IOCTL_PHYR_VGEM_INFO (-EINVAL or
- * -ENOTTY from a kernel without it).
+ * Return: 0; -EINVAL for NULL arguments; -E2BIG (see Conventions); -ENODEV
+ * once the device is unplugged; or another negative errno of
+ * DRM_IOCTL_PHYR_VGEM_INFO.
  */
-int phyrbuf_dev_info(struct phyrbuf_dev *dev, struct phyrbuf_dev_info *info);
+static inline int phyrbuf_dev_info(struct phyrbuf_dev *dev, struct phyrbuf_dev_info *info)
+{
+	return phyrbuf_dev_info_sized(dev, info, sizeof(*info));
+}
 
 /* ---- buffers ---- */
 
@@ -187,17 +453,50 @@ int phyrbuf_dev_info(struct phyrbuf_dev *dev, struct phyrbuf_dev_info *info);
  * phyrbuf_bo_create() - create a buffer
  * @dev: the device
  * @size: bytes, a nonzero multiple of the page size
- * @placement: an &enum phyrbuf_placement
+ * @placement: where
  * @flags: 0 or %PHYRBUF_BO_CONTIGUOUS
  * @bop: the new buffer, on success
  *
  * Return: 0; -EINVAL for a @size of 0, not a multiple of the page size or
- * above the placement's capacity, an unknown @placement or @flags; -ENODEV
- * for device memory on a device without it; -ENOSPC when device memory is
- * exhausted; -ENOMEM.
+ * above the placement's capacity, an unknown @placement or @flags,
+ * %PHYRBUF_BO_CONTIGUOUS for system memory; -ENODEV for device memory on a
+ * device without it (or once the device is unplugged); -ENOSPC when device
+ * memory is exhausted; -ENOMEM.
  */
-int phyrbuf_bo_create(struct phyrbuf_dev *dev, uint64_t size, uint32_t placement,
-		      uint32_t flags, struct phyrbuf_bo **bop);
+int phyrbuf_bo_create(struct phyrbuf_dev *dev, uint64_t size,
+		      enum phyrbuf_placement placement, uint32_t flags,
+		      struct phyrbuf_bo **bop);
+
+int phyrbuf_bo_create_image_sized(struct phyrbuf_dev *dev,
+				  const struct phyrbuf_image *image, size_t image_size,
+				  enum phyrbuf_placement placement, uint32_t flags,
+				  struct phyrbuf_bo **bop);
+/**
+ * phyrbuf_bo_create_image() - create a buffer that holds an image
+ * @dev: the device
+ * @image: the image; a @stride of 0 lets the kernel choose it
+ * @placement: where
+ * @flags: 0 or %PHYRBUF_BO_CONTIGUOUS
+ * @bop: the new buffer, on success; phyrbuf_bo_query() returns its image
+ *	(with the stride chosen) and its size, @image->height rows of the
+ *	stride rounded up to the page size
+ *
+ * Needs driver 1.1 (&phyrbuf_dev_info.driver_minor).
+ *
+ * Return: 0; -EINVAL for a NULL argument, a @width or @height of 0 or above
+ * 16384, a @format phyr_vgem does not know, a @modifier other than
+ * %PHYRBUF_MODIFIER_LINEAR, a @stride below @width times the bytes per
+ * pixel, an unknown @placement or @flags; -E2BIG (see Conventions); and the
+ * errors of phyrbuf_bo_create() for the size.
+ */
+static inline int phyrbuf_bo_create_image(struct phyrbuf_dev *dev,
+					  const struct phyrbuf_image *image,
+					  enum phyrbuf_placement placement,
+					  uint32_t flags, struct phyrbuf_bo **bop)
+{
+	return phyrbuf_bo_create_image_sized(dev, image, sizeof(*image), placement,
+					     flags, bop);
+}
 
 /**
  * phyrbuf_bo_wrap() - take over a GEM handle made elsewhere on a device
@@ -212,15 +511,16 @@ int phyrbuf_bo_create(struct phyrbuf_dev *dev, uint64_t size, uint32_t placement
 int phyrbuf_bo_wrap(struct phyrbuf_dev *dev, uint32_t handle, struct phyrbuf_bo **bop);
 
 /**
- * phyrbuf_bo_close() - close a buffer and free its object
+ * phyrbuf_bo_close() - drop a reference to a buffer
  * @bo: the buffer, or NULL (then 0)
  *
  * Drops a reference (see phyrbuf_bo_import()); the last one closes the GEM
- * handle, and the memory is freed when no mapping, dma-buf or importer holds
- * it any more.  @bo is freed even when the kernel refuses.
+ * handle and frees the object, and the memory is freed when no mapping,
+ * dma-buf or importer holds it any more.  @bo is freed even when the kernel
+ * refuses.
  *
  * Return: 0, or a negative errno of DRM_IOCTL_GEM_CLOSE (-EINVAL for a handle
- * that was already closed).
+ * that was already closed behind the library).
  */
 int phyrbuf_bo_close(struct phyrbuf_bo *bo);
 
@@ -228,7 +528,8 @@ int phyrbuf_bo_close(struct phyrbuf_bo *bo);
  * phyrbuf_bo_handle() - the GEM handle of a buffer
  * @bo: the buffer
  *
- * Return: the handle, valid on the DRM file of phyrbuf_bo_dev(@bo).
+ * Return: the handle, valid on the DRM file of phyrbuf_bo_dev(@bo); 0 for a
+ * NULL @bo.
  */
 uint32_t phyrbuf_bo_handle(const struct phyrbuf_bo *bo);
 
@@ -236,7 +537,7 @@ uint32_t phyrbuf_bo_handle(const struct phyrbuf_bo *bo);
  * phyrbuf_bo_size() - the size of a buffer
  * @bo: the buffer
  *
- * Return: bytes.
+ * Return: bytes; 0 for a NULL @bo.
  */
 uint64_t phyrbuf_bo_size(const struct phyrbuf_bo *bo);
 
@@ -244,32 +545,56 @@ uint64_t phyrbuf_bo_size(const struct phyrbuf_bo *bo);
  * phyrbuf_bo_dev() - the device a buffer belongs to
  * @bo: the buffer
  *
- * Return: the device.
+ * Return: the device (no new reference), or NULL for a NULL @bo.
  */
 struct phyrbuf_dev *phyrbuf_bo_dev(const struct phyrbuf_bo *bo);
 
+int phyrbuf_bo_query_sized(struct phyrbuf_bo *bo, struct phyrbuf_bo_info *info,
+			   size_t size);
 /**
  * phyrbuf_bo_query() - what a buffer is now
  * @bo: the buffer
  * @info: filled in on success
  *
- * Return: 0; -ENOENT for a handle that is gone.
+ * Return: 0; -EINVAL for NULL arguments; -E2BIG (see Conventions); -ENOENT
+ * for a handle that is gone; -ENODEV once the device is unplugged.
  */
-int phyrbuf_bo_query(struct phyrbuf_bo *bo, struct phyrbuf_bo_info *info);
+static inline int phyrbuf_bo_query(struct phyrbuf_bo *bo, struct phyrbuf_bo_info *info)
+{
+	return phyrbuf_bo_query_sized(bo, info, sizeof(*info));
+}
 
 /**
- * phyrbuf_bo_mmap() - map a whole buffer into the CPU's address space
+ * phyrbuf_bo_ranges() - the physical ranges of a buffer now
+ * @bo: the buffer (not one imported from another device: its exporter has
+ *	the ranges)
+ * @ranges: receives up to @max ranges, in buffer order; may be NULL if @max
+ *	is 0
+ * @max: entries of @ranges
+ *
+ * The ranges of one moment: a migration, or system memory being populated
+ * (by a first CPU access or an importer), changes them.  System memory not
+ * populated yet has none.  Physical addresses are given to callers with
+ * CAP_SYS_ADMIN only.  Needs driver 1.1.
+ *
+ * Return: the number of ranges the buffer has (which may be more than
+ * @max: call again with a larger array); -EINVAL for a NULL @bo or @ranges
+ * with a nonzero @max, or an imported buffer; -ENOENT for a handle that is
+ * gone; -ENOMEM.
+ */
+int phyrbuf_bo_ranges(struct phyrbuf_bo *bo, struct phyrbuf_range *ranges, size_t max);
+
+/* ---- CPU access ---- */
+
+/**
+ * phyrbuf_bo_mmap() - map a whole buffer, readable and writable
  * @bo: the buffer
- * @ptr: the mapping (readable and writable, shared), on success
+ * @ptr: the mapping (shared), on success
  *
- * The mapping follows the buffer: after phyrbuf_bo_migrate() it faults in the
- * new placement.  phyr_vgem maps both placements write-combined and
- * coherent.  DRM gives no GEM mmap offset for a buffer imported from another
- * device; for those the library maps the dma-buf (a duplicate of the fd
- * given to phyrbuf_bo_import(), kept until the buffer is closed), which its
- * exporter serves.  Unmap with phyrbuf_bo_munmap().
+ * phyrbuf_bo_map(@bo, 0, size, %PHYRBUF_MAP_READ | %PHYRBUF_MAP_WRITE, @ptr).
+ * Unmap with phyrbuf_bo_munmap().
  *
- * Return: 0; -ENOENT for a handle that is gone; or the error of mmap().
+ * Return: as phyrbuf_bo_map().
  */
 int phyrbuf_bo_mmap(struct phyrbuf_bo *bo, void **ptr);
 
@@ -278,9 +603,96 @@ int phyrbuf_bo_mmap(struct phyrbuf_bo *bo, void **ptr);
  * @bo: the buffer
  * @ptr: the mapping
  *
- * Return: 0, or the error of munmap().
+ * Return: 0; -EINVAL for NULL arguments; or the error of munmap().
  */
 int phyrbuf_bo_munmap(struct phyrbuf_bo *bo, void *ptr);
+
+/**
+ * phyrbuf_bo_map() - map a part of a buffer into the CPU's address space
+ * @bo: the buffer
+ * @offset: where the mapping starts in the buffer, a multiple of the page size
+ * @length: bytes, nonzero; @offset + @length at most the buffer's size
+ * @flags: %PHYRBUF_MAP_READ, with %PHYRBUF_MAP_WRITE for a writable mapping
+ * @ptr: the mapping (shared), on success
+ *
+ * The mapping follows the buffer: after phyrbuf_bo_migrate() it faults in the
+ * new placement.  phyr_vgem maps both placements write-combined and
+ * coherent: no cache maintenance is needed, but phyrbuf_bo_begin_cpu_access()
+ * waits for the buffer's fences.  Buffers of the device itself are mapped
+ * through the DRM file (DRM_IOCTL_PHYR_VGEM_BO_MMAP_OFFSET, allowed on render
+ * nodes) when the window starts at 0, and through the buffer's dma-buf (which
+ * the library exports once and keeps) when it starts further in: DRM maps
+ * GEM objects from their start only.  A buffer imported from another device
+ * is mapped through its dma-buf (a duplicate of the fd given to
+ * phyrbuf_bo_import(), kept until the buffer is closed), which its exporter
+ * serves.  Writing to a mapping without
+ * %PHYRBUF_MAP_WRITE raises SIGSEGV.  Unmap with phyrbuf_bo_unmap().
+ *
+ * Return: 0; -EINVAL for NULL arguments, an @offset not page-aligned, a
+ * @length of 0 or past the end, @flags without %PHYRBUF_MAP_READ or with
+ * unknown bits; -ENOENT for a handle that is gone; or the error of mmap().
+ */
+int phyrbuf_bo_map(struct phyrbuf_bo *bo, uint64_t offset, uint64_t length,
+		   uint32_t flags, void **ptr);
+
+/**
+ * phyrbuf_bo_unmap() - unmap a mapping made by phyrbuf_bo_map()
+ * @bo: the buffer
+ * @ptr: the mapping
+ * @length: its length, as given to phyrbuf_bo_map()
+ *
+ * Return: 0; -EINVAL for NULL arguments or a @length of 0; or the error of
+ * munmap().
+ */
+int phyrbuf_bo_unmap(struct phyrbuf_bo *bo, void *ptr, uint64_t length);
+
+/**
+ * phyrbuf_bo_begin_cpu_access() - start accessing a buffer's memory
+ * @bo: the buffer
+ * @access: %PHYRBUF_ACCESS_READ, %PHYRBUF_ACCESS_WRITE or both
+ *
+ * DMA_BUF_IOCTL_SYNC with DMA_BUF_SYNC_START on the buffer's dma-buf (which
+ * the library exports once and keeps): waits for the fences an access of
+ * that kind must wait for (a read for writers, a write for everyone), and
+ * lets the exporter make the memory coherent for the CPU.  Pair it with
+ * phyrbuf_bo_end_cpu_access() and the same @access.
+ *
+ * Return: 0; -EINVAL for a NULL @bo, an @access of 0 or with unknown bits;
+ * or the error of exporting the buffer.  Interrupted waits are restarted.
+ */
+int phyrbuf_bo_begin_cpu_access(struct phyrbuf_bo *bo, uint32_t access);
+
+/**
+ * phyrbuf_bo_end_cpu_access() - end an access started with
+ *	phyrbuf_bo_begin_cpu_access()
+ * @bo: the buffer
+ * @access: as given to phyrbuf_bo_begin_cpu_access()
+ *
+ * Return: as phyrbuf_bo_begin_cpu_access().
+ */
+int phyrbuf_bo_end_cpu_access(struct phyrbuf_bo *bo, uint32_t access);
+
+/* ---- placements ---- */
+
+/**
+ * phyrbuf_bo_migrate() - move a buffer to another placement
+ * @bo: the buffer
+ * @placement: the new placement
+ *
+ * Copies the contents; importers drop their mappings and CPU mappings fault
+ * in the new placement.  Waits for the buffer's fences first (up to 15 s).
+ * Migrating to the current placement does nothing.
+ *
+ * Return: 0; -EINVAL for an unknown @placement or an imported buffer;
+ * -ENOENT for a handle that is gone; -ENODEV for device memory on a device
+ * without it, or once it is unplugged; -ENOSPC when device memory is
+ * exhausted; -EBUSY while an importer that cannot be told to unmap holds a
+ * mapping; -ETIMEDOUT when the fences did not signal in time.  Interrupted
+ * waits are restarted.
+ */
+int phyrbuf_bo_migrate(struct phyrbuf_bo *bo, enum phyrbuf_placement placement);
+
+/* ---- dma-bufs ---- */
 
 /**
  * phyrbuf_bo_export() - export a buffer as a dma-buf
@@ -288,8 +700,8 @@ int phyrbuf_bo_munmap(struct phyrbuf_bo *bo, void *ptr);
  * @dmabuf_fd: the new dma-buf file descriptor (read-write, close-on-exec),
  *	on success; the caller closes it
  *
- * Return: 0; -ENOENT for a handle that is gone; or another negative errno
- * from DRM_IOCTL_PRIME_HANDLE_TO_FD.
+ * Return: 0; -EINVAL for NULL arguments; -ENOENT for a handle that is gone;
+ * or another negative errno from DRM_IOCTL_PRIME_HANDLE_TO_FD.
  */
 int phyrbuf_bo_export(struct phyrbuf_bo *bo, int *dmabuf_fd);
 
@@ -309,54 +721,35 @@ int phyrbuf_bo_export(struct phyrbuf_bo *bo, int *dmabuf_fd);
  * reference; every phyrbuf_bo_import() needs its phyrbuf_bo_close(), and the
  * handle is closed with the last one.
  *
- * Return: 0; -EBADF for a bad @dmabuf_fd; -EOPNOTSUPP if no flavour
- * matches; or another negative errno from DRM_IOCTL_PRIME_FD_TO_HANDLE.
+ * Return: 0; -EINVAL for NULL arguments or an fd that is not a dma-buf;
+ * -EBADF for a bad @dmabuf_fd; -EOPNOTSUPP if no flavour matches (device
+ * memory that the importing device cannot reach: migrate it to system
+ * memory first); -ENODEV for a revoked buffer; or another negative errno
+ * from DRM_IOCTL_PRIME_FD_TO_HANDLE.
  */
 int phyrbuf_bo_import(struct phyrbuf_dev *dev, int dmabuf_fd, struct phyrbuf_bo **bop);
 
+int phyrbuf_dmabuf_probe_sized(struct phyrbuf_dev *dev, int dmabuf_fd,
+			       struct phyrbuf_dmabuf_info *info, size_t size);
 /**
- * phyrbuf_bo_migrate() - move a buffer to another placement
- * @bo: the buffer
- * @placement: the new &enum phyrbuf_placement
+ * phyrbuf_dmabuf_probe() - what a dma-buf offers, and what @dev would take
+ * @dev: a phyr_vgem device, the importer asked about
+ * @dmabuf_fd: any dma-buf (not only phyr_vgem's)
+ * @info: filled in on success
  *
- * Copies the contents; importers drop their mappings and CPU mappings fault
- * in the new placement.  Migrating to the current placement does nothing.
+ * The structured form of the fdinfo "flavours:" line, plus the flavour an
+ * import into @dev would negotiate now (the kernel attaches and detaches at
+ * once; nothing is imported), so that a program chooses an importer without
+ * trial imports.  Needs driver 1.1 (DRM_IOCTL_PHYR_VGEM_DMABUF_FLAVOURS).
  *
- * Return: 0; -EINVAL for an unknown @placement; -ENOENT for a handle that is
- * gone; -ENODEV for device memory on a device without it; -ENOSPC when device
- * memory is exhausted; -EBUSY while an importer that cannot be told to unmap
- * holds a mapping.
+ * Return: 0; -EINVAL for NULL arguments or an fd that is not a dma-buf;
+ * -E2BIG (see Conventions); -EBADF for a bad @dmabuf_fd; -ENOMEM.
  */
-int phyrbuf_bo_migrate(struct phyrbuf_bo *bo, uint32_t placement);
-
-/* ---- fences ---- */
-
-/**
- * phyrbuf_bo_fence_attach() - attach an unsignaled fence to a buffer
- * @bo: the buffer
- * @flags: %PHYRBUF_FENCE_WRITE for a write (exclusive) fence, 0 for a read
- * @fence: the fence id, for phyrbuf_fence_signal(), on success
- *
- * The fence signals on phyrbuf_fence_signal() or by itself, with an error,
- * after 10 seconds.  Waiters see it through the buffer's dma-buf (poll(),
- * see phyrbuf_dmabuf_busy()).
- *
- * Return: 0; -EBUSY if a conflicting fence is pending; -ENOENT for a handle
- * that is gone; -EINVAL for unknown @flags.
- */
-int phyrbuf_bo_fence_attach(struct phyrbuf_bo *bo, uint32_t flags, uint32_t *fence);
-
-/**
- * phyrbuf_fence_signal() - signal a fence made by phyrbuf_bo_fence_attach()
- * @dev: the device of the fenced buffer (fence ids are per DRM file)
- * @fence: the fence id
- *
- * Return: 0; -ENOENT for an unknown or already signaled fence; -ETIMEDOUT if
- * the fence had timed out.
- */
-int phyrbuf_fence_signal(struct phyrbuf_dev *dev, uint32_t fence);
-
-/* ---- dma-bufs ---- */
+static inline int phyrbuf_dmabuf_probe(struct phyrbuf_dev *dev, int dmabuf_fd,
+				       struct phyrbuf_dmabuf_info *info)
+{
+	return phyrbuf_dmabuf_probe_sized(dev, dmabuf_fd, info, sizeof(*info));
+}
 
 /**
  * phyrbuf_dmabuf_flavours() - the "flavours:" line of a dma-buf's fdinfo
@@ -364,6 +757,8 @@ int phyrbuf_fence_signal(struct phyrbuf_dev *dev, uint32_t fence);
  * @buf: receives the line's text after the tab, without the newline, e.g.
  *	"phyr+cpu sg_table+cpu"
  * @len: the size of @buf
+ *
+ * Text for people (logs, the CLI); programs use phyrbuf_dmabuf_probe().
  *
  * Return: 0; -ENODATA if the fdinfo has no such line (a kernel without
  * dma-buf flavours, or not a dma-buf); -ENOSPC if @buf is too small (it holds
@@ -380,28 +775,109 @@ int phyrbuf_dmabuf_flavours(int dmabuf_fd, char *buf, size_t len);
  *
  * Asks poll() with a timeout of 0: it never waits.
  *
- * Return: 1 if busy, 0 if idle, or the negative errno of poll().
+ * Return: 1 if busy, 0 if idle; -EBADF; or the negative errno of poll().
  */
 int phyrbuf_dmabuf_busy(int dmabuf_fd, int write);
+
+/**
+ * phyrbuf_dmabuf_begin_cpu_access() - DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_START
+ * @dmabuf_fd: the dma-buf
+ * @access: %PHYRBUF_ACCESS_READ, %PHYRBUF_ACCESS_WRITE or both
+ *
+ * See phyrbuf_bo_begin_cpu_access(); for a dma-buf of any exporter.
+ *
+ * Return: 0; -EINVAL for an @access of 0 or with unknown bits; -EBADF;
+ * -ENOTTY for an fd that is not a dma-buf; or the exporter's error.
+ */
+int phyrbuf_dmabuf_begin_cpu_access(int dmabuf_fd, uint32_t access);
+
+/**
+ * phyrbuf_dmabuf_end_cpu_access() - DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END
+ * @dmabuf_fd: the dma-buf
+ * @access: as given to phyrbuf_dmabuf_begin_cpu_access()
+ *
+ * Return: as phyrbuf_dmabuf_begin_cpu_access().
+ */
+int phyrbuf_dmabuf_end_cpu_access(int dmabuf_fd, uint32_t access);
+
+/**
+ * phyrbuf_dmabuf_export_sync_file() - the fences of a dma-buf as a sync_file
+ * @dmabuf_fd: the dma-buf
+ * @access: %PHYRBUF_ACCESS_READ for the fences a reader waits for (the
+ *	writers), with %PHYRBUF_ACCESS_WRITE for all of them
+ * @sync_file_fd: the new sync_file (close-on-exec), on success; the caller
+ *	closes it
+ *
+ * DMA_BUF_IOCTL_EXPORT_SYNC_FILE: a snapshot of the fences now, signaled
+ * when they all are (poll() it, or hand it to a compositor or a GPU driver).
+ *
+ * Return: 0; -EINVAL for a NULL @sync_file_fd, an @access of 0 or with
+ * unknown bits; -EBADF; -ENOTTY for an fd that is not a dma-buf; -ENOMEM.
+ */
+int phyrbuf_dmabuf_export_sync_file(int dmabuf_fd, uint32_t access, int *sync_file_fd);
+
+/**
+ * phyrbuf_dmabuf_import_sync_file() - add a sync_file's fence to a dma-buf
+ * @dmabuf_fd: the dma-buf
+ * @access: %PHYRBUF_ACCESS_WRITE to add it as a write fence (readers and
+ *	writers wait for it), %PHYRBUF_ACCESS_READ alone as a read fence
+ *	(writers wait for it)
+ * @sync_file_fd: the sync_file; it stays the caller's
+ *
+ * DMA_BUF_IOCTL_IMPORT_SYNC_FILE: from then on, the buffer's users (CPU
+ * access brackets, poll(), migrations, importers) wait for that fence.
+ *
+ * Return: 0; -EINVAL for an @access of 0 or with unknown bits, or a
+ * @sync_file_fd that is not a sync_file (or not open); -EBADF for a bad
+ * @dmabuf_fd; -ENOTTY for a @dmabuf_fd that is not a dma-buf; -ENOMEM.
+ */
+int phyrbuf_dmabuf_import_sync_file(int dmabuf_fd, uint32_t access, int sync_file_fd);
+
+/* ---- fences ---- */
+
+/**
+ * phyrbuf_bo_fence_attach() - attach an unsignaled fence to a buffer
+ * @bo: the buffer
+ * @flags: %PHYRBUF_FENCE_WRITE for a write (exclusive) fence, 0 for a read
+ * @fence: the fence id, for phyrbuf_fence_signal(), on success
+ *
+ * The fence signals on phyrbuf_fence_signal() or by itself, with an error,
+ * after 10 seconds.  Waiters see it through the buffer's dma-buf (poll(),
+ * see phyrbuf_dmabuf_busy()).
+ *
+ * Return: 0; -EBUSY if a conflicting fence is pending; -ENOENT for a handle
+ * that is gone; -EINVAL for unknown @flags or NULL arguments.
+ */
+int phyrbuf_bo_fence_attach(struct phyrbuf_bo *bo, uint32_t flags, uint32_t *fence);
+
+/**
+ * phyrbuf_fence_signal() - signal a fence made by phyrbuf_bo_fence_attach()
+ * @dev: the device of the fenced buffer (fence ids are per DRM file)
+ * @fence: the fence id
+ *
+ * Return: 0; -ENOENT for an unknown or already signaled fence; -ETIMEDOUT if
+ * the fence had timed out; -EINVAL for a NULL @dev.
+ */
+int phyrbuf_fence_signal(struct phyrbuf_dev *dev, uint32_t fence);
 
 /* ---- names ---- */
 
 /**
  * phyrbuf_placement_name() - the name of a placement
- * @placement: an &enum phyrbuf_placement
+ * @placement: a placement
  *
  * Return: "system", "device" or "unknown".
  */
-const char *phyrbuf_placement_name(uint32_t placement);
+const char *phyrbuf_placement_name(enum phyrbuf_placement placement);
 
 /**
  * phyrbuf_placement_parse() - a placement from its name
  * @name: "system" or "device"
  * @placement: the placement, on success
  *
- * Return: 0, or -EINVAL for another name.
+ * Return: 0, or -EINVAL for another name or NULL arguments.
  */
-int phyrbuf_placement_parse(const char *name, uint32_t *placement);
+int phyrbuf_placement_parse(const char *name, enum phyrbuf_placement *placement);
 
 /**
  * phyrbuf_flavour_names() - PHYRBUF_FLAVOUR_* bits as text
@@ -415,6 +891,25 @@ int phyrbuf_placement_parse(const char *name, uint32_t *placement);
  * -EINVAL for a NULL @buf or a @len of 0.
  */
 int phyrbuf_flavour_names(uint32_t flavours, char *buf, size_t len);
+
+/**
+ * phyrbuf_format_name() - the name of a DRM format phyr_vgem knows
+ * @format: a DRM fourcc
+ *
+ * Return: its name without the DRM_FORMAT_ prefix, e.g. "XRGB8888", or NULL
+ * for a format phyr_vgem does not take.
+ */
+const char *phyrbuf_format_name(uint32_t format);
+
+/**
+ * phyrbuf_format_parse() - a DRM format from its name
+ * @name: a name as phyrbuf_format_name() gives it (any case), e.g. "xrgb8888"
+ * @format: the fourcc, on success
+ * @cpp: if not NULL, its bytes per pixel, on success
+ *
+ * Return: 0, or -EINVAL for NULL arguments or a name phyr_vgem does not know.
+ */
+int phyrbuf_format_parse(const char *name, uint32_t *format, unsigned int *cpp);
 
 #ifdef __cplusplus
 }

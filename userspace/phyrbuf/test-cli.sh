@@ -21,7 +21,9 @@ fail() {
 # Only bash builtins besides phyrbuf itself: every exec costs ~0.5 s in the
 # test guest (TCG, KASAN, 9p).
 errf=${TMPDIR:-/tmp}/test-cli.$$.err
-trap 'rm -f "$errf"' EXIT
+jdir=${TMPDIR:-/tmp}/test-cli.$$.json
+mkdir -p "$jdir"
+trap 'rm -rf "$errf" "$jdir"' EXIT
 
 # run NAME EXPECTED_STATUS ARGS...: sets $out (stdout) and $err (stderr)
 run() {
@@ -56,9 +58,9 @@ one_line_error() {
 # usage and bad command lines
 run help 0 --help
 has help '^usage: phyrbuf'
-has help 'alloc --size SIZE'
+has help '--size SIZE'
 run version 0 --version
-has version '^phyrbuf [0-9]+\.[0-9]+\.[0-9]+$'
+has version '^phyrbuf [0-9]+\.[0-9]+\.[0-9]+ \(libphyrbuf [0-9]+\.[0-9]+\.[0-9]+\)$'
 run no-command 2
 one_line_error no-command 'no command'
 run bad-command 2 frobnicate
@@ -127,10 +129,134 @@ one_line_error devmem-on-faux 'No such device'
 run migrate-on-faux 1 alloc --size 64K --device "$faux" --migrate device
 one_line_error migrate-on-faux 'migrating to device memory: No such device'
 run unaligned 1 alloc --size 5000
-one_line_error unaligned 'Invalid argument'
+one_line_error unaligned 'size 5000 is not a multiple of the page size \(4096\): use 8192'
 run too-large 1 alloc --size 64G --placement device
 one_line_error too-large 'Invalid argument'
 run no-such-device 1 alloc --size 1M --device 99
-one_line_error no-such-device 'device 99: No such device'
+one_line_error no-such-device 'device 99: No such device: there are [0-9]+ \(phyrbuf info lists them\)'
+run devmem-on-faux-hint 1 alloc --size 64K --placement device --device "$faux"
+one_line_error devmem-on-faux-hint 'has no device memory: use --device N'
+run too-large-hint 1 alloc --size 64G --placement device
+one_line_error too-large-hint 'larger than the device memory of device [0-9]+ \(64 MiB\)'
+run bad-format 2 alloc --width 64 --height 64 --format NV12
+one_line_error bad-format "unknown format 'NV12'"
+run image-incomplete 2 alloc --width 64 --height 64
+one_line_error image-incomplete 'an image needs --width, --height and --format'
+run bad-image 1 alloc --width 64 --height 64 --format XRGB8888 --stride 100
+one_line_error bad-image 'the image is not one phyr_vgem takes'
+run no-cmd 2 alloc --size 1M --
+one_line_error no-cmd "'--' needs a command"
+run import-bad-fd 1 import --fd 99
+one_line_error import-bad-fd 'fd 99 is not open'
+run probe-no-dmabuf 1 probe --fd 2
+one_line_error probe-no-dmabuf 'fd 2: Invalid argument: not a dma-buf'
+run wrong-option 2 import --fd 0 --migrate system
+one_line_error wrong-option "import: option '--migrate' is not for this command"
+
+# physical ranges: system memory (RAM, populated by the fill), contiguous device memory
+run ranges-system 0 ranges --size 1M --device "$faux"
+has ranges-system '^  ranges: +[1-9][0-9]*$'
+has ranges-system '^    ram +0x[0-9a-f]+\+0x[0-9a-f]+ +at offset 0x0 '
+run ranges-device 0 ranges --size 2M --placement device --contiguous
+has ranges-device '^  ranges: +1$'
+has ranges-device '^    mmio +0x[0-9a-f]+\+0x200000 +at offset 0x0 \(2 MiB\)$'
+# alloc prints them too, and what the dma-buf offers as data
+run alloc-offers 0 alloc --size 64K --placement device
+has alloc-offers '^  ranges: +[1-9]'
+has alloc-offers '^  offers: +private phyr\+mmio@[0-9a-f:.]+ sg_table\+mmio\(bridge\)@'
+
+# an image buffer
+run alloc-image 0 alloc --width 256 --height 256 --format XRGB8888
+has alloc-image '^  image: +256x256 XRGB8888, stride 1024, modifier linear$'
+has alloc-image '^  size: +262144 bytes \(256 KiB\)$'
+
+# a buffer kept alive and handed to another program: phyrbuf itself imports it
+# into the second device with device memory and checks alloc's pattern
+dm2=
+while read -r line; do
+	case "$line" in
+	device\ *:) dev=${line#device }; dev=${dev%:} ;;
+	device\ memory:\ *bytes*) [ "$dev" != "$dm" ] && [ -z "$dm2" ] && dm2=$dev ;;
+	esac
+done <<<"$("$pb" info)"
+[ -n "$dm2" ] || fail "info: no second device with device memory"
+run handoff 0 alloc --size 1M --placement device -- "$pb" import --fd '{fd}' --device "$dm2" --verify
+has handoff '^running with the dma-buf as fd [0-9]+: .*phyrbuf import --fd [0-9]+ '
+has handoff "^import into device $dm2 "
+has handoff '^  import_flavour: private$'
+has handoff '^  verified: +1048576 bytes of phyrbuf alloc.s pattern$'
+run handoff-probe 0 alloc --size 64K --placement device -- "$pb" probe --fd '{fd}'
+has handoff-probe "^  device $faux: +cannot import: Operation not supported$"
+has handoff-probe "^  device $dm: +its own buffer"
+has handoff-probe "^  device $dm2: +would negotiate private$"
+has handoff-probe '^  offers: +private phyr\+mmio@'
+run handoff-ranges 0 alloc --size 2M --placement device --contiguous -- "$pb" ranges --fd '{fd}'
+has handoff-ranges '^    mmio +0x[0-9a-f]+\+0x200000 '
+# the command's exit status is phyrbuf's, and the environment names the buffer
+run handoff-status 3 alloc --size 64K -- "$BASH" -c 'exit 3'
+run handoff-env 0 alloc --width 64 --height 32 --format RGB565 -- "$BASH" -c \
+	'echo "fd=$PHYRBUF_DMABUF_FD size=$PHYRBUF_SIZE ${PHYRBUF_WIDTH}x$PHYRBUF_HEIGHT $PHYRBUF_FORMAT stride $PHYRBUF_STRIDE"; [ -e /proc/self/fd/$PHYRBUF_DMABUF_FD ]'
+has handoff-env '^fd=[0-9]+ size=4096 64x32 RGB565 stride 128$'
+
+# --json for every command: one document each, checked at the end
+json() {
+	local name=$1 st
+	shift
+	echo "\$ phyrbuf --json $*"
+	"$pb" --json "$@" >"$jdir/$name.json" 2>"$errf"
+	st=$?
+	[ $st = 0 ] || fail "$name: --json exit status $st: $(<"$errf")"
+}
+json info info
+json alloc alloc --size 4M --placement device --contiguous --migrate system --import-into "$faux"
+json alloc-image alloc --width 100 --height 50 --format RGB565 --device "$dm" --placement device
+json ranges ranges --size 2M --placement device --contiguous
+json ranges-fd alloc --size 1M --device "$faux" -- "$pb" --json ranges --fd '{fd}'
+json probe alloc --size 64K --placement device -- "$pb" --json probe --fd '{fd}'
+json import alloc --size 64K --device "$faux" -- "$pb" --json import --fd '{fd}' --device "$dm" --verify
+# a failure prints no half document
+echo "\$ phyrbuf --json alloc --size 5000"
+out=$("$pb" --json alloc --size 5000 2>"$errf") && fail "json-failure: exit status 0"
+[ -z "$out" ] || fail "json-failure: printed '$out' on stdout"
+python3 - "$jdir" "$faux" "$dm" "$dm2" <<'PY' || fail "--json output"
+import json, sys
+d, faux, dm, dm2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def load(name):
+    text = open(f"{d}/{name}.json").read()
+    docs = [l for l in text.splitlines() if l.startswith("{")]
+    return [json.loads(l) for l in docs]
+def need(cond, what):
+    if not cond:
+        sys.exit(f"test-cli: FAILED: json: {what}")
+info = load("info")[0]
+need(len(info["devices"]) >= 3, "info lists the devices")
+need(info["devices"][faux]["bus"] == "faux" and info["devices"][faux]["device_size"] == 0, "faux")
+need(info["devices"][dm]["device_size"] == 64 << 20, "device memory size")
+need(info["devices"][dm]["driver"] == {"major": 1, "minor": 1}, "driver version")
+a = load("alloc")[0]
+need(a["buffer"]["placement"] == "device" and a["buffer"]["nr_ranges"] == 1, "alloc buffer")
+need(a["buffer"]["ranges"][0]["type"] == "mmio" and a["buffer"]["ranges"][0]["length"] == 4 << 20, "alloc ranges")
+need([o["flavour"] for o in a["dmabuf"]["offers"]] == ["private", "phyr", "sg_table"], "alloc offers")
+need(a["dmabuf"]["offers"][1]["mmio"] and a["dmabuf"]["offers"][1]["provider"] == info["devices"][dm]["location"], "MMIO provider")
+need(a["dmabuf"]["offers"][2]["bridge"], "the bridge")
+need(a["migrated"]["placement"] == "system" and a["migrated"]["verified"] == 4 << 20, "migrated")
+need(a["import"]["import_flavour"] == "sg_table" and a["import"]["verified"] == 4 << 20, "import")
+im = load("alloc-image")[0]["buffer"]
+need(im["image"] == {"width": 100, "height": 50, "format": "RGB565", "fourcc": 0x36314752,
+                     "stride": 256, "modifier": 0}, f"image {im['image']}")
+r = load("ranges")[0]["buffer"]["ranges"]
+need(len(r) == 1 and r[0]["type"] == "mmio" and r[0]["addr"], "ranges")
+rf = load("ranges-fd")
+need(len(rf) == 2 and rf[1]["buffer"]["ranges"][0]["type"] == "ram" and rf[1]["device"]["index"] == faux, "ranges --fd")
+pr = load("probe")[1]
+need(pr["offers"][0]["flavour"] == "private", "probe offers")
+by = {x["device"]: x for x in pr["devices"]}
+need(by[faux]["import"]["flavour"] is None and by[faux]["import_error"], "probe: faux refused")
+need(by[dm]["own"], "probe: own")
+need(by[dm2]["import"]["flavour"] == "private", "probe: private")
+imp = load("import")[1]
+need(imp["import_flavour"] == "phyr" and imp["verified"] == 64 << 10, "import --verify")
+print("test-cli: --json output of every command checked")
+PY
 
 echo "test-cli: OK"

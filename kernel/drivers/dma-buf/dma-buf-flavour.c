@@ -918,3 +918,48 @@ out:
 	dma_resv_unlock(dmabuf->resv);
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_flavour_show_fdinfo, "DMA_BUF");
+
+/**
+ * dma_buf_flavour_offers() - what a buffer's exporter offers now
+ * @dmabuf: the buffer
+ * @offers: filled with the offers, most preferred first
+ * @max: entries of @offers, at least %DMA_BUF_MAX_FLAVOURS
+ *
+ * For importers that want to know before they attach, and for userspace
+ * queries: the offers the negotiation would see now.  An exporter without
+ * &dma_buf_ops.flavours is reported as one %DMA_BUF_FLAVOUR_SG_TABLE offer
+ * without flags (no promise about what backs it).  The answer may be stale
+ * as soon as the lock is dropped (the buffer may move).
+ *
+ * Context: Process context.  Takes the buffer's dma_resv lock
+ * (interruptibly): must be called without it.
+ * Return: the number of offers; -EINVAL if @max is too small; -ENODEV for a
+ * revoked buffer; -EINTR if interrupted; or the error of the exporter's
+ * &dma_buf_flavour_ops.offers.
+ */
+int dma_buf_flavour_offers(struct dma_buf *dmabuf,
+			   struct dma_buf_flavour_offer *offers,
+			   unsigned int max)
+{
+	const struct dma_buf_flavour_ops *ops = dmabuf->ops->flavours;
+	int nr;
+
+	if (max < DMA_BUF_MAX_FLAVOURS)
+		return -EINVAL;
+	memset(offers, 0, max * sizeof(*offers));
+	if (dma_resv_lock_interruptible(dmabuf->resv, NULL))
+		return -EINTR;
+	if (dmabuf->revoked) {
+		nr = -ENODEV;
+	} else if (!ops) {
+		offers[0].flavour = DMA_BUF_FLAVOUR_SG_TABLE;
+		nr = 1;
+	} else {
+		nr = ops->offers(dmabuf, offers, DMA_BUF_MAX_FLAVOURS);
+		if (WARN_ON_ONCE(nr > DMA_BUF_MAX_FLAVOURS))
+			nr = -EINVAL;
+	}
+	dma_resv_unlock(dmabuf->resv);
+	return nr;
+}
+EXPORT_SYMBOL_NS_GPL(dma_buf_flavour_offers, "DMA_BUF");

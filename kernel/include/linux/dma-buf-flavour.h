@@ -158,6 +158,9 @@ dma_buf_flavour_attach(struct dma_buf *dmabuf, struct device *dev,
 		       void *importer_priv);
 int dma_buf_flavour_detach(struct dma_buf *dmabuf,
 			   struct dma_buf_attachment *attach);
+int dma_buf_flavour_offers(struct dma_buf *dmabuf,
+			   struct dma_buf_flavour_offer *offers,
+			   unsigned int max);
 
 const struct phyr *dma_buf_map_phyr(struct dma_buf_attachment *attach);
 void dma_buf_unmap_phyr(struct dma_buf_attachment *attach,

@@ -14,9 +14,16 @@
  *
  * Copyright 2026 The phyr developers
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,17 +32,68 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
+#include <linux/udmabuf.h>
 #include <xf86drm.h>
+#include <drm_fourcc.h>
+#include <drm_mode.h>
 
+#include "phyr_vgem_drm.h"
 #include "phyrbuf.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MiB		(1024ull * 1024)
 
 static long page_size;
+
+/*
+ * Opens of DRM nodes, counted by interposing open(): the library must find
+ * devices without opening them.  Not in the sanitizer builds, whose runtimes
+ * intercept open() themselves (there the count stays 0 and is not checked).
+ */
+static int dri_opens;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define COUNT_OPENS 0
+#else
+#define COUNT_OPENS 1
+static int counted_open(const char *path, int flags, va_list ap)
+{
+	mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+
+	if (!strncmp(path, "/dev/dri/", 9))
+		__atomic_add_fetch(&dri_opens, 1, __ATOMIC_RELAXED);
+	return syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+/* by their symbol names: <fcntl.h> maps open() to open64() with large files */
+int interposed_open(const char *path, int flags, ...) __asm__("open");
+int interposed_open64(const char *path, int flags, ...) __asm__("open64");
+
+int interposed_open(const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flags);
+	ret = counted_open(path, flags, ap);
+	va_end(ap);
+	return ret;
+}
+
+int interposed_open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, flags);
+	ret = counted_open(path, flags, ap);
+	va_end(ap);
+	return ret;
+}
+#endif
 
 #define check(cond) do {							\
 	if (!(cond)) {								\
@@ -206,8 +264,8 @@ static void query(struct phyrbuf_bo *bo, struct phyrbuf_bo_info *info)
 /* Names and parsing: pure library code, also meaningful without the driver. */
 static void test_names(void)
 {
+	enum phyrbuf_placement p = 77;
 	char buf[64];
-	uint32_t p = 77;
 
 	check(!strcmp(phyrbuf_placement_name(PHYRBUF_PLACEMENT_SYSTEM), "system"));
 	check(!strcmp(phyrbuf_placement_name(PHYRBUF_PLACEMENT_DEVICE), "device"));
@@ -250,25 +308,50 @@ static void test_names(void)
 	check_eq(phyrbuf_open(-2, 0, NULL), -EINVAL);
 }
 
-/* Finding devices: every index opens, the faux and ivshmem ones are there. */
+/* Finding devices: sysfs only, every index opens one node, faux and ivshmem are there. */
 static void test_devices(void)
 {
 	int nr, i, faux = 0, with_devmem = 0;
-	struct phyrbuf_dev_info info;
+	struct phyrbuf_dev_info info, desc;
 	struct phyrbuf_dev *dev;
 
+	dri_opens = 0;
 	nr = phyrbuf_device_count();
 	printf("%d phyr_vgem devices\n", nr);
 	check(nr >= 2);
+	for (i = 0; i < nr; i++)
+		check_ok(phyrbuf_device_describe(i, &desc));
+	/* enumeration reads sysfs: no DRM node was opened */
+	if (COUNT_OPENS)
+		check_eq(dri_opens, 0);
 
 	for (i = 0; i < nr; i++) {
+		check_ok(phyrbuf_device_describe(i, &desc));
+		dri_opens = 0;
 		check_ok(phyrbuf_open(i, 0, &dev));
+		/* only the node asked for */
+		if (COUNT_OPENS)
+			check_eq(dri_opens, 1);
 		check_ok(phyrbuf_dev_info(dev, &info));
-		printf("%d: %s %s %s %s size %" PRIu64 " free %" PRIu64 "\n", i, info.node,
-		       info.render_node, info.bus, info.location, info.device_size,
-		       info.device_free);
+		printf("%d: %s (primary %s, render %s) %s %s size %" PRIu64 " free %" PRIu64
+		       " driver %u.%u\n", i, info.node, info.primary_node, info.render_node,
+		       info.bus, info.location, info.device_size, info.device_free,
+		       info.driver_major, info.driver_minor);
 		check_eq(info.index, i);
-		check(!strncmp(info.node, "/dev/dri/card", 13));
+		/* the render node by default, and sysfs said the same */
+		check_eq(info.node_type, PHYRBUF_NODE_RENDER);
+		check(!strncmp(info.node, "/dev/dri/renderD", 16));
+		check(!strcmp(info.node, info.render_node));
+		check(!strncmp(info.primary_node, "/dev/dri/card", 13));
+		check(!strcmp(desc.primary_node, info.primary_node));
+		check(!strcmp(desc.node, info.primary_node));
+		check(!strcmp(desc.render_node, info.render_node));
+		check(!strcmp(desc.bus, info.bus));
+		check(!strcmp(desc.location, info.location));
+		check_eq(desc.index, i);
+		check_eq(desc.device_size, 0);
+		check_eq(info.driver_major, 1);
+		check_eq(info.driver_minor, 1);
 		check(phyrbuf_dev_fd(dev) >= 0);
 		if (!strcmp(info.bus, "faux")) {
 			faux++;
@@ -283,6 +366,13 @@ static void test_devices(void)
 		}
 		phyrbuf_close(dev);
 
+		/* the primary node when asked */
+		check_ok(phyrbuf_open(i, PHYRBUF_OPEN_PRIMARY, &dev));
+		check_ok(phyrbuf_dev_info(dev, &info));
+		check_eq(info.node_type, PHYRBUF_NODE_PRIMARY);
+		check(!strcmp(info.node, info.primary_node));
+		phyrbuf_close(dev);
+
 		/* the n-th device with device memory required */
 		if (info.device_size) {
 			check_ok(phyrbuf_open(i, PHYRBUF_OPEN_DEVICE_MEMORY, &dev));
@@ -295,8 +385,9 @@ static void test_devices(void)
 	check(with_devmem >= 1);
 
 	check_eq(phyrbuf_open(nr, 0, &dev), -ENODEV);
+	check_eq(phyrbuf_device_describe(nr, &desc), -ENODEV);
 	check_eq(phyrbuf_open(-2, 0, &dev), -EINVAL);
-	check_eq(phyrbuf_open(0, 0x2, &dev), -EINVAL);
+	check_eq(phyrbuf_open(0, 0x4, &dev), -EINVAL);
 
 	check_ok(phyrbuf_open(PHYRBUF_ANY, PHYRBUF_OPEN_DEVICE_MEMORY, &dev));
 	check_ok(phyrbuf_dev_info(dev, &info));
@@ -881,18 +972,1074 @@ static void test_errors(void)
 	phyrbuf_close(sys);
 }
 
+/* ---- helpers of the newer subtests ---- */
+
+static int open_dev_null(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	check(fd >= 0);
+	return fd;
+}
+
+static sigjmp_buf fault_jmp;
+
+static void on_fault(int sig)
+{
+	(void)sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+/* Whether writing to @p raises SIGSEGV (or SIGBUS). */
+static bool __attribute__((noinline)) write_faults(volatile uint32_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_fault }, old_segv, old_bus;
+	volatile bool faulted = false;
+
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	if (sigsetjmp(fault_jmp, 1))
+		faulted = true;
+	else
+		*p = 0x12345678;
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return faulted;
+}
+
+/* The index of the first device with device memory other than @not, or -1. */
+static int other_device_memory_index(int not)
+{
+	int nr = phyrbuf_device_count(), i;
+
+	for (i = 0; i < nr; i++) {
+		struct phyrbuf_dev *dev;
+
+		if (i == not || phyrbuf_open(i, PHYRBUF_OPEN_DEVICE_MEMORY, &dev))
+			continue;
+		phyrbuf_close(dev);
+		return i;
+	}
+	return -1;
+}
+
+/* ---- the ABI, and bad input that needs no device ---- */
+
+static void test_abi(void)
+{
+	struct phyrbuf_dev_info info;
+	struct {
+		struct phyrbuf_image image;
+		uint64_t future;	/* a field a newer header might have */
+	} img = { .image = { 16, 16, DRM_FORMAT_XRGB8888, 0, 0 } };
+	struct phyrbuf_dev *dev;
+	unsigned int cpp = 0;
+	uint32_t format = 0;
+	struct phyrbuf_bo *bo;
+	char version[32];
+	int fd, nullfd;
+	size_t i;
+
+	/* the version meson gave the project, in the header and at run time */
+	check(!strcmp(PHYRBUF_VERSION, PHYR_PROJECT_VERSION));
+	check(!strcmp(phyrbuf_version_string(), PHYR_PROJECT_VERSION));
+	snprintf(version, sizeof(version), "%d.%d.%d", PHYRBUF_VERSION_MAJOR,
+		 PHYRBUF_VERSION_MINOR, PHYRBUF_VERSION_MICRO);
+	check(!strcmp(version, PHYR_PROJECT_VERSION));
+	check_eq(phyrbuf_version(), PHYRBUF_VERSION_NUMBER);
+	check_eq(PHYRBUF_VERSION_NUMBER, (PHYRBUF_VERSION_MAJOR << 16) |
+		 (PHYRBUF_VERSION_MINOR << 8) | PHYRBUF_VERSION_MICRO);
+	check(PHYRBUF_CHECK_VERSION(0, 2, 0));
+	check(PHYRBUF_CHECK_VERSION(PHYRBUF_VERSION_MAJOR, PHYRBUF_VERSION_MINOR,
+				    PHYRBUF_VERSION_MICRO));
+	check(!PHYRBUF_CHECK_VERSION(PHYRBUF_VERSION_MAJOR, PHYRBUF_VERSION_MINOR,
+				     PHYRBUF_VERSION_MICRO + 1));
+
+	/* sized structures: too small for the first layout, or unknown fields set */
+	check_eq(phyrbuf_device_describe_sized(0, &info, 8), -EINVAL);
+	check_eq(phyrbuf_device_describe_sized(0, NULL, sizeof(info)), -EINVAL);
+	check_eq(phyrbuf_device_describe(-1, &info), -ENODEV);
+	check_eq(phyrbuf_device_describe(1000, &info), -ENODEV);
+	img.future = 1;
+	check_eq(phyrbuf_bo_create_image_sized(NULL, &img.image, sizeof(img),
+					       PHYRBUF_PLACEMENT_SYSTEM, 0, &bo), -E2BIG);
+	img.future = 0;
+	check_eq(phyrbuf_bo_create_image_sized(NULL, &img.image, sizeof(img),
+					       PHYRBUF_PLACEMENT_SYSTEM, 0, &bo), -EINVAL);
+	check_eq(phyrbuf_bo_create_image_sized(NULL, &img.image, 8,
+					       PHYRBUF_PLACEMENT_SYSTEM, 0, &bo), -EINVAL);
+	check_eq(phyrbuf_bo_create_image(NULL, NULL, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo), -EINVAL);
+
+	/* formats: the names of drm_fourcc.h, both ways */
+	check(!strcmp(phyrbuf_format_name(DRM_FORMAT_XRGB8888), "XRGB8888"));
+	check(!strcmp(phyrbuf_format_name(DRM_FORMAT_RGB565), "RGB565"));
+	check(!strcmp(phyrbuf_format_name(DRM_FORMAT_ABGR16161616F), "ABGR16161616F"));
+	check(!phyrbuf_format_name(0));
+	check(!phyrbuf_format_name(DRM_FORMAT_NV12));	/* two planes */
+	check(!phyrbuf_format_name(DRM_FORMAT_C8));
+	check_ok(phyrbuf_format_parse("xrgb8888", &format, &cpp));
+	check_eq(format, DRM_FORMAT_XRGB8888);
+	check_eq(cpp, 4);
+	check_ok(phyrbuf_format_parse("R8", &format, &cpp));
+	check_eq(format, DRM_FORMAT_R8);
+	check_eq(cpp, 1);
+	check_ok(phyrbuf_format_parse("XBGR16161616F", &format, NULL));
+	check_eq(format, DRM_FORMAT_XBGR16161616F);
+	check_eq(phyrbuf_format_parse("NV12", &format, &cpp), -EINVAL);
+	check_eq(phyrbuf_format_parse("", &format, &cpp), -EINVAL);
+	check_eq(phyrbuf_format_parse(NULL, &format, &cpp), -EINVAL);
+	check_eq(phyrbuf_format_parse("R8", NULL, &cpp), -EINVAL);
+	{
+		static const uint32_t all[] = {
+			DRM_FORMAT_R8, DRM_FORMAT_R16, DRM_FORMAT_RG88, DRM_FORMAT_GR88,
+			DRM_FORMAT_RGB565, DRM_FORMAT_BGR565, DRM_FORMAT_XRGB8888,
+			DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888, DRM_FORMAT_ABGR8888,
+			DRM_FORMAT_RGBX8888, DRM_FORMAT_RGBA8888, DRM_FORMAT_BGRX8888,
+			DRM_FORMAT_BGRA8888, DRM_FORMAT_XRGB2101010, DRM_FORMAT_ARGB2101010,
+			DRM_FORMAT_XBGR2101010, DRM_FORMAT_ABGR2101010, DRM_FORMAT_GR1616,
+			DRM_FORMAT_XRGB16161616, DRM_FORMAT_ARGB16161616,
+			DRM_FORMAT_XBGR16161616, DRM_FORMAT_ABGR16161616,
+			DRM_FORMAT_XRGB16161616F, DRM_FORMAT_ARGB16161616F,
+			DRM_FORMAT_XBGR16161616F, DRM_FORMAT_ABGR16161616F,
+		};
+
+		for (i = 0; i < ARRAY_SIZE(all); i++) {
+			const char *name = phyrbuf_format_name(all[i]);
+
+			check(name);
+			check_ok(phyrbuf_format_parse(name, &format, NULL));
+			check_eq(format, all[i]);
+		}
+	}
+
+	/* devices that are not */
+	nullfd = open_dev_null();
+	check_eq(phyrbuf_open_fd(-1, 0, &dev), -EBADF);
+	check_eq(phyrbuf_open_fd(0x7fff, 0, &dev), -EBADF);
+	check_eq(phyrbuf_open_fd(nullfd, 0, &dev), -ENODEV);
+	check_eq(phyrbuf_open_fd(nullfd, 0, NULL), -EINVAL);
+	check_eq(phyrbuf_open_fd(nullfd, PHYRBUF_OPEN_PRIMARY, &dev), -EINVAL);
+	check_eq(phyrbuf_open_fd(nullfd, 0x80, &dev), -EINVAL);
+	check_eq(phyrbuf_open_path("/dev/null", 0, &dev), -ENODEV);
+	check_eq(phyrbuf_open_path("/nonexistent/renderD128", 0, &dev), -ENOENT);
+	check_eq(phyrbuf_open_path(NULL, 0, &dev), -EINVAL);
+	check_eq(phyrbuf_open_path("/dev/null", 0x80, &dev), -EINVAL);
+	check_eq(phyrbuf_open(0, 0x80, &dev), -EINVAL);
+	check_eq(phyrbuf_dev_fd(NULL), -EINVAL);
+	check_eq(phyrbuf_dev_info(NULL, &info), -EINVAL);
+	check_eq(phyrbuf_bo_handle(NULL), 0);
+	check_eq(phyrbuf_bo_size(NULL), 0);
+	check(phyrbuf_bo_dev(NULL) == NULL);
+	check_eq(phyrbuf_bo_close(NULL), 0);
+	check_eq(phyrbuf_bo_query(NULL, NULL), -EINVAL);
+	check_eq(phyrbuf_bo_ranges(NULL, NULL, 0), -EINVAL);
+	check_eq(phyrbuf_bo_map(NULL, 0, 1, PHYRBUF_MAP_READ, NULL), -EINVAL);
+	check_eq(phyrbuf_bo_begin_cpu_access(NULL, PHYRBUF_ACCESS_READ), -EINVAL);
+	check_eq(phyrbuf_bo_import(NULL, nullfd, &bo), -EINVAL);
+	check_eq(phyrbuf_dmabuf_probe(NULL, nullfd, NULL), -EINVAL);
+	check_eq(phyrbuf_fence_signal(NULL, 1), -EINVAL);
+
+	/* dma-buf calls on things that are not dma-bufs */
+	check_eq(phyrbuf_dmabuf_begin_cpu_access(nullfd, 0), -EINVAL);
+	check_eq(phyrbuf_dmabuf_begin_cpu_access(nullfd, 0x4), -EINVAL);
+	check_eq(phyrbuf_dmabuf_begin_cpu_access(nullfd, PHYRBUF_ACCESS_READ), -ENOTTY);
+	check_eq(phyrbuf_dmabuf_end_cpu_access(nullfd, PHYRBUF_ACCESS_WRITE), -ENOTTY);
+	check_eq(phyrbuf_dmabuf_begin_cpu_access(0x7fff, PHYRBUF_ACCESS_READ), -EBADF);
+	check_eq(phyrbuf_dmabuf_export_sync_file(nullfd, PHYRBUF_ACCESS_READ, NULL), -EINVAL);
+	check_eq(phyrbuf_dmabuf_export_sync_file(nullfd, 0, &fd), -EINVAL);
+	check_eq(phyrbuf_dmabuf_export_sync_file(nullfd, PHYRBUF_ACCESS_READ, &fd), -ENOTTY);
+	check_eq(phyrbuf_dmabuf_export_sync_file(0x7fff, PHYRBUF_ACCESS_READ, &fd), -EBADF);
+	check_eq(phyrbuf_dmabuf_import_sync_file(nullfd, 0x8, nullfd), -EINVAL);
+	check_eq(phyrbuf_dmabuf_import_sync_file(nullfd, PHYRBUF_ACCESS_WRITE, nullfd), -ENOTTY);
+	close(nullfd);
+}
+
+/* ---- opening devices by path and by fd; lifetimes ---- */
+
+static void test_open(void)
+{
+	struct phyrbuf_dev *dev, *again, *other;
+	struct phyrbuf_dev_info desc, info;
+	struct phyrbuf_bo_info binfo;
+	struct phyrbuf_bo *bo;
+	int fd, fd2, devfd, sys = system_only_index();
+	void *p;
+
+	check_ok(phyrbuf_device_describe(sys, &desc));
+	check(desc.render_node[0]);
+
+	/* by path: the render node and the primary node */
+	check_ok(phyrbuf_open_path(desc.render_node, 0, &dev));
+	check_ok(phyrbuf_dev_info(dev, &info));
+	check_eq(info.index, sys);
+	check_eq(info.node_type, PHYRBUF_NODE_RENDER);
+	check(!strcmp(info.node, desc.render_node));
+	check(!strcmp(info.primary_node, desc.primary_node));
+	check(!strcmp(info.location, "phyr_vgem"));
+	check_eq(phyrbuf_open_path(desc.render_node, PHYRBUF_OPEN_DEVICE_MEMORY, &other),
+		 -ENODEV);
+	phyrbuf_close(dev);
+	check_ok(phyrbuf_open_path(desc.primary_node, 0, &dev));
+	check_ok(phyrbuf_dev_info(dev, &info));
+	check_eq(info.node_type, PHYRBUF_NODE_PRIMARY);
+	check(!strcmp(info.node, desc.primary_node));
+	phyrbuf_close(dev);
+
+	/* by fd, as from logind: the caller's fd stays the caller's */
+	fd = open(desc.render_node, O_RDWR | O_CLOEXEC);
+	check(fd >= 0);
+	check_ok(phyrbuf_open_fd(fd, 0, &dev));
+	check(phyrbuf_dev_fd(dev) != fd);
+	check_ok(phyrbuf_dev_info(dev, &info));
+	check_eq(info.node_type, PHYRBUF_NODE_RENDER);
+	check_eq(info.index, sys);
+	/* the same DRM file again, by the same fd or a dup: the same device */
+	check_ok(phyrbuf_open_fd(fd, 0, &again));
+	check(again == dev);
+	phyrbuf_close(again);
+	fd2 = dup(fd);
+	check(fd2 >= 0);
+	check_ok(phyrbuf_open_fd(fd2, 0, &again));
+	check(again == dev);
+	phyrbuf_close(again);
+	close(fd2);
+	check_ok(phyrbuf_open_fd(phyrbuf_dev_fd(dev), 0, &again));
+	check(again == dev);
+	phyrbuf_close(again);
+	/* a buffer made through the library is a handle of the caller's file */
+	check_ok(phyrbuf_bo_create(dev, page_size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
+	{
+		struct drm_phyr_vgem_bo_query q = { .handle = phyrbuf_bo_handle(bo) };
+
+		check_ok(ioctl(fd, DRM_IOCTL_PHYR_VGEM_BO_QUERY, &q) ? -errno : 0);
+		check_eq(q.size, page_size);
+	}
+	close(fd);
+	/* the caller closed its fd: the library's still works */
+	query(bo, &binfo);
+	check_ok(phyrbuf_bo_close(bo));
+	/* another open of the same node is another DRM file: another device */
+	check_ok(phyrbuf_open_path(desc.render_node, 0, &other));
+	check(other != dev);
+	phyrbuf_close(other);
+
+	/* a buffer keeps its device: close the device first */
+	check_ok(phyrbuf_bo_create(dev, 2 * page_size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
+	devfd = phyrbuf_dev_fd(dev);
+	phyrbuf_close(dev);
+	check(fcntl(devfd, F_GETFD) >= 0);
+	query(bo, &binfo);
+	check_ok(phyrbuf_bo_mmap(bo, &p));
+	fill(p, 2 * page_size, 0x77);
+	check(matches(p, 2 * page_size, 0x77, "buffer of a closed device"));
+	check_ok(phyrbuf_bo_munmap(bo, p));
+	check_ok(phyrbuf_bo_close(bo));
+	/* and the last buffer closed the DRM file */
+	check_eq(fcntl(devfd, F_GETFD), -1);
+	check_eq(errno, EBADF);
+
+	/* a device whose fd was closed behind the library: EBADF, nothing worse */
+	check_ok(phyrbuf_open(sys, 0, &dev));
+	close(phyrbuf_dev_fd(dev));
+	check_eq(phyrbuf_dev_info(dev, &info), -EBADF);
+	check_eq(phyrbuf_bo_create(dev, page_size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo), -EBADF);
+	check_eq(phyrbuf_bo_import(dev, 0x7fff, &bo), -EBADF);
+	phyrbuf_close(dev);
+}
+
+/* ---- buffers with images ---- */
+
+static void check_image(struct phyrbuf_bo *bo, uint32_t w, uint32_t h, uint32_t format,
+			uint32_t stride, uint64_t size)
+{
+	struct phyrbuf_bo_info info;
+
+	query(bo, &info);
+	check_eq(info.width, w);
+	check_eq(info.height, h);
+	check_eq(info.format, format);
+	check_eq(info.stride, stride);
+	check_eq(info.modifier, PHYRBUF_MODIFIER_LINEAR);
+	check_eq(info.size, size);
+	check_eq(phyrbuf_bo_size(bo), size);
+}
+
+static int create_image(struct phyrbuf_dev *dev, uint32_t w, uint32_t h, uint32_t format,
+			uint32_t stride, uint64_t modifier, enum phyrbuf_placement placement,
+			struct phyrbuf_bo **bo)
+{
+	struct phyrbuf_image img = {
+		.width = w, .height = h, .format = format, .stride = stride,
+		.modifier = modifier,
+	};
+
+	return phyrbuf_bo_create_image(dev, &img, placement, 0, bo);
+}
+
+static void test_image(void)
+{
+	struct phyrbuf_dev_info dinfo;
+	struct phyrbuf_dev *sys, *dm;
+	struct phyrbuf_bo_info info;
+	struct phyrbuf_bo *bo, *imp;
+	const uint64_t lin = PHYRBUF_MODIFIER_LINEAR;
+	const uint32_t xrgb = DRM_FORMAT_XRGB8888;
+	int dmabuf;
+
+	sys = open_system_only();
+	dm = open_device_memory(&dinfo);
+
+	/* the compositor's buffer: 256x256 XRGB8888, the kernel's stride */
+	check_ok(create_image(sys, 256, 256, xrgb, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo));
+	/* 256 pixels of 4 bytes, a multiple of 64: 1024; 256 rows: 256 KiB */
+	check_image(bo, 256, 256, xrgb, 1024, 256 * 1024);
+	/* another device importing it gets the metadata too */
+	check_ok(phyrbuf_bo_export(bo, &dmabuf));
+	check_ok(phyrbuf_bo_import(dm, dmabuf, &imp));
+	query(imp, &info);
+	check_eq(info.import_flavour, PHYRBUF_FLAVOUR_PHYR);
+	check_image(imp, 256, 256, xrgb, 1024, 256 * 1024);
+	check_ok(phyrbuf_bo_close(imp));
+	close(dmabuf);
+	check_ok(phyrbuf_bo_close(bo));
+
+	/* strides: rounded up to 64 bytes, or as asked; sizes to the page */
+	check_ok(create_image(dm, 100, 50, DRM_FORMAT_RGB565, 0, lin, PHYRBUF_PLACEMENT_DEVICE,
+			      &bo));
+	check_image(bo, 100, 50, DRM_FORMAT_RGB565, 256, 16384);	/* 12800 bytes */
+	/* the image stays with the buffer as it moves */
+	check_ok(phyrbuf_bo_migrate(bo, PHYRBUF_PLACEMENT_SYSTEM));
+	check_image(bo, 100, 50, DRM_FORMAT_RGB565, 256, 16384);
+	check_ok(phyrbuf_bo_migrate(bo, PHYRBUF_PLACEMENT_DEVICE));
+	check_image(bo, 100, 50, DRM_FORMAT_RGB565, 256, 16384);
+	check_ok(phyrbuf_bo_close(bo));
+	check_ok(create_image(dm, 256, 256, xrgb, 4096, lin, PHYRBUF_PLACEMENT_DEVICE, &bo));
+	check_image(bo, 256, 256, xrgb, 4096, 1 * MiB);
+	check_ok(phyrbuf_bo_close(bo));
+	check_ok(create_image(sys, 200, 120, xrgb, 800, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo));
+	check_image(bo, 200, 120, xrgb, 800, 98304);	/* 96000 bytes, exactly 800/row */
+	check_ok(phyrbuf_bo_close(bo));
+	check_ok(create_image(sys, 1, 1, DRM_FORMAT_R8, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo));
+	check_image(bo, 1, 1, DRM_FORMAT_R8, 64, page_size);
+	check_ok(phyrbuf_bo_close(bo));
+	check_ok(create_image(sys, 16384, 1, DRM_FORMAT_ABGR16161616F, 0, lin,
+			      PHYRBUF_PLACEMENT_SYSTEM, &bo));
+	check_image(bo, 16384, 1, DRM_FORMAT_ABGR16161616F, 131072, 131072);
+	check_ok(phyrbuf_bo_close(bo));
+	/* contiguous device memory with an image */
+	{
+		struct phyrbuf_image img = { 64, 64, xrgb, 0, lin };
+
+		check_ok(phyrbuf_bo_create_image(dm, &img, PHYRBUF_PLACEMENT_DEVICE,
+						 PHYRBUF_BO_CONTIGUOUS, &bo));
+		query(bo, &info);
+		check_eq(info.nr_ranges, 1);
+		check_eq(info.stride, 256);
+		check_ok(phyrbuf_bo_close(bo));
+	}
+
+	/* a buffer without an image says so */
+	check_ok(phyrbuf_bo_create(sys, page_size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
+	query(bo, &info);
+	check_eq(info.format, 0);
+	check_eq(info.width, 0);
+	check_eq(info.height, 0);
+	check_eq(info.stride, 0);
+	check_eq(info.modifier, PHYRBUF_MODIFIER_INVALID);
+	check_ok(phyrbuf_bo_close(bo));
+
+	/* bad images */
+	check_eq(create_image(sys, 0, 16, xrgb, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo), -EINVAL);
+	check_eq(create_image(sys, 16, 0, xrgb, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo), -EINVAL);
+	check_eq(create_image(sys, 16385, 1, xrgb, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo),
+		 -EINVAL);
+	check_eq(create_image(sys, 1, 16385, xrgb, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo),
+		 -EINVAL);
+	check_eq(create_image(sys, ~0u, ~0u, xrgb, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo),
+		 -EINVAL);
+	/* unknown formats */
+	check_eq(create_image(sys, 16, 16, 0, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo), -EINVAL);
+	check_eq(create_image(sys, 16, 16, DRM_FORMAT_NV12, 0, lin, PHYRBUF_PLACEMENT_SYSTEM,
+			      &bo), -EINVAL);
+	check_eq(create_image(sys, 16, 16, DRM_FORMAT_C8, 0, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo),
+		 -EINVAL);
+	check_eq(create_image(sys, 16, 16, fourcc_code('P', 'H', 'Y', 'R'), 0, lin,
+			      PHYRBUF_PLACEMENT_SYSTEM, &bo), -EINVAL);
+	check_eq(create_image(sys, 16, 16, xrgb | DRM_FORMAT_BIG_ENDIAN, 0, lin,
+			      PHYRBUF_PLACEMENT_SYSTEM, &bo), -EINVAL);
+	/* layouts other than linear */
+	check_eq(create_image(sys, 16, 16, xrgb, 0, PHYRBUF_MODIFIER_INVALID,
+			      PHYRBUF_PLACEMENT_SYSTEM, &bo), -EINVAL);
+	check_eq(create_image(sys, 16, 16, xrgb, 0, I915_FORMAT_MOD_X_TILED,
+			      PHYRBUF_PLACEMENT_SYSTEM, &bo), -EINVAL);
+	/* strides too small */
+	check_eq(create_image(sys, 256, 16, xrgb, 1023, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo),
+		 -EINVAL);
+	check_eq(create_image(sys, 256, 16, xrgb, 1, lin, PHYRBUF_PLACEMENT_SYSTEM, &bo),
+		 -EINVAL);
+	check_eq(create_image(sys, 16384, 16, DRM_FORMAT_ABGR16161616F, 131071, lin,
+			      PHYRBUF_PLACEMENT_SYSTEM, &bo), -EINVAL);
+	/* sizes that do not fit: width x height x bpp beyond device memory */
+	check_eq(create_image(dm, 16384, 16384, DRM_FORMAT_ABGR16161616F, 0, lin,
+			      PHYRBUF_PLACEMENT_DEVICE, &bo), -EINVAL);
+	check_eq(create_image(dm, 1, 16384, DRM_FORMAT_R8, ~0u, lin, PHYRBUF_PLACEMENT_DEVICE,
+			      &bo), -EINVAL);
+	/* placements and flags */
+	check_eq(create_image(sys, 16, 16, xrgb, 0, lin, 2, &bo), -EINVAL);
+	check_eq(create_image(sys, 16, 16, xrgb, 0, lin, PHYRBUF_PLACEMENT_DEVICE, &bo), -ENODEV);
+	{
+		struct phyrbuf_image img = { 16, 16, xrgb, 0, lin };
+
+		check_eq(phyrbuf_bo_create_image(sys, &img, PHYRBUF_PLACEMENT_SYSTEM,
+						 PHYRBUF_BO_CONTIGUOUS, &bo), -EINVAL);
+		check_eq(phyrbuf_bo_create_image(sys, &img, PHYRBUF_PLACEMENT_SYSTEM, 0x2, &bo),
+			 -EINVAL);
+		check_eq(phyrbuf_bo_create_image(sys, &img, PHYRBUF_PLACEMENT_SYSTEM, 0x80, &bo),
+			 -EINVAL);
+		check_eq(phyrbuf_bo_create_image(sys, &img, PHYRBUF_PLACEMENT_SYSTEM, 0, NULL),
+			 -EINVAL);
+		/* the image flag belongs to create_image, not to create */
+		check_eq(phyrbuf_bo_create(sys, page_size, PHYRBUF_PLACEMENT_SYSTEM, 0x2, &bo),
+			 -EINVAL);
+	}
+	/* nothing of it took device memory */
+	check_eq(device_free(dm), dinfo.device_size);
+	phyrbuf_close(dm);
+	phyrbuf_close(sys);
+}
+
+/* ---- partial and read-only maps ---- */
+
+static void check_partial_maps(struct phyrbuf_bo *bo, const char *what)
+{
+	uint64_t size = phyrbuf_bo_size(bo), off = 4 * page_size, len = 3 * page_size;
+	uint32_t *whole, *part, *ro;
+	void *p;
+
+	check(size >= 8 * (uint64_t)page_size);
+	check_ok(phyrbuf_bo_mmap(bo, &p));
+	whole = p;
+	fill(whole, size, 0x4d4d);
+
+	/* a window into the middle sees the same bytes */
+	check_ok(phyrbuf_bo_map(bo, off, len, PHYRBUF_MAP_READ | PHYRBUF_MAP_WRITE, &p));
+	part = p;
+	for (uint64_t i = 0; i < len / 4; i++)
+		check(part[i] == pattern(off / 4 + i, 0x4d4d));
+	/* and writes through it land there */
+	part[0] = 0xfeedf00d;
+	part[len / 4 - 1] = 0xdecafbad;
+	check_eq(whole[off / 4], 0xfeedf00d);
+	check_eq(whole[(off + len) / 4 - 1], 0xdecafbad);
+	check_eq(whole[off / 4 - 1], pattern(off / 4 - 1, 0x4d4d));
+	check_eq(whole[(off + len) / 4], pattern((off + len) / 4, 0x4d4d));
+	check_ok(phyrbuf_bo_unmap(bo, part, len));
+
+	/* read-only: reads work, a write faults and changes nothing */
+	check_ok(phyrbuf_bo_map(bo, 0, size, PHYRBUF_MAP_READ, &p));
+	ro = p;
+	check_eq(ro[1], pattern(1, 0x4d4d));
+	check(write_faults(&ro[1]));
+	check_eq(whole[1], pattern(1, 0x4d4d));
+	check_ok(phyrbuf_bo_unmap(bo, ro, size));
+	/* the last page alone, less than a page long */
+	check_ok(phyrbuf_bo_map(bo, size - page_size, 100, PHYRBUF_MAP_READ, &p));
+	check_eq(((uint32_t *)p)[3], pattern((size - page_size) / 4 + 3, 0x4d4d));
+	check_ok(phyrbuf_bo_unmap(bo, p, 100));
+
+	/* bad windows */
+	check_eq(phyrbuf_bo_map(bo, 1, page_size, PHYRBUF_MAP_READ, &p), -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, page_size / 2, page_size, PHYRBUF_MAP_READ, &p), -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, 0, 0, PHYRBUF_MAP_READ, &p), -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, 0, size + 1, PHYRBUF_MAP_READ, &p), -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, size, page_size, PHYRBUF_MAP_READ, &p), -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, size - page_size, 2 * page_size, PHYRBUF_MAP_READ, &p),
+		 -EINVAL);
+	/* an offset + length that wraps around */
+	check_eq(phyrbuf_bo_map(bo, page_size, UINT64_MAX - page_size + 2, PHYRBUF_MAP_READ, &p),
+		 -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, UINT64_MAX & ~(uint64_t)(page_size - 1), page_size,
+				PHYRBUF_MAP_READ, &p), -EINVAL);
+	/* bad access */
+	check_eq(phyrbuf_bo_map(bo, 0, page_size, 0, &p), -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, 0, page_size, PHYRBUF_MAP_WRITE, &p), -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, 0, page_size, PHYRBUF_MAP_READ | 0x4, &p), -EINVAL);
+	check_eq(phyrbuf_bo_map(bo, 0, page_size, PHYRBUF_MAP_READ, NULL), -EINVAL);
+	check_eq(phyrbuf_bo_unmap(bo, NULL, page_size), -EINVAL);
+	check_eq(phyrbuf_bo_unmap(bo, whole, 0), -EINVAL);
+	check_ok(phyrbuf_bo_munmap(bo, whole));
+	printf("%s: partial, read-only and bad maps as expected\n", what);
+}
+
+static void test_maps(void)
+{
+	struct phyrbuf_dev_info dinfo;
+	struct phyrbuf_dev *sys, *dm;
+	struct phyrbuf_bo *bo, *imp;
+	int dmabuf;
+
+	sys = open_system_only();
+	dm = open_device_memory(&dinfo);
+
+	check_ok(phyrbuf_bo_create(sys, 16 * page_size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
+	check_partial_maps(bo, "system memory");
+	/* a buffer of another device, mapped through its dma-buf at an offset */
+	check_ok(phyrbuf_bo_export(bo, &dmabuf));
+	check_ok(phyrbuf_bo_import(dm, dmabuf, &imp));
+	check_partial_maps(imp, "imported system memory");
+	check_ok(phyrbuf_bo_close(imp));
+	close(dmabuf);
+	check_ok(phyrbuf_bo_close(bo));
+
+	check_ok(phyrbuf_bo_create(dm, 16 * page_size, PHYRBUF_PLACEMENT_DEVICE, 0, &bo));
+	check_partial_maps(bo, "device memory");
+	check_ok(phyrbuf_bo_close(bo));
+	phyrbuf_close(dm);
+	phyrbuf_close(sys);
+}
+
+/* ---- CPU access brackets and sync_files ---- */
+
+struct begin_job {
+	struct phyrbuf_bo *bo;
+	int ret;
+	bool done;
+};
+
+static void *begin_thread(void *data)
+{
+	struct begin_job *job = data;
+
+	job->ret = phyrbuf_bo_begin_cpu_access(job->bo, PHYRBUF_ACCESS_READ);
+	__atomic_store_n(&job->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* 1 if the sync_file has signaled, 0 if not */
+static int signaled(int sync_file)
+{
+	struct pollfd pfd = { .fd = sync_file, .events = POLLIN };
+	int ret = poll(&pfd, 1, 0);
+
+	check(ret >= 0);
+	return ret;
+}
+
+static void test_sync(void)
+{
+	struct phyrbuf_bo *a, *b;
+	struct phyrbuf_dev *dev;
+	int da, db, sf, sf2;
+	uint32_t w, r;
+
+	dev = open_system_only();
+	check_ok(phyrbuf_bo_create(dev, page_size, PHYRBUF_PLACEMENT_SYSTEM, 0, &a));
+	check_ok(phyrbuf_bo_create(dev, page_size, PHYRBUF_PLACEMENT_SYSTEM, 0, &b));
+
+	/* brackets on an idle buffer, every access */
+	check_ok(phyrbuf_bo_begin_cpu_access(a, PHYRBUF_ACCESS_READ));
+	check_ok(phyrbuf_bo_end_cpu_access(a, PHYRBUF_ACCESS_READ));
+	check_ok(phyrbuf_bo_begin_cpu_access(a, PHYRBUF_ACCESS_WRITE));
+	check_ok(phyrbuf_bo_end_cpu_access(a, PHYRBUF_ACCESS_WRITE));
+	check_ok(phyrbuf_bo_begin_cpu_access(a, PHYRBUF_ACCESS_READ | PHYRBUF_ACCESS_WRITE));
+	check_ok(phyrbuf_bo_end_cpu_access(a, PHYRBUF_ACCESS_READ | PHYRBUF_ACCESS_WRITE));
+	check_eq(phyrbuf_bo_begin_cpu_access(a, 0), -EINVAL);
+	check_eq(phyrbuf_bo_begin_cpu_access(a, 0x4), -EINVAL);
+	check_eq(phyrbuf_bo_end_cpu_access(a, ~0u), -EINVAL);
+
+	/* a pending writer: a read access waits for it */
+	check_ok(phyrbuf_bo_fence_attach(a, PHYRBUF_FENCE_WRITE, &w));
+	{
+		struct begin_job job = { .bo = a };
+		pthread_t thread;
+
+		check_eq(pthread_create(&thread, NULL, begin_thread, &job), 0);
+		usleep(300 * 1000);
+		check(!__atomic_load_n(&job.done, __ATOMIC_ACQUIRE));
+		check_ok(phyrbuf_fence_signal(dev, w));
+		check_eq(pthread_join(thread, NULL), 0);
+		check_ok(job.ret);
+		check_ok(phyrbuf_bo_end_cpu_access(a, PHYRBUF_ACCESS_READ));
+	}
+
+	/* sync_file export: a snapshot of the fences an access waits for */
+	check_ok(phyrbuf_bo_export(a, &da));
+	check_ok(phyrbuf_bo_export(b, &db));
+	check_ok(phyrbuf_dmabuf_export_sync_file(da, PHYRBUF_ACCESS_READ, &sf));
+	check_eq(signaled(sf), 1);		/* nothing pending */
+	close(sf);
+	check_ok(phyrbuf_bo_fence_attach(a, PHYRBUF_FENCE_WRITE, &w));
+	check_ok(phyrbuf_dmabuf_export_sync_file(da, PHYRBUF_ACCESS_READ, &sf));
+	check_ok(phyrbuf_dmabuf_export_sync_file(da, PHYRBUF_ACCESS_READ | PHYRBUF_ACCESS_WRITE,
+						 &sf2));
+	check(fcntl(sf, F_GETFD) & FD_CLOEXEC);
+	check_eq(signaled(sf), 0);
+	check_eq(signaled(sf2), 0);
+
+	/* sync_file import: b now waits for a's writer too */
+	check_eq(phyrbuf_dmabuf_busy(db, 0), 0);
+	check_ok(phyrbuf_dmabuf_import_sync_file(db, PHYRBUF_ACCESS_WRITE, sf));
+	check_eq(phyrbuf_dmabuf_busy(db, 0), 1);
+	check_eq(phyrbuf_dmabuf_busy(db, 1), 1);
+	check_ok(phyrbuf_fence_signal(dev, w));
+	check_eq(signaled(sf), 1);
+	check_eq(signaled(sf2), 1);
+	check_eq(phyrbuf_dmabuf_busy(db, 0), 0);
+	check_eq(phyrbuf_dmabuf_busy(db, 1), 0);
+	close(sf2);
+	close(sf);
+
+	/* a reader: a read snapshot does not wait for it, a write one does */
+	check_ok(phyrbuf_bo_fence_attach(a, 0, &r));
+	check_ok(phyrbuf_dmabuf_export_sync_file(da, PHYRBUF_ACCESS_READ, &sf));
+	check_ok(phyrbuf_dmabuf_export_sync_file(da, PHYRBUF_ACCESS_WRITE, &sf2));
+	check_eq(signaled(sf), 1);
+	check_eq(signaled(sf2), 0);
+	/* imported as a read fence: writers of b wait, readers do not */
+	check_ok(phyrbuf_dmabuf_import_sync_file(db, PHYRBUF_ACCESS_READ, sf2));
+	check_eq(phyrbuf_dmabuf_busy(db, 0), 0);
+	check_eq(phyrbuf_dmabuf_busy(db, 1), 1);
+	check_ok(phyrbuf_fence_signal(dev, r));
+	check_eq(signaled(sf2), 1);
+	check_eq(phyrbuf_dmabuf_busy(db, 1), 0);
+	close(sf2);
+
+	/* bad input */
+	{
+		int nullfd = open_dev_null();
+
+		check_eq(phyrbuf_dmabuf_import_sync_file(db, PHYRBUF_ACCESS_WRITE, nullfd), -EINVAL);
+		check_eq(phyrbuf_dmabuf_import_sync_file(db, PHYRBUF_ACCESS_WRITE, 0x7fff), -EINVAL);
+		check_eq(phyrbuf_dmabuf_import_sync_file(db, PHYRBUF_ACCESS_WRITE, db), -EINVAL);
+		check_eq(phyrbuf_dmabuf_import_sync_file(db, 0, sf), -EINVAL);
+		check_eq(phyrbuf_dmabuf_import_sync_file(db, 0x4, sf), -EINVAL);
+		check_eq(phyrbuf_dmabuf_export_sync_file(db, 0x4, &sf2), -EINVAL);
+		check_eq(phyrbuf_dmabuf_export_sync_file(phyrbuf_dev_fd(dev), PHYRBUF_ACCESS_READ,
+							 &sf2), -ENOTTY);
+		check_eq(phyrbuf_dmabuf_begin_cpu_access(phyrbuf_dev_fd(dev), PHYRBUF_ACCESS_READ),
+			 -ENOTTY);
+		close(nullfd);
+	}
+	close(sf);
+	close(da);
+	close(db);
+	check_ok(phyrbuf_bo_close(a));
+	check_ok(phyrbuf_bo_close(b));
+	phyrbuf_close(dev);
+}
+
+/* ---- what a dma-buf offers, and what a device would take ---- */
+
+/* The offers of @d as the fdinfo line writes them. */
+static void offers_text(const struct phyrbuf_dmabuf_info *d, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (uint32_t i = 0; i < d->nr_offers; i++) {
+		const struct phyrbuf_offer *o = &d->offers[i];
+		char name[32];
+
+		phyrbuf_flavour_names(o->flavour, name, sizeof(name));
+		if (o->flags & PHYRBUF_OFFER_BRIDGE)
+			n += snprintf(out + n, len - n, "%s%s(bridge)", n ? " " : "", name);
+		else
+			n += snprintf(out + n, len - n, "%s%s%s%s", n ? " " : "", name,
+				      o->flags & PHYRBUF_OFFER_MMIO ? "+mmio" : "",
+				      o->flags & PHYRBUF_OFFER_CPU ? "+cpu" : "");
+	}
+}
+
+/* probe @dmabuf from @dev, print it, check it against the fdinfo line */
+static void probe(struct phyrbuf_dev *dev, int dmabuf, struct phyrbuf_dmabuf_info *d)
+{
+	char text[256], line[256], imp[32];
+
+	memset(d, 0xa5, sizeof(*d));
+	check_ok(phyrbuf_dmabuf_probe(dev, dmabuf, d));
+	check(d->nr_offers <= PHYRBUF_MAX_OFFERS);
+	offers_text(d, text, sizeof(text));
+	check_ok(phyrbuf_dmabuf_flavours(dmabuf, line, sizeof(line)));
+	phyrbuf_flavour_names(d->import.flavour, imp, sizeof(imp));
+	printf("probe: offers '%s' (fdinfo '%s'), status %#x, import %s%s%s, error %d\n",
+	       text, line, d->status, imp, d->import.provider[0] ? " via " : "",
+	       d->import.provider, d->import_error);
+	if (!(d->status & PHYRBUF_DMABUF_LEGACY))
+		check(!strcmp(text, line));
+}
+
+/* Import @dmabuf into @dev: the negotiated flavour is what the probe said. */
+static void import_as_probed(struct phyrbuf_dev *dev, int dmabuf)
+{
+	struct phyrbuf_dmabuf_info d;
+	struct phyrbuf_bo_info info;
+	struct phyrbuf_bo *bo;
+
+	probe(dev, dmabuf, &d);
+	if (d.import_error) {
+		check_eq(d.import.flavour, 0);
+		check_eq(phyrbuf_bo_import(dev, dmabuf, &bo), d.import_error);
+		return;
+	}
+	check_ok(phyrbuf_bo_import(dev, dmabuf, &bo));
+	query(bo, &info);
+	check_eq(info.import_flavour, d.import.flavour);
+	check_ok(phyrbuf_bo_close(bo));
+}
+
+static void test_probe(void)
+{
+	struct phyrbuf_dev_info dinfo;
+	struct phyrbuf_dmabuf_info d;
+	struct phyrbuf_dev *sys, *dm, *dm2 = NULL;
+	struct phyrbuf_bo *bo;
+	int dmabuf, other, nullfd;
+
+	sys = open_system_only();
+	dm = open_device_memory(&dinfo);
+	other = other_device_memory_index(dinfo.index);
+	if (other >= 0)
+		check_ok(phyrbuf_open(other, 0, &dm2));
+
+	/* system memory of the faux device */
+	check_ok(phyrbuf_bo_create(sys, 64 * 1024, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
+	check_ok(phyrbuf_bo_export(bo, &dmabuf));
+	probe(sys, dmabuf, &d);
+	check_eq(d.status, PHYRBUF_DMABUF_OWN);
+	check_eq(d.nr_offers, 2);
+	check_eq(d.offers[0].flavour, PHYRBUF_FLAVOUR_PHYR);
+	check_eq(d.offers[0].flags, PHYRBUF_OFFER_CPU);
+	check_eq(d.offers[1].flavour, PHYRBUF_FLAVOUR_SG_TABLE);
+	check_eq(d.offers[1].flags, PHYRBUF_OFFER_CPU);
+	check_eq(d.import.flavour, 0);
+	check_eq(d.import_error, 0);
+	probe(dm, dmabuf, &d);
+	check_eq(d.status, 0);
+	check_eq(d.import.flavour, PHYRBUF_FLAVOUR_PHYR);
+	check_eq(d.import.flags, 0);
+	check_eq(d.import_error, 0);
+	import_as_probed(dm, dmabuf);
+	close(dmabuf);
+	check_ok(phyrbuf_bo_close(bo));
+
+	/* device memory: private, phyr of the BAR, the bridge */
+	check_ok(phyrbuf_bo_create(dm, 64 * 1024, PHYRBUF_PLACEMENT_DEVICE, 0, &bo));
+	check_ok(phyrbuf_bo_export(bo, &dmabuf));
+	probe(sys, dmabuf, &d);
+	check_eq(d.status, 0);
+	check_eq(d.nr_offers, 3);
+	check_eq(d.offers[0].flavour, PHYRBUF_FLAVOUR_PRIVATE);
+	check_eq(d.offers[1].flavour, PHYRBUF_FLAVOUR_PHYR);
+	check_eq(d.offers[1].flags, PHYRBUF_OFFER_MMIO);
+	/* the MMIO is the exporting device's BAR: sysfs names the same device */
+	check(!strcmp(d.offers[1].provider, dinfo.location));
+	check_eq(d.offers[2].flavour, PHYRBUF_FLAVOUR_SG_TABLE);
+	check_eq(d.offers[2].flags, PHYRBUF_OFFER_BRIDGE | PHYRBUF_OFFER_MMIO);
+	check(!strcmp(d.offers[2].provider, dinfo.location));
+	/* the faux device reaches no BAR */
+	check_eq(d.import.flavour, 0);
+	check_eq(d.import_error, -EOPNOTSUPP);
+	import_as_probed(sys, dmabuf);
+	probe(dm, dmabuf, &d);
+	check_eq(d.status, PHYRBUF_DMABUF_OWN);
+	if (dm2) {
+		probe(dm2, dmabuf, &d);
+		check_eq(d.import.flavour, PHYRBUF_FLAVOUR_PRIVATE);
+		check_eq(d.import_error, 0);
+		import_as_probed(dm2, dmabuf);
+	}
+	/* moved to system memory: the offers change, the faux device can take it */
+	check_ok(phyrbuf_bo_migrate(bo, PHYRBUF_PLACEMENT_SYSTEM));
+	probe(sys, dmabuf, &d);
+	check_eq(d.offers[0].flavour, PHYRBUF_FLAVOUR_PHYR);
+	check_eq(d.offers[0].flags, PHYRBUF_OFFER_CPU);
+	check_eq(d.import.flavour, PHYRBUF_FLAVOUR_SG_TABLE);
+	import_as_probed(sys, dmabuf);
+	close(dmabuf);
+	check_ok(phyrbuf_bo_close(bo));
+
+	/* another exporter: udmabuf (no flavours of its own) */
+	{
+		int memfd = memfd_create("probe", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+		int udev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+		struct udmabuf_create c = { .memfd = memfd, .size = 64 * 1024 };
+
+		check(memfd >= 0);
+		check_ok(ftruncate(memfd, 64 * 1024) ? -errno : 0);
+		check_ok(fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) ? -errno : 0);
+		if (udev < 0) {
+			printf("no /dev/udmabuf (%s): the foreign exporter is not tried\n",
+			       strerror(errno));
+		} else {
+			dmabuf = ioctl(udev, UDMABUF_CREATE, &c);
+			check(dmabuf >= 0);
+			probe(sys, dmabuf, &d);
+			check_eq(d.status, PHYRBUF_DMABUF_LEGACY);
+			check_eq(d.nr_offers, 1);
+			check_eq(d.offers[0].flavour, PHYRBUF_FLAVOUR_SG_TABLE);
+			check_eq(d.offers[0].flags, 0);
+			check_eq(d.import.flavour, PHYRBUF_FLAVOUR_SG_TABLE);
+			import_as_probed(sys, dmabuf);
+			probe(dm, dmabuf, &d);
+			check_eq(d.import.flavour, PHYRBUF_FLAVOUR_SG_TABLE);
+			import_as_probed(dm, dmabuf);
+			close(dmabuf);
+			close(udev);
+		}
+		close(memfd);
+	}
+
+	/* bad input */
+	nullfd = open_dev_null();
+	check_eq(phyrbuf_dmabuf_probe(sys, -1, &d), -EBADF);
+	check_eq(phyrbuf_dmabuf_probe(sys, 0x7fff, &d), -EBADF);
+	check_eq(phyrbuf_dmabuf_probe(sys, nullfd, &d), -EINVAL);
+	check_eq(phyrbuf_dmabuf_probe(sys, phyrbuf_dev_fd(dm), &d), -EINVAL);
+	check_eq(phyrbuf_dmabuf_probe(sys, nullfd, NULL), -EINVAL);
+	check_eq(phyrbuf_dmabuf_probe_sized(sys, nullfd, &d, 16), -EINVAL);
+	close(nullfd);
+	if (dm2)
+		phyrbuf_close(dm2);
+	phyrbuf_close(dm);
+	phyrbuf_close(sys);
+}
+
+/* ---- physical ranges ---- */
+
+/*
+ * Whether [@addr, @addr + @len) lies in one "System RAM" region of
+ * /proc/iomem (which shows addresses to root).  pagemap cannot say where a
+ * page of this buffer is: its mappings are VM_PFNMAP, which pagemap skips.
+ */
+static bool in_system_ram(uint64_t addr, uint64_t len)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/iomem", "re");
+
+	check(f);
+	while (!found && fgets(line, sizeof(line), f)) {
+		uint64_t start, end;
+		int n = 0;
+
+		/* top-level entries only: "00100000-bffdffff : System RAM" */
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " : %n", &start, &end, &n) == 2 && n &&
+		    !strncmp(line + n, "System RAM", 10))
+			found = addr >= start && addr + len - 1 <= end;
+	}
+	fclose(f);
+	return found;
+}
+
+/* The ranges cover the buffer in order; returns how many. */
+static int check_ranges(struct phyrbuf_bo *bo, uint32_t type, struct phyrbuf_range **out)
+{
+	struct phyrbuf_bo_info info;
+	struct phyrbuf_range *r;
+	uint64_t off = 0;
+	int n, i;
+
+	query(bo, &info);
+	n = phyrbuf_bo_ranges(bo, NULL, 0);
+	check(n >= 1);
+	check_eq(n, info.nr_ranges);
+	r = calloc(n + 1, sizeof(*r));
+	check(r);
+	memset(&r[n], 0xa5, sizeof(r[n]));
+	check_eq(phyrbuf_bo_ranges(bo, r, n), n);
+	for (i = 0; i < n; i++) {
+		check_eq(r[i].offset, off);
+		check(r[i].length > 0 && r[i].length % page_size == 0);
+		check_eq(r[i].type, type);
+		check(r[i].addr && r[i].addr % page_size == 0);	/* we are root */
+		off += r[i].length;
+	}
+	check_eq(off, phyrbuf_bo_size(bo));
+	check_eq(r[n].offset, 0xa5a5a5a5a5a5a5a5ull);	/* nothing past the count */
+	*out = r;
+	return n;
+}
+
+/* The CPU physical range of BAR @bar of PCI device @location, from sysfs. */
+static void bar_range(const char *location, int bar, uint64_t *start, uint64_t *end)
+{
+	char path[128];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", location);
+	f = fopen(path, "re");
+	check(f);
+	for (i = 0; i <= bar; i++)
+		check(fscanf(f, "%" SCNx64 " %" SCNx64 " %*x", start, end) == 2);
+	fclose(f);
+	check(*end > *start);
+}
+
+static void test_ranges(void)
+{
+	const uint64_t size = 1 * MiB;
+	struct phyrbuf_dev_info dinfo;
+	struct phyrbuf_dev *sys, *dm;
+	struct phyrbuf_range *r, few[1];
+	struct phyrbuf_bo *bo, *imp;
+	uint64_t bar0, bar1;
+	int n, i, dmabuf;
+	void *p;
+
+	sys = open_system_only();
+	dm = open_device_memory(&dinfo);
+
+	/* system memory: none before it is populated */
+	check_ok(phyrbuf_bo_create(sys, size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
+	check_eq(phyrbuf_bo_ranges(bo, NULL, 0), 0);
+	check_ok(phyrbuf_bo_mmap(bo, &p));
+	fill(p, size, 0x3131);
+	n = check_ranges(bo, PHYRBUF_RANGE_RAM, &r);
+	printf("1 MiB of system memory: %d ranges, the first %#" PRIx64 "+%#" PRIx64 "\n", n,
+	       r[0].addr, r[0].length);
+	/* the addresses are RAM (/proc/iomem), and no two ranges overlap */
+	for (i = 0; i < n; i++) {
+		check(in_system_ram(r[i].addr, r[i].length));
+		for (int j = 0; j < i; j++)
+			check(r[j].addr + r[j].length <= r[i].addr ||
+			      r[i].addr + r[i].length <= r[j].addr);
+	}
+	/* a short array gets the first ranges and the count */
+	check_eq(phyrbuf_bo_ranges(bo, few, 1), n);
+	check_eq(few[0].offset, 0);
+	check_eq(few[0].addr, r[0].addr);
+	check_eq(few[0].length, r[0].length);
+	free(r);
+	/* an importer's buffer has no ranges of its own: its exporter has them */
+	check_ok(phyrbuf_bo_export(bo, &dmabuf));
+	check_ok(phyrbuf_bo_import(dm, dmabuf, &imp));
+	check_eq(phyrbuf_bo_ranges(imp, NULL, 0), -EINVAL);
+	check_ok(phyrbuf_bo_close(imp));
+	close(dmabuf);
+	check_ok(phyrbuf_bo_munmap(bo, p));
+	check_eq(phyrbuf_bo_ranges(bo, NULL, 1), -EINVAL);
+	check_ok(phyrbuf_bo_close(bo));
+
+	/* device memory: MMIO ranges inside the device's BAR 2 (sysfs) */
+	bar_range(dinfo.location, 2, &bar0, &bar1);
+	check_ok(phyrbuf_bo_create(dm, 2 * MiB, PHYRBUF_PLACEMENT_DEVICE, PHYRBUF_BO_CONTIGUOUS,
+				   &bo));
+	n = check_ranges(bo, PHYRBUF_RANGE_MMIO, &r);
+	check_eq(n, 1);
+	printf("2 MiB contiguous device memory: %#" PRIx64 "+%#" PRIx64 " in BAR %#" PRIx64
+	       "-%#" PRIx64 "\n", r[0].addr, r[0].length, bar0, bar1);
+	check(r[0].addr >= bar0 && r[0].addr + r[0].length - 1 <= bar1);
+	free(r);
+	/* migrated to system memory: RAM ranges now */
+	check_ok(phyrbuf_bo_migrate(bo, PHYRBUF_PLACEMENT_SYSTEM));
+	n = check_ranges(bo, PHYRBUF_RANGE_RAM, &r);
+	for (i = 0; i < n; i++)
+		check(in_system_ram(r[i].addr, r[i].length));
+	free(r);
+	check_ok(phyrbuf_bo_close(bo));
+	check_ok(phyrbuf_bo_create(dm, 3 * MiB, PHYRBUF_PLACEMENT_DEVICE, 0, &bo));
+	n = check_ranges(bo, PHYRBUF_RANGE_MMIO, &r);
+	for (i = 0; i < n; i++)
+		check(r[i].addr >= bar0 && r[i].addr + r[i].length - 1 <= bar1);
+	free(r);
+	check_ok(phyrbuf_bo_close(bo));
+	phyrbuf_close(dm);
+	phyrbuf_close(sys);
+}
+
+/* ---- a compositor on a render node, with its own fd ---- */
+
+static void test_render(void)
+{
+	const uint32_t w = 256, h = 256;
+	int nr = phyrbuf_device_count(), i;
+
+	check(nr > 0);
+	for (i = 0; i < nr; i++) {
+		struct drm_mode_map_dumb dumb = { 0 };
+		struct phyrbuf_dev_info desc, info;
+		struct phyrbuf_dev *dev, *viewer;
+		struct phyrbuf_bo *bo, *seen;
+		struct phyrbuf_bo_info binfo;
+		int fd, dmabuf, placements;
+
+		check_ok(phyrbuf_device_describe(i, &desc));
+		fd = open(desc.render_node, O_RDWR | O_CLOEXEC);
+		check(fd >= 0);
+		check_ok(phyrbuf_open_fd(fd, 0, &dev));
+		close(fd);
+		check_ok(phyrbuf_dev_info(dev, &info));
+		check_eq(info.node_type, PHYRBUF_NODE_RENDER);
+		placements = info.device_size ? 2 : 1;
+		for (int pl = 0; pl < placements; pl++) {
+			struct phyrbuf_image img = { w, h, DRM_FORMAT_XRGB8888, 0,
+						     PHYRBUF_MODIFIER_LINEAR };
+			uint32_t *px;
+			void *p;
+
+			check_ok(phyrbuf_bo_create_image(dev, &img, pl, 0, &bo));
+			query(bo, &binfo);
+			check_eq(binfo.stride, w * 4);
+			/* the render node cannot MAP_DUMB, the library does not need it */
+			dumb.handle = phyrbuf_bo_handle(bo);
+			check_eq(ioctl(phyrbuf_dev_fd(dev), DRM_IOCTL_MODE_MAP_DUMB, &dumb), -1);
+			check_eq(errno, EACCES);
+			check_ok(phyrbuf_bo_begin_cpu_access(bo, PHYRBUF_ACCESS_WRITE));
+			check_ok(phyrbuf_bo_mmap(bo, &p));
+			px = p;
+			for (uint32_t y = 0; y < h; y++)
+				for (uint32_t x = 0; x < w; x++)
+					px[y * binfo.stride / 4 + x] = 0xff000000u | y << 8 | x;
+			check_ok(phyrbuf_bo_end_cpu_access(bo, PHYRBUF_ACCESS_WRITE));
+			check_ok(phyrbuf_bo_munmap(bo, p));
+
+			/* another client on its own render node file sees the pixels */
+			check_ok(phyrbuf_bo_export(bo, &dmabuf));
+			check_ok(phyrbuf_open_path(desc.render_node, 0, &viewer));
+			check(viewer != dev);
+			check_ok(phyrbuf_bo_import(viewer, dmabuf, &seen));
+			query(seen, &binfo);
+			check_eq(binfo.format, DRM_FORMAT_XRGB8888);
+			check_eq(binfo.width, w);
+			check_ok(phyrbuf_bo_map(seen, 0, phyrbuf_bo_size(seen), PHYRBUF_MAP_READ, &p));
+			px = p;
+			for (uint32_t y = 0; y < h; y++)
+				for (uint32_t x = 0; x < w; x++)
+					check_eq(px[y * binfo.stride / 4 + x],
+						 0xff000000u | y << 8 | x);
+			check_ok(phyrbuf_bo_unmap(seen, p, phyrbuf_bo_size(seen)));
+			check_ok(phyrbuf_bo_close(seen));
+			phyrbuf_close(viewer);
+			close(dmabuf);
+			check_ok(phyrbuf_bo_close(bo));
+			printf("%s: %ux%u XRGB8888 in %s memory through the render node\n",
+			       info.node, w, h, pl ? "device" : "system");
+		}
+		phyrbuf_close(dev);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } subtests[] = {
 	{ "names", test_names },
+	{ "abi", test_abi },
 	{ "devices", test_devices },
+	{ "open", test_open },
 	{ "system", test_system },
 	{ "device", test_device },
 	{ "migrate", test_migrate },
 	{ "prime", test_prime },
 	{ "fences", test_fences },
 	{ "errors", test_errors },
+	{ "image", test_image },
+	{ "maps", test_maps },
+	{ "sync", test_sync },
+	{ "probe", test_probe },
+	{ "ranges", test_ranges },
+	{ "render", test_render },
 };
 
 int main(int argc, char **argv)
@@ -910,7 +2057,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < ARRAY_SIZE(subtests); i++) {
 		if (!strcmp(argv[1], subtests[i].name)) {
-			if (subtests[i].fn != test_names && phyrbuf_device_count() <= 0 &&
+			if (subtests[i].fn != test_names && subtests[i].fn != test_abi &&
+			    phyrbuf_device_count() <= 0 &&
 			    !getenv("PHYR_REQUIRE_DEVICE")) {
 				printf("%s: skipped: needs the phyr_vgem driver (run it in "
 				       "the test guest: scripts/test.sh)\n", argv[1]);

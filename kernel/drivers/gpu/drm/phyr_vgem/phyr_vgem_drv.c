@@ -40,7 +40,7 @@
 #define DRIVER_NAME	"phyr_vgem"
 #define DRIVER_DESC	"phyr virtual GEM provider"
 #define DRIVER_MAJOR	1
-#define DRIVER_MINOR	0
+#define DRIVER_MINOR	1
 
 /* The one device; visible to the KUnit suite, which runs against it. */
 VISIBLE_IF_KUNIT struct phyr_vgem_device *phyr_vgem_device;
@@ -84,6 +84,12 @@ static const struct drm_ioctl_desc phyr_vgem_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(PHYR_VGEM_BO_QUERY, phyr_vgem_bo_query_ioctl,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(PHYR_VGEM_BO_MIGRATE, phyr_vgem_bo_migrate_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(PHYR_VGEM_BO_MMAP_OFFSET, phyr_vgem_bo_mmap_offset_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(PHYR_VGEM_BO_RANGES, phyr_vgem_bo_ranges_ioctl,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(PHYR_VGEM_DMABUF_FLAVOURS, phyr_vgem_dmabuf_flavours_ioctl,
 			  DRM_RENDER_ALLOW),
 };
 

@@ -100,6 +100,22 @@ struct phyr_vgem_vmem {
 };
 
 /**
+ * struct phyr_vgem_image - what a buffer holds, for graphics clients
+ * @width: pixels per row
+ * @height: rows
+ * @format: DRM fourcc, 0 for a buffer without image metadata
+ * @pitch: bytes from one row to the next
+ * @modifier: DRM_FORMAT_MOD_LINEAR
+ */
+struct phyr_vgem_image {
+	u32 width;
+	u32 height;
+	u32 format;
+	u32 pitch;
+	u64 modifier;
+};
+
+/**
  * struct phyr_vgem_bo - a phyr_vgem buffer
  * @shmem: the GEM object, shmem-backed for system memory
  * @placement: PHYR_VGEM_PLACEMENT_SYSTEM or PHYR_VGEM_PLACEMENT_DEVICE
@@ -117,8 +133,11 @@ struct phyr_vgem_vmem {
  *	dma-buf's release), whether or not a GEM handle still holds it as
  *	&drm_gem_object.dma_buf; phyr_vgem_bo_dmabuf_get() takes a reference
  * @node: in &phyr_vgem_device.bos
+ * @image: its image metadata (BO_CREATE with %PHYR_VGEM_BO_IMAGE), set
+ *	before the buffer has a handle or a dma-buf and never changed
  *
- * All fields but @dmabuf and @node are protected by the object's reservation.
+ * All fields but @dmabuf, @node and @image are protected by the object's
+ * reservation.
  */
 struct phyr_vgem_bo {
 	struct drm_gem_shmem_object shmem;
@@ -132,6 +151,7 @@ struct phyr_vgem_bo {
 	spinlock_t dmabuf_lock;	/* protects @dmabuf */
 	struct dma_buf *dmabuf;
 	struct list_head node;
+	struct phyr_vgem_image image;
 };
 
 #define to_phyr_vgem_bo(obj) \
@@ -221,6 +241,15 @@ int phyr_vgem_bo_query_ioctl(struct drm_device *dev, void *data,
 			     struct drm_file *file);
 int phyr_vgem_bo_migrate_ioctl(struct drm_device *dev, void *data,
 			       struct drm_file *file);
+int phyr_vgem_bo_mmap_offset_ioctl(struct drm_device *dev, void *data,
+				   struct drm_file *file);
+int phyr_vgem_bo_ranges_ioctl(struct drm_device *dev, void *data,
+			      struct drm_file *file);
+int phyr_vgem_dmabuf_flavours_ioctl(struct drm_device *dev, void *data,
+				    struct drm_file *file);
+
+/* phyr_vgem_image.c */
+int phyr_vgem_image_init(struct phyr_vgem_image *img, u64 *size);
 
 /* phyr_vgem_debugfs.c */
 int phyr_vgem_debugfs_buffers(struct seq_file *m, void *data);
@@ -231,6 +260,9 @@ struct drm_gem_object *phyr_vgem_prime_import(struct drm_device *dev,
 					      struct dma_buf *dmabuf);
 int phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, struct phyr *phyr);
 u32 phyr_vgem_bo_flavours(struct phyr_vgem_bo *bo);
+struct phyr_vgem_bo *phyr_vgem_dmabuf_bo(struct dma_buf *dmabuf);
+struct dma_buf_attachment *phyr_vgem_import_attach(struct drm_device *dev,
+						   struct dma_buf *dmabuf);
 struct dma_buf *phyr_vgem_bo_dmabuf_get(struct phyr_vgem_bo *bo);
 void phyr_vgem_revoke_all(struct phyr_vgem_device *vdev);
 

@@ -511,14 +511,57 @@ static const struct dma_buf_attach_ops phyr_vgem_import_ops = {
 };
 
 /**
+ * phyr_vgem_dmabuf_bo() - the phyr_vgem buffer behind a dma-buf
+ * @dmabuf: a dma-buf
+ *
+ * Context: Any context.
+ * Return: the buffer if phyr_vgem (any of its devices) exported @dmabuf, else
+ * NULL.  It lives as long as @dmabuf.
+ */
+struct phyr_vgem_bo *phyr_vgem_dmabuf_bo(struct dma_buf *dmabuf)
+{
+	return dmabuf->ops == &phyr_vgem_dmabuf_ops ? dmabuf_bo(dmabuf) : NULL;
+}
+
+/**
+ * phyr_vgem_import_attach() - attach a device to another's dma-buf
+ * @dev: our device, the importer
+ * @dmabuf: a dma-buf that is not one of @dev's buffers
+ *
+ * The attachment phyr_vgem_prime_import() makes: through the flavour
+ * negotiation, preferring our private interconnect, then phyr (MMIO too, if
+ * this device reaches the exporter's provider), then an sg_table, as a
+ * dynamic importer that maps nothing.  Only a device on a PCI BAR can be on
+ * our interconnect or reach MMIO: the faux device asks for an sg_table only.
+ *
+ * Context: Process context; may sleep.  Takes the buffer's reservation.
+ * Return: the attachment (dma_buf_flavour_detach() it), or an ERR_PTR:
+ * -EOPNOTSUPP if no flavour matched, -ENODEV for a revoked buffer, or the
+ * exporter's error.
+ */
+struct dma_buf_attachment *phyr_vgem_import_attach(struct drm_device *dev,
+						   struct dma_buf *dmabuf)
+{
+	struct phyr_vgem_vram *vram = to_phyr_vgem_device(dev)->vram;
+	const struct dma_buf_flavour_req reqs[] = {
+		{ .flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &phyr_vgem_link },
+		{ .flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO },
+		{ .flavour = DMA_BUF_FLAVOUR_SG_TABLE },
+	};
+	struct device *attach_dev = vram ? &vram->pdev->dev : dev->dev;
+
+	return dma_buf_flavour_attach(dmabuf, attach_dev, vram ? reqs : &reqs[2],
+				      vram ? ARRAY_SIZE(reqs) : 1,
+				      &phyr_vgem_import_ops, NULL);
+}
+
+/**
  * phyr_vgem_prime_import() - &drm_driver.gem_prime_import of phyr_vgem
  * @dev: our device
  * @dmabuf: the dma-buf to import
  *
- * Our own buffers come back as the same object.  Others are attached through
- * the flavour negotiation, preferring our private interconnect, then phyr
- * (MMIO too, if this device reaches the exporter's provider), then an
- * sg_table, as a dynamic importer that maps nothing (like
+ * Our own buffers come back as the same object.  Others are attached with
+ * phyr_vgem_import_attach(), as a dynamic importer that maps nothing (like
  * drm_gem_shmem_prime_import_no_map()): CPU access goes through the
  * exporter's mmap, and a revoke or move has nothing to take from it.
  *
@@ -528,13 +571,6 @@ static const struct dma_buf_attach_ops phyr_vgem_import_ops = {
 struct drm_gem_object *phyr_vgem_prime_import(struct drm_device *dev,
 					      struct dma_buf *dmabuf)
 {
-	struct phyr_vgem_vram *vram = to_phyr_vgem_device(dev)->vram;
-	const struct dma_buf_flavour_req reqs[] = {
-		{ .flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &phyr_vgem_link },
-		{ .flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO },
-		{ .flavour = DMA_BUF_FLAVOUR_SG_TABLE },
-	};
-	struct device *attach_dev = vram ? &vram->pdev->dev : dev->dev;
 	struct dma_buf_attachment *attach;
 	struct drm_gem_object *obj = dmabuf->priv;
 	size_t size = PAGE_ALIGN(dmabuf->size);
@@ -545,10 +581,7 @@ struct drm_gem_object *phyr_vgem_prime_import(struct drm_device *dev,
 		return obj;
 	}
 
-	/* only a PCI device can be on our interconnect or reach MMIO */
-	attach = dma_buf_flavour_attach(dmabuf, attach_dev, vram ? reqs : &reqs[2],
-					vram ? ARRAY_SIZE(reqs) : 1,
-					&phyr_vgem_import_ops, NULL);
+	attach = phyr_vgem_import_attach(dev, dmabuf);
 	if (IS_ERR(attach))
 		return ERR_CAST(attach);
 	get_dma_buf(dmabuf);
