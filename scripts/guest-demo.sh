@@ -45,7 +45,7 @@ echo "== a 16 MiB buffer in device memory, imported by the second phyr_vgem devi
 show "$pb" alloc --size 16M --placement device --import-into 2
 expect "placed in device memory" '^  placement: +device$'
 expect "the dma-buf offers private, phyr+mmio and the bridge" \
-	'flavours:.*private phyr\+mmio sg_table\(bridge\)'
+	'flavours:.*private phyr\+mmio cpu_access\+mmio sg_table\(bridge\)'
 expect "the second device negotiated private" '^  import_flavour: private$'
 echo
 echo "== the same, moved to system memory, imported by the faux device"

@@ -60,6 +60,7 @@ enum phyrbuf_placement {
 #define PHYRBUF_FLAVOUR_SG_TABLE	(1u << 0)	/* a scatterlist */
 #define PHYRBUF_FLAVOUR_PHYR		(1u << 1)	/* physical ranges */
 #define PHYRBUF_FLAVOUR_PRIVATE		(1u << 2)	/* interconnect-private */
+#define PHYRBUF_FLAVOUR_CPU_ACCESS	(1u << 3)	/* copies by the kernel's CPU */
 
 /*
  * Flags of phyrbuf_open().
