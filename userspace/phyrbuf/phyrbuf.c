@@ -5,6 +5,7 @@
  *   phyrbuf info
  *   phyrbuf alloc --size SIZE [--placement system|device] [--contiguous]
  *                 [--device N] [--migrate system|device] [--import-into N]
+ *   phyrbuf rdma devices|demo|bench [OPTIONS]     (with rdma-core, rdma-cmd.c)
  *
  * Exit status: 0 on success, 1 on a failure (one line on stderr), 2 on a
  * usage error.
@@ -23,6 +24,9 @@
 #include <unistd.h>
 
 #include "phyrbuf.h"
+#ifdef PHYRBUF_HAVE_RDMA
+#include "rdma-cmd.h"
+#endif
 
 #define VERSION	"0.1.0"
 
@@ -42,6 +46,12 @@ static const char usage_text[] =
 	"    --migrate P         then move it to placement P and check the contents\n"
 	"    --import-into N     then import the dma-buf into device N and print the\n"
 	"                        negotiated import flavour\n"
+	"  rdma devices          list the RDMA devices and their RoCE v2 GIDs\n"
+	"  rdma demo             a buffer in device memory as an RDMA memory region of\n"
+	"                        --nic (rxe0), written and read by --peer (rxe1), then\n"
+	"                        migrated; --size (16M), --device N\n"
+	"  rdma bench            ibv_reg_dmabuf_mr against ibv_reg_mr of --size (1G),\n"
+	"                        --reps (5), and WRITE throughput into both placements\n"
 	"  help                  this text\n"
 	"\n"
 	"SIZE is in bytes, or with a K, M or G suffix (powers of 1024).\n"
@@ -496,6 +506,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "alloc"))
 		return cmd_alloc(argc, argv);
+	if (!strcmp(cmd, "rdma")) {
+#ifdef PHYRBUF_HAVE_RDMA
+		return cmd_rdma(argc, argv);
+#else
+		return fail("rdma: built without rdma-core (libibverbs)");
+#endif
+	}
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
