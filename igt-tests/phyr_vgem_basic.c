@@ -1399,7 +1399,8 @@ static void test_dmabuf_flavours(int dfd)
 	igt_assert_f(strstr(text, "exp_name:\t" DRIVER_NAME "\n"), "%s", text);
 	line = strstr(text, "flavours:\t");
 	igt_assert_f(line, "no flavours in fdinfo:\n%s", text);
-	igt_assert_f(!strncmp(line, "flavours:\tphyr+cpu sg_table+cpu\n", 33),
+	igt_assert_f(!strncmp(line, "flavours:\tphyr+cpu sg_table+cpu cpu_access(bridge)\n",
+			      51),
 		     "unexpected: %s", line);
 
 	/* debugfs bufinfo lists the buffer, with its exporter */

@@ -267,11 +267,13 @@ SUBTEST test_placement(int fd, uint32_t placement)
 	igt_assert_eq_u32(q.import_flavour, 0);
 	if (placement == PHYR_VGEM_PLACEMENT_DEVICE) {
 		igt_assert_eq_u32(q.flavours, PHYR_VGEM_FLAVOUR_PRIVATE |
-				  PHYR_VGEM_FLAVOUR_PHYR | PHYR_VGEM_FLAVOUR_SG_TABLE);
+				  PHYR_VGEM_FLAVOUR_PHYR | PHYR_VGEM_FLAVOUR_SG_TABLE |
+				  PHYR_VGEM_FLAVOUR_CPU_ACCESS);
 		igt_assert(q.nr_ranges >= 1 && q.nr_ranges <= 5);
 	} else {
 		igt_assert_eq_u32(q.flavours, PHYR_VGEM_FLAVOUR_PHYR |
-				  PHYR_VGEM_FLAVOUR_SG_TABLE);
+				  PHYR_VGEM_FLAVOUR_SG_TABLE |
+				  PHYR_VGEM_FLAVOUR_CPU_ACCESS);
 		igt_assert_eq_u64(q.nr_ranges, 0);	/* not populated yet */
 	}
 
@@ -397,7 +399,7 @@ SUBTEST test_export_import_device(void)
 	dmabuf = export(dev_fd[0], handle);
 	fdinfo_flavours(dmabuf, flavours, sizeof(flavours));
 	igt_info("device buffer offers: %s\n", flavours);
-	igt_assert_streq(flavours, "private phyr+mmio sg_table(bridge)");
+	igt_assert_streq(flavours, "private phyr+mmio cpu_access+mmio sg_table(bridge)");
 
 	igt_assert_eq(__import(dev_fd[1], dmabuf, &imported), 0);
 	q = query(dev_fd[1], imported);
@@ -431,7 +433,7 @@ SUBTEST test_export_import_system(void)
 	handle = create(sys_fd, size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
 	dmabuf = export(sys_fd, handle);
 	fdinfo_flavours(dmabuf, flavours, sizeof(flavours));
-	igt_assert_streq(flavours, "phyr+cpu sg_table+cpu");
+	igt_assert_streq(flavours, "phyr+cpu sg_table+cpu cpu_access(bridge)");
 
 	igt_assert_eq(__import(dev_fd[0], dmabuf, &imported), 0);
 	igt_assert_eq_u32(query(dev_fd[0], imported).import_flavour, PHYR_VGEM_FLAVOUR_PHYR);

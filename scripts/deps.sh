@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 HOST_PKGS=(build-essential flex bison bc libelf-dev libssl-dev ccache cpio kmod xz-utils
 	   python3 qemu-system-x86 qemu-utils meson ninja-build pkg-config libdrm-dev
 	   intel-gpu-tools iproute2 rdma-core ibverbs-utils libibverbs-dev busybox-static
-	   procps util-linux
+	   procps util-linux ibverbs-providers
 	   # the Mesa client (EGL on GBM, GLES2; kms_swrast + llvmpipe in libgl1-mesa-dri)
 	   libgbm-dev libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri)
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The demo inside the guest: phyr-demo (a PRIME round trip between two phyr_vgem
-# devices), then phyrbuf on device memory: allocate in the ivshmem BAR, show its ranges
-# and offered flavours, import it into the second device (negotiated: private), and move
-# it to system memory and import it into the faux device (negotiated: sg_table).
+# The demo inside the guest.  First the GPU-to-NIC demo (phyrbuf rdma demo): a buffer in
+# device memory (the ivshmem BAR, no struct page) exported as a dma-buf and registered as
+# an RDMA memory region on soft-RoCE (rxe0, the "NIC"), written and read back by a peer
+# (rxe1, in another network namespace), then migrated to system memory while the region
+# stays registered.  Then phyr-demo (a PRIME round trip between two phyr_vgem devices),
+# and phyrbuf on device memory: allocate in the ivshmem BAR, show its ranges and offered
+# flavours, import it into the second device (negotiated: private), and move it to system
+# memory and import it into the faux device (negotiated: sg_table).
 # Every step's output is checked against what the topology must give: a wrong flavour,
 # placement or a missing line fails the demo.
 #   scripts/guest-demo.sh UBUILD RESULTS_DIR [phyr-demo args...]
@@ -31,11 +35,27 @@ show() {
 	[ $rc = 0 ] || { echo "demo check FAILED: $* exited $rc"; bad=1; }
 }
 
+pb=$ub/userspace/phyrbuf/phyrbuf
+if ! out=$(bash "$(dirname "$0")/guest-rdma.sh" 2>&1); then
+	printf '%s\n' "$out"
+	echo "demo check FAILED: setting up rxe0 and rxe1"
+	bad=1
+fi
+show "$pb" rdma demo --size 16M
+expect "the buffer is in device memory" '^buffer: +16 MiB in the device memory'
+expect "the NIC (rxe0) negotiated cpu_access" '^importers: .*rxe0 cpu_access'
+expect "the second phyr_vgem device negotiated private" '^importers: .* private(,|$)'
+expect "the peer's RDMA WRITE landed, checked through mmap" '^verified: +every byte'
+expect "RDMA READ gave it back" '^RDMA READ: .*every byte matches$'
+expect "the migration kept the region" '^migrate: +to system memory'
+expect "the next write landed in system memory" '^verified: +it landed in system memory'
+expect "the GPU-to-NIC demo passed" '^rdma demo: OK$'
+echo
+
 show "$ub/userspace/demo/phyr-demo" "$@"
 expect "the import into the second device negotiated phyr" 'negotiated flavour phyr$'
 expect "every byte came back" '^phyr-demo: OK$'
 
-pb=$ub/userspace/phyrbuf/phyrbuf
 echo
 echo "== phyrbuf info"
 show "$pb" info
@@ -45,7 +65,7 @@ echo "== a 16 MiB buffer in device memory, imported by the second phyr_vgem devi
 show "$pb" alloc --size 16M --placement device --import-into 2
 expect "placed in device memory" '^  placement: +device$'
 expect "the dma-buf offers private, phyr+mmio and the bridge" \
-	'flavours:.*private phyr\+mmio sg_table\(bridge\)'
+	'flavours:.*private phyr\+mmio cpu_access\+mmio sg_table\(bridge\)'
 expect "the second device negotiated private" '^  import_flavour: private$'
 echo
 echo "== the same, moved to system memory, imported by the faux device"

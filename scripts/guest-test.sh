@@ -17,11 +17,9 @@ export PHYR_VGEM_SLOW_TESTS=1
 	echo "kernel: $(uname -r), topology $(guest_topology)"
 	lspci -nn 2>/dev/null || ls /sys/bus/pci/devices
 	ls /sys/class/iommu 2>/dev/null
-	# a veth pair with soft-RoCE on one end, for the RDMA importer's tests
-	ip link add veth0 type veth peer name veth1 &&
-		ip addr add 10.77.0.1/24 dev veth0 && ip addr add 10.77.0.2/24 dev veth1 &&
-		ip link set veth0 up && ip link set veth1 up && ip link set lo up &&
-		rdma link add rxe0 type rxe netdev veth0 && rdma link show
+	# soft-RoCE on both ends of a veth pair, the peer's in another network namespace,
+	# for the RDMA tests
+	bash "$(dirname "$0")/guest-rdma.sh"
 } >"$res/setup.txt" 2>&1
 echo $? >"$res/setup.rc"
 
@@ -72,6 +70,13 @@ if [ -x "$mesa" ]; then
 		>"$res/mesa-phyrbuf-handoff.txt" 2>&1
 	case $? in 0) st=PASS ;; *) st=FAIL ;; esac
 	echo "$st mesa-phyrbuf-handoff" >>"$res/results-mesa.txt"
+fi
+# rdma: dma-buf memory regions on soft-RoCE (rxe0 registers phyr_vgem buffers, rxe1 is
+# the peer); last, since its revoke test unplugs an ivshmem device (and rescans it)
+if [ -x "$ub/userspace/rdma/phyr-rdma-test" ]; then
+	timeout -k 5 900 "$ub/userspace/rdma/phyr-rdma-test" --results "$res/results-rdma.txt" \
+		--phyrbuf "$ub/userspace/phyrbuf/phyrbuf" >"$res/rdma.txt" 2>&1
+	echo $? >"$res/rdma.rc"
 fi
 
 finish "$res"

@@ -63,6 +63,7 @@ _Static_assert(PHYRBUF_BO_CONTIGUOUS == PHYR_VGEM_BO_CONTIGUOUS, "bo flags");
 _Static_assert(PHYRBUF_FLAVOUR_SG_TABLE == PHYR_VGEM_FLAVOUR_SG_TABLE, "flavour");
 _Static_assert(PHYRBUF_FLAVOUR_PHYR == PHYR_VGEM_FLAVOUR_PHYR, "flavour");
 _Static_assert(PHYRBUF_FLAVOUR_PRIVATE == PHYR_VGEM_FLAVOUR_PRIVATE, "flavour");
+_Static_assert(PHYRBUF_FLAVOUR_CPU_ACCESS == PHYR_VGEM_FLAVOUR_CPU_ACCESS, "flavour");
 _Static_assert(PHYRBUF_FENCE_WRITE == PHYR_VGEM_FENCE_WRITE, "fence flags");
 _Static_assert(PHYRBUF_ACCESS_READ == DMA_BUF_SYNC_READ, "access");
 _Static_assert(PHYRBUF_ACCESS_WRITE == DMA_BUF_SYNC_WRITE, "access");
@@ -1301,6 +1302,7 @@ PHYRBUF_EXPORT int phyrbuf_flavour_names(uint32_t flavours, char *buf, size_t le
 		uint32_t bit;
 		const char *name;
 	} names[] = {
+		{ PHYRBUF_FLAVOUR_CPU_ACCESS, "cpu_access" },
 		{ PHYRBUF_FLAVOUR_PRIVATE, "private" },
 		{ PHYRBUF_FLAVOUR_PHYR, "phyr" },
 		{ PHYRBUF_FLAVOUR_SG_TABLE, "sg_table" },

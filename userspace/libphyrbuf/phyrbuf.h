@@ -88,6 +88,7 @@ enum phyrbuf_placement {
 #define PHYRBUF_FLAVOUR_SG_TABLE	(1u << 0)	/* a scatterlist */
 #define PHYRBUF_FLAVOUR_PHYR		(1u << 1)	/* physical ranges */
 #define PHYRBUF_FLAVOUR_PRIVATE		(1u << 2)	/* interconnect-private */
+#define PHYRBUF_FLAVOUR_CPU_ACCESS	(1u << 3)	/* copies by the kernel's CPU */
 
 /*
  * Flags of phyrbuf_open(), phyrbuf_open_path() and phyrbuf_open_fd().
@@ -910,6 +911,70 @@ const char *phyrbuf_format_name(uint32_t format);
  * Return: 0, or -EINVAL for NULL arguments or a name phyr_vgem does not know.
  */
 int phyrbuf_format_parse(const char *name, uint32_t *format, unsigned int *cpp);
+
+/*
+ * RDMA memory regions (phyrbuf-rdma.c).  libphyrbuf has them when it was
+ * built with rdma-core's libibverbs; phyrbuf_rdma_available() says so.
+ */
+struct ibv_pd;
+struct ibv_mr;
+
+/**
+ * phyrbuf_rdma_available() - whether this libphyrbuf registers RDMA MRs
+ *
+ * Return: 1 if it was built with libibverbs, 0 otherwise (then
+ * phyrbuf_bo_reg_mr() fails with -EOPNOTSUPP).
+ */
+int phyrbuf_rdma_available(void);
+
+/**
+ * phyrbuf_bo_reg_mr() - register a buffer as an RDMA memory region
+ * @bo: the buffer, in either placement
+ * @pd: the protection domain (of any RDMA device)
+ * @offset: where the region starts in the buffer
+ * @length: its length
+ * @iova: its address for the peer; must have @offset's offset in a page
+ * @access: IBV_ACCESS_* flags
+ * @mr: the region, on success; ibv_dereg_mr() it
+ *
+ * Exports @bo as a dma-buf and registers it with ibv_reg_dmabuf_mr(): the
+ * RDMA device maps the buffer where it is and follows it when it moves (see
+ * the kernel's docs).  For a provider without the dma-buf verb (rdma-core's
+ * rxe provider has none), the registration goes to the kernel through
+ * libibverbs' own command, ibv_cmd_reg_dmabuf_mr(), which is what such a
+ * provider's verb would do.  The dma-buf fd is closed again: the region
+ * holds the buffer until it is deregistered.
+ *
+ * Return: 0; -EINVAL for NULL pointers, or the range outside the buffer, or
+ * an @iova not in @offset's place in a page; -EOPNOTSUPP if the device or
+ * the buffer's exporter cannot do it (e.g. remote atomics on device memory,
+ * which is write-combined) or libphyrbuf has no RDMA; -ENODEV if the buffer
+ * is revoked; another errno of the kernel.
+ */
+int phyrbuf_bo_reg_mr(struct phyrbuf_bo *bo, struct ibv_pd *pd,
+		      uint64_t offset, size_t length, uint64_t iova, int access,
+		      struct ibv_mr **mr);
+
+/**
+ * phyrbuf_reg_dmabuf_mr() - register any dma-buf as an RDMA memory region
+ * @pd: the protection domain
+ * @dmabuf_fd: the dma-buf (the caller keeps it; the region holds its own
+ *	reference)
+ * @offset: where the region starts in the dma-buf
+ * @length: its length
+ * @iova: its address for the peer
+ * @access: IBV_ACCESS_* flags
+ * @mr: the region, on success
+ *
+ * What phyrbuf_bo_reg_mr() does once it has the dma-buf.
+ *
+ * Return: as phyrbuf_bo_reg_mr(); -EBADF for a bad fd, -EINVAL for one
+ * that is not a dma-buf, -EOPNOTSUPP for an exporter that offers no CPU
+ * access (to a software device such as rxe).
+ */
+int phyrbuf_reg_dmabuf_mr(struct ibv_pd *pd, int dmabuf_fd, uint64_t offset,
+			  size_t length, uint64_t iova, int access,
+			  struct ibv_mr **mr);
 
 #ifdef __cplusplus
 }

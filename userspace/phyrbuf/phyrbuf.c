@@ -10,6 +10,7 @@
  *   phyrbuf [--json] ranges (--fd FD | alloc options)
  *   phyrbuf [--json] probe --fd FD [--device N]
  *   phyrbuf [--json] import --fd FD [--device N] [--verify]
+ *   phyrbuf rdma devices|demo|bench [OPTIONS]     (with rdma-core, rdma-cmd.c)
  *
  * Exit status: 0 on success, 1 on a failure (one line on stderr that says
  * what to do), 2 on a usage error; with "alloc ... -- CMD", CMD's.
@@ -33,6 +34,9 @@
 #include <unistd.h>
 
 #include "phyrbuf.h"
+#ifdef PHYRBUF_HAVE_RDMA
+#include "rdma-cmd.h"
+#endif
 
 /* the pattern alloc fills its buffer with, and import --verify checks */
 #define SEED	0x5a5aa5a5u
@@ -72,6 +76,12 @@ static const char usage_text[] =
 	"                        negotiated flavour\n"
 	"    --device N          into device N (default: the first)\n"
 	"    --verify            check the contents are alloc's pattern\n"
+	"  rdma devices          list the RDMA devices and their RoCE v2 GIDs\n"
+	"  rdma demo             a buffer in device memory as an RDMA memory region of\n"
+	"                        --nic (rxe0), written and read by --peer (rxe1), then\n"
+	"                        migrated; --size (16M), --device N\n"
+	"  rdma bench            ibv_reg_dmabuf_mr against ibv_reg_mr of --size (1G),\n"
+	"                        --reps (5), and WRITE throughput into both placements\n"
 	"  help                  this text\n"
 	"\n"
 	"--json prints one JSON document on stdout instead of text (errors stay on\n"
@@ -1483,6 +1493,13 @@ static int run(int argc, char **argv)
 			return cmd_import(c.fd, c.a.device == PHYRBUF_ANY ? 0 : c.a.device,
 					  c.verify);
 		return cmd_probe(c.fd, c.a.device == PHYRBUF_ANY ? -1 : c.a.device);
+	}
+	if (!strcmp(cmd, "rdma")) {
+#ifdef PHYRBUF_HAVE_RDMA
+		return cmd_rdma(argc, argv);
+#else
+		return fail("rdma: built without rdma-core (libibverbs)");
+#endif
 	}
 	return usage_error("unknown command '%s'", cmd);
 }

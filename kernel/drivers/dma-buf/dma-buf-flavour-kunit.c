@@ -1246,9 +1246,12 @@ static void flavour_test_fdinfo(struct kunit *test)
 	m.size = 256;
 #define SHOW(b) ({ m.count = 0; memset(buf, 0, 256); \
 		   dma_buf_flavour_show_fdinfo(&m, (b)->dmabuf); buf; })
-	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\tphyr+cpu sg_table+cpu\n");
+	/* CPU access to CPU RAM is served from the phyr offer, by the core */
+	KUNIT_EXPECT_STREQ(test, SHOW(mb),
+			   "flavours:\tphyr+cpu sg_table+cpu cpu_access(bridge)\n");
 	mb->nr_offers = 1;
-	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\tphyr+cpu sg_table(bridge)\n");
+	KUNIT_EXPECT_STREQ(test, SHOW(mb),
+			   "flavours:\tphyr+cpu sg_table(bridge) cpu_access(bridge)\n");
 	mb->offers[0].flags = DMA_BUF_FLAVOUR_MMIO;
 	KUNIT_EXPECT_STREQ(test, SHOW(mb), "flavours:\tphyr+mmio sg_table(bridge)\n");
 	mb->nr_offers = -EIO;

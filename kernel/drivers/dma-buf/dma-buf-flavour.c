@@ -45,7 +45,13 @@
  * - a request for CPU RAM needs an offer of CPU RAM only;
  * - a private request matches only an offer on the very same &struct
  *   dma_buf_interconnect object (identity, not name), and only if the
- *   exporter's &dma_buf_flavour_ops.accept_private, when it has one, agrees.
+ *   exporter's &dma_buf_flavour_ops.accept_private, when it has one, agrees;
+ * - a cpu_access request (an importer that touches the memory with the CPU,
+ *   through the helpers of dma-buf-flavour-cpu.c) matches a cpu_access
+ *   offer, with no P2P question: the CPU reaches any MMIO whose exporter
+ *   offers it for CPU access.  The core also serves it from a phyr offer of
+ *   CPU RAM only: RAM needs no consent, MMIO always does (it may be device
+ *   registers rather than memory).
  *
  * The match happens inside the attach, before the exporter's
  * &dma_buf_ops.attach runs: the attachment already holds the flavour, the
@@ -113,6 +119,7 @@ static const char *const flavour_names[DMA_BUF_FLAVOUR_COUNT] = {
 	[DMA_BUF_FLAVOUR_SG_TABLE] = "sg_table",
 	[DMA_BUF_FLAVOUR_PHYR] = "phyr",
 	[DMA_BUF_FLAVOUR_PRIVATE] = "private",
+	[DMA_BUF_FLAVOUR_CPU_ACCESS] = "cpu_access",
 };
 
 /**
@@ -120,7 +127,7 @@ static const char *const flavour_names[DMA_BUF_FLAVOUR_COUNT] = {
  * @flavour: the flavour
  *
  * Context: Any context.
- * Return: "sg_table", "phyr", "private", or "unknown".
+ * Return: "sg_table", "phyr", "private", "cpu_access", or "unknown".
  */
 const char *dma_buf_flavour_name(enum dma_buf_flavour flavour)
 {
@@ -164,8 +171,29 @@ static bool offer_fits(const struct dma_buf_flavour_offer *offer,
 		return true;
 	if (!(req->flags & DMA_BUF_FLAVOUR_MMIO) || !offer->provider)
 		return false;
+	/* the CPU reaches whatever MMIO its exporter lets it map */
+	if (req->flavour == DMA_BUF_FLAVOUR_CPU_ACCESS)
+		return true;
 	return pci_p2pdma_map_type(offer->provider, dev) !=
 	       PCI_P2PDMA_MAP_NOT_SUPPORTED;
+}
+
+/*
+ * A request that the core serves from a phyr offer: sg_table through the
+ * bridge (a DMA-only table, so not for a request that needs CPU RAM), and
+ * CPU access to CPU RAM (MMIO needs the exporter's own cpu_access offer).
+ */
+static bool bridge_fits(const struct dma_buf_flavour_offer *offer,
+			const struct dma_buf_flavour_req *req, struct device *dev)
+{
+	if (offer->flavour != DMA_BUF_FLAVOUR_PHYR)
+		return false;
+	if (req->flavour == DMA_BUF_FLAVOUR_SG_TABLE)
+		return !(req->flags & DMA_BUF_FLAVOUR_CPU) &&
+		       offer_fits(offer, req, dev);
+	if (req->flavour == DMA_BUF_FLAVOUR_CPU_ACCESS)
+		return offer->flags & DMA_BUF_FLAVOUR_CPU;
+	return false;
 }
 
 /* what a negotiation chose */
@@ -207,12 +235,8 @@ static int match_one(struct dma_buf *dmabuf, struct device *dev,
 			return 0;
 		}
 	}
-	if (req->flavour != DMA_BUF_FLAVOUR_SG_TABLE ||
-	    (req->flags & DMA_BUF_FLAVOUR_CPU))
-		return ret;
 	for (i = 0; i < nr_offers; i++) {
-		if (offers[i].flavour == DMA_BUF_FLAVOUR_PHYR &&
-		    offer_fits(&offers[i], req, dev)) {
+		if (bridge_fits(&offers[i], req, dev)) {
 			m->bridged = true;
 			m->provider = offers[i].flags & DMA_BUF_FLAVOUR_MMIO ?
 				      offers[i].provider : NULL;
@@ -874,8 +898,10 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_unrevoke, "DMA_BUF");
  * @dmabuf: the buffer
  *
  * Prints "flavours:" and the offered flavours, most preferred first, with
- * "+mmio"/"+cpu" for their flags and "sg_table(bridge)" when legacy importers
- * are served by the bridge; "revoked" replaces them for a revoked buffer.
+ * "+mmio"/"+cpu" for their flags, "sg_table(bridge)" when legacy importers
+ * are served by the bridge and "cpu_access(bridge)" when the core serves CPU
+ * access from a phyr of CPU RAM; "revoked" replaces them for a revoked
+ * buffer.
  *
  * Context: Process context.  Takes the buffer's dma_resv lock
  * (interruptibly: prints nothing if interrupted).
@@ -884,7 +910,7 @@ void dma_buf_flavour_show_fdinfo(struct seq_file *m, struct dma_buf *dmabuf)
 {
 	const struct dma_buf_flavour_ops *ops = dmabuf->ops->flavours;
 	struct dma_buf_flavour_offer offers[DMA_BUF_MAX_FLAVOURS] = {};
-	bool sgt = false, phyr = false;
+	bool sgt = false, phyr = false, phyr_cpu = false, cpu = false;
 	int i, nr = 0;
 
 	if (dma_resv_lock_interruptible(dmabuf->resv, NULL))
@@ -910,9 +936,14 @@ void dma_buf_flavour_show_fdinfo(struct seq_file *m, struct dma_buf *dmabuf)
 			   offers[i].flags & DMA_BUF_FLAVOUR_CPU ? "+cpu" : "");
 		sgt |= offers[i].flavour == DMA_BUF_FLAVOUR_SG_TABLE;
 		phyr |= offers[i].flavour == DMA_BUF_FLAVOUR_PHYR;
+		phyr_cpu |= offers[i].flavour == DMA_BUF_FLAVOUR_PHYR &&
+			    (offers[i].flags & DMA_BUF_FLAVOUR_CPU);
+		cpu |= offers[i].flavour == DMA_BUF_FLAVOUR_CPU_ACCESS;
 	}
 	if (phyr && !sgt)
 		seq_puts(m, " sg_table(bridge)");
+	if (phyr_cpu && !cpu)
+		seq_puts(m, " cpu_access(bridge)");
 	seq_putc(m, '\n');
 out:
 	dma_resv_unlock(dmabuf->resv);

@@ -33,12 +33,18 @@ struct sg_table;
  * @DMA_BUF_FLAVOUR_PRIVATE: addresses private to two cooperating drivers on
  *	one &struct dma_buf_interconnect, from dma_buf_map_private(); opaque
  *	to the core and never handed to userspace.
+ * @DMA_BUF_FLAVOUR_CPU_ACCESS: no addresses at all: an access handle
+ *	(&struct dma_buf_cpu, from dma_buf_cpu_attach()) through which core
+ *	helpers copy into and out of the buffer with the CPU, for importers
+ *	that touch the memory with the CPU (soft-RoCE, siw).  Served from the
+ *	exporter's phyr: an explicit offer for MMIO, by the core for CPU RAM.
  * @DMA_BUF_FLAVOUR_COUNT: the number of flavours; not a flavour.
  */
 enum dma_buf_flavour {
 	DMA_BUF_FLAVOUR_SG_TABLE,
 	DMA_BUF_FLAVOUR_PHYR,
 	DMA_BUF_FLAVOUR_PRIVATE,
+	DMA_BUF_FLAVOUR_CPU_ACCESS,
 	DMA_BUF_FLAVOUR_COUNT,
 };
 

@@ -421,8 +421,12 @@ static void test_system(void)
 		check_eq(info.size, 1 * MiB);
 		check_eq(info.placement, PHYRBUF_PLACEMENT_SYSTEM);
 		check_eq(info.import_flavour, 0);
-		/* system memory: physical ranges of CPU RAM and a page-backed sg_table */
-		check_eq(info.flavours, PHYRBUF_FLAVOUR_PHYR | PHYRBUF_FLAVOUR_SG_TABLE);
+		/*
+		 * system memory: physical ranges of CPU RAM, a page-backed sg_table,
+		 * and CPU access served from the ranges
+		 */
+		check_eq(info.flavours, PHYRBUF_FLAVOUR_PHYR | PHYRBUF_FLAVOUR_SG_TABLE |
+			 PHYRBUF_FLAVOUR_CPU_ACCESS);
 
 		/* new memory reads as zeroes */
 		check_ok(phyrbuf_bo_mmap(bo, &p));
@@ -474,9 +478,12 @@ static void test_device(void)
 	check_eq(info.import_flavour, 0);
 	check(info.nr_ranges >= 1);
 	check(info.nr_ranges <= 2 * MiB / page_size);
-	/* device memory: private to phyr_vgem peers, MMIO ranges, bridged sg_table */
+	/*
+	 * device memory: private to phyr_vgem peers, MMIO ranges, bridged
+	 * sg_table, CPU access to the MMIO
+	 */
 	check_eq(info.flavours, PHYRBUF_FLAVOUR_PRIVATE | PHYRBUF_FLAVOUR_PHYR |
-		 PHYRBUF_FLAVOUR_SG_TABLE);
+		 PHYRBUF_FLAVOUR_SG_TABLE | PHYRBUF_FLAVOUR_CPU_ACCESS);
 
 	/* device memory is handed out zeroed as well */
 	check_ok(phyrbuf_bo_mmap(bo, &p));

@@ -84,6 +84,8 @@ enum drm_phyr_vgem_placement {
 #define PHYR_VGEM_FLAVOUR_SG_TABLE	0x1
 #define PHYR_VGEM_FLAVOUR_PHYR		0x2
 #define PHYR_VGEM_FLAVOUR_PRIVATE	0x4
+/* CPU access for software importers (soft-RoCE): the core's copy helpers */
+#define PHYR_VGEM_FLAVOUR_CPU_ACCESS	0x8
 
 /**
  * struct drm_phyr_vgem_info - what the device has

@@ -52,17 +52,21 @@ int phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, struct phyr *phyr)
  *
  * System memory offers phyr (CPU RAM) and its own sg_table of the pages.
  * Device memory offers the private flavour to other phyr_vgem devices (BAR
- * offsets, &struct phyr_vgem_private) and phyr with the BAR's MMIO ranges and
- * P2P provider; legacy importers get a DMA-only sg_table through the bridge,
- * if they allow peer2peer and reach the BAR.  An importer that cannot reach
+ * offsets, &struct phyr_vgem_private), phyr with the BAR's MMIO ranges and
+ * P2P provider, and CPU access to them (the BAR is plain memory, which the
+ * CPU may map write-combined, as our own mmap does); legacy importers get a
+ * DMA-only sg_table through the bridge, if they allow peer2peer and reach
+ * the BAR.  CPU access to system memory is served by the flavour core from
+ * the phyr of the pages.  An importer that cannot reach
  * the provider is refused at attach time (-EOPNOTSUPP): phyr_vgem does not
  * move the buffer behind userspace's back when an importer attaches.
  *
  * Device memory goes away with its PCI device, so only importers that can be
  * revoked (dma_buf_attach_revocable()) may map it: a static importer is
  * refused while the buffer is in device memory.  Each attachment knows the
- * placements it can use (private: device memory; phyr or sg_table without
- * MMIO: system memory; with MMIO of a BAR it reaches, and revocable: both).
+ * placements it can use (private: device memory; phyr, sg_table or CPU
+ * access without MMIO: system memory; with MMIO of a BAR it reaches, or CPU
+ * access with MMIO, and revocable: both).
  * When userspace moved the buffer to a placement an attachment cannot use,
  * that attachment's next map moves it back (device memory first), as TTM
  * exporters do, or fails with the error of the move (-EBUSY while another
@@ -97,7 +101,12 @@ static int bo_offers(struct phyr_vgem_bo *bo,
 			.flags = DMA_BUF_FLAVOUR_MMIO,
 			.provider = to_phyr_vgem_device(bo->shmem.base.dev)->vram->provider,
 		};
-		return 2;
+		offers[2] = (struct dma_buf_flavour_offer){
+			.flavour = DMA_BUF_FLAVOUR_CPU_ACCESS,
+			.flags = DMA_BUF_FLAVOUR_MMIO,
+			.provider = offers[1].provider,
+		};
+		return 3;
 	}
 	offers[0] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PHYR,
@@ -110,18 +119,25 @@ static int bo_offers(struct phyr_vgem_bo *bo,
 	return 2;
 }
 
+/* BO_QUERY's flavour bits are BIT() of the kernel's flavours */
+static_assert(BIT(DMA_BUF_FLAVOUR_SG_TABLE) == PHYR_VGEM_FLAVOUR_SG_TABLE);
+static_assert(BIT(DMA_BUF_FLAVOUR_PHYR) == PHYR_VGEM_FLAVOUR_PHYR);
+static_assert(BIT(DMA_BUF_FLAVOUR_PRIVATE) == PHYR_VGEM_FLAVOUR_PRIVATE);
+static_assert(BIT(DMA_BUF_FLAVOUR_CPU_ACCESS) == PHYR_VGEM_FLAVOUR_CPU_ACCESS);
+
 /**
  * phyr_vgem_bo_flavours() - the flavours a buffer's dma-buf offers now
  * @bo: the buffer
  *
  * Context: Process context.  The object's reservation must be held.
  * Return: PHYR_VGEM_FLAVOUR_* bits; sg_table is always served, by the
- * bridge for device memory.
+ * bridge for device memory, and so is CPU access, by the flavour core for
+ * system memory.
  */
 u32 phyr_vgem_bo_flavours(struct phyr_vgem_bo *bo)
 {
-	struct dma_buf_flavour_offer offers[2];
-	u32 bits = PHYR_VGEM_FLAVOUR_SG_TABLE;
+	struct dma_buf_flavour_offer offers[3];
+	u32 bits = PHYR_VGEM_FLAVOUR_SG_TABLE | PHYR_VGEM_FLAVOUR_CPU_ACCESS;
 	int i, n = bo_offers(bo, offers);
 
 	for (i = 0; i < n; i++)
@@ -133,7 +149,7 @@ static int phyr_vgem_offers(struct dma_buf *dmabuf,
 			    struct dma_buf_flavour_offer *offers,
 			    unsigned int max)
 {
-	if (max < 2)
+	if (max < 3)
 		return -EINVAL;
 	return bo_offers(dmabuf_bo(dmabuf), offers);
 }
@@ -162,10 +178,12 @@ static int phyr_vgem_dmabuf_attach(struct dma_buf *dmabuf,
 	if (attach->flavour != DMA_BUF_FLAVOUR_PRIVATE)
 		ok |= BIT(PHYR_VGEM_PLACEMENT_SYSTEM);
 	if (vram && revocable && drm_dev_enter(bo->shmem.base.dev, &idx)) {
+		/* the CPU reaches the BAR; a device must reach it by P2P */
 		if (attach->flavour == DMA_BUF_FLAVOUR_PRIVATE ||
 		    (attach->peer2peer &&
-		     pci_p2pdma_map_type(vram->provider, attach->dev) !=
-		     PCI_P2PDMA_MAP_NOT_SUPPORTED))
+		     (attach->flavour == DMA_BUF_FLAVOUR_CPU_ACCESS ||
+		      pci_p2pdma_map_type(vram->provider, attach->dev) !=
+		      PCI_P2PDMA_MAP_NOT_SUPPORTED)))
 			ok |= BIT(PHYR_VGEM_PLACEMENT_DEVICE);
 		drm_dev_exit(idx);
 	}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): RDMA memory-region registration of a phyr_vgem dma-buf
+# (ibv_reg_dmabuf_mr) against ibv_reg_mr of anonymous memory of the same size on the same
+# soft-RoCE device, side by side in one guest run, and the peer's RDMA WRITE throughput
+# into device and into system memory (phyrbuf rdma bench).  Results: docs/performance.md.
+#   scripts/bench-rdma.sh [--release] [SIZE_MB [REPS]]     (default 1024 MiB, 5 rounds)
+# --release builds and boots the release kernel (no debug fragment); the default is the
+# test kernel (KASAN, lockdep, kmemleak: slower, for both sides alike).
+set -euo pipefail
+if [ "${1:-}" = --release ]; then
+	export KCONFIG_KIND=release
+	shift
+fi
+. "$(dirname "$0")/lib.sh"
+
+size=${1:-1024}
+reps=${2:-5}
+new_run "bench-rdma-$KCONFIG_KIND"
+prepare_all
+res=$RUN
+step "booting the $KCONFIG_KIND kernel (4 GiB) and running the RDMA benchmark (~5 min)"
+VM_MEMORY=4G VM_APPEND="dma_debug=off" VM_CONSOLE=$res/console.txt VM_OUTPUT=$res/bench.txt \
+	bash "$TOP/scripts/vm.sh" --timeout "${BENCH_TIMEOUT:-2400}" --rw "$UBUILD" -- bash -c \
+	"bash $TOP/scripts/guest-rdma.sh >/dev/null &&
+	 $UBUILD/userspace/phyrbuf/phyrbuf rdma bench --size ${size}M --reps $reps" ||
+	die "benchmark run failed (console: $res/console.txt)"
+echo "kernel: $KCONFIG_KIND, $(date -u +%F), load $(cut -d' ' -f1-3 /proc/loadavg)"
+cat "$res/bench.txt"
