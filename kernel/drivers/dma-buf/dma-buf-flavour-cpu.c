@@ -591,6 +591,7 @@ static int cpu_copy(struct dma_buf_cpu *cpu, u64 offset, void *buf, size_t len,
 {
 	struct phyr_cursor cur;
 	struct iosys_map map;
+	bool iomem = false;
 	int ret;
 
 	if (!len)
@@ -616,12 +617,16 @@ static int cpu_copy(struct dma_buf_cpu *cpu, u64 offset, void *buf, size_t len,
 				iosys_map_memcpy_to(&map, 0, buf, n);
 			else
 				iosys_map_memcpy_from(buf, &map, 0, n);
+			iomem |= map.is_iomem;
 			unmap_at(&map);
 			buf += n;
 			phys += n;
 			left -= n;
 		}
 	}
+	/* posted write-combined stores: done before the importer's next step */
+	if (to_buf && iomem)
+		wmb();	/* orders the MMIO writes before later stores */
 	dma_buf_cpu_end(cpu);
 	return ret;
 }
