@@ -162,7 +162,9 @@ static int phyr_vgem_dmabuf_attach(struct dma_buf *dmabuf,
 	if (attach->flavour != DMA_BUF_FLAVOUR_PRIVATE)
 		ok |= BIT(PHYR_VGEM_PLACEMENT_SYSTEM);
 	if (vram && revocable && drm_dev_enter(bo->shmem.base.dev, &idx)) {
+		/* the IOMMU converter reaches the BAR through the IOMMU */
 		if (attach->flavour == DMA_BUF_FLAVOUR_PRIVATE ||
+		    attach->flavour == DMA_BUF_FLAVOUR_IOMMU ||
 		    (attach->peer2peer &&
 		     pci_p2pdma_map_type(vram->provider, attach->dev) !=
 		     PCI_P2PDMA_MAP_NOT_SUPPORTED))
