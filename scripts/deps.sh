@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 HOST_PKGS=(build-essential flex bison bc libelf-dev libssl-dev ccache cpio kmod xz-utils
 	   python3 qemu-system-x86 qemu-utils meson ninja-build pkg-config libdrm-dev
 	   intel-gpu-tools iproute2 rdma-core ibverbs-utils libibverbs-dev busybox-static
-	   procps util-linux)
+	   procps util-linux
+	   rsync libcap-dev)	# headers_install; upstream's iommufd selftests
 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then

@@ -5,6 +5,8 @@
  *   phyrbuf info
  *   phyrbuf alloc --size SIZE [--placement system|device] [--contiguous]
  *                 [--device N] [--migrate system|device] [--import-into N]
+ *   phyrbuf vfio-dma --pci ADDRESS [--size SIZE] [--placement system|device]
+ *                    [--device N] [--iova IOVA]   (vfio-dma.c)
  *
  * Exit status: 0 on success, 1 on a failure (one line on stderr), 2 on a
  * usage error.
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "phyrbuf.h"
+#include "cli.h"
 
 #define VERSION	"0.1.0"
 
@@ -42,6 +45,10 @@ static const char usage_text[] =
 	"    --migrate P         then move it to placement P and check the contents\n"
 	"    --import-into N     then import the dma-buf into device N and print the\n"
 	"                        negotiated import flavour\n"
+	"  vfio-dma --pci ADDR   map a buffer into an iommufd IOAS at an IOVA through\n"
+	"                        its dma-buf and have QEMU's edu device (bound to\n"
+	"                        vfio-pci, PCI address ADDR) copy out of it and into it\n"
+	"                        by DMA, then check the bytes (see vfio-dma --help)\n"
 	"  help                  this text\n"
 	"\n"
 	"SIZE is in bytes, or with a K, M or G suffix (powers of 1024).\n"
@@ -53,7 +60,7 @@ static void usage(FILE *out)
 }
 
 /* One line on stderr; returns the exit status for failures. */
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,7 +72,7 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -78,7 +85,7 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* "64M" -> 67108864; false for anything else or on overflow. */
-static bool parse_size(const char *s, uint64_t *size)
+bool parse_size(const char *s, uint64_t *size)
 {
 	unsigned long long v;
 	unsigned int shift = 0;
@@ -113,7 +120,7 @@ static bool parse_size(const char *s, uint64_t *size)
 	return true;
 }
 
-static bool parse_index(const char *s, int *index)
+bool parse_index(const char *s, int *index)
 {
 	long v;
 	char *end;
@@ -496,6 +503,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "alloc"))
 		return cmd_alloc(argc, argv);
+	if (!strcmp(cmd, "vfio-dma"))
+		return cmd_vfio_dma(argc, argv);
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
