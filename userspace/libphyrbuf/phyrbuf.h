@@ -976,6 +976,227 @@ int phyrbuf_reg_dmabuf_mr(struct ibv_pd *pd, int dmabuf_fd, uint64_t offset,
 			  size_t length, uint64_t iova, int access,
 			  struct ibv_mr **mr);
 
+/* ---- iommufd: buffers in an I/O address space (phyrbuf-iommufd.c) ---- */
+
+/**
+ * struct phyrbuf_ioas - an iommufd context (/dev/iommu) with one I/O address
+ *	space (IOAS), into which dma-bufs and memory are mapped at IOVAs of
+ *	the caller's choice (opaque)
+ */
+struct phyrbuf_ioas;
+
+/** struct phyrbuf_vfio - a PCI device of vfio-pci, bound to an IOAS (opaque) */
+struct phyrbuf_vfio;
+
+/* Flags of the map calls: how devices may access the mapping (both if 0). */
+#define PHYRBUF_MAP_READ		(1u << 0)
+#define PHYRBUF_MAP_WRITE		(1u << 1)
+
+/**
+ * phyrbuf_ioas_open() - open /dev/iommu and allocate an IOAS
+ * @ioasp: the new context, on success
+ *
+ * Return: 0; -ENOENT without /dev/iommu (a kernel without iommufd); the
+ * error of open() (-EACCES) or of IOMMU_IOAS_ALLOC; -EINVAL for a NULL
+ * @ioasp; -ENOMEM.
+ */
+int phyrbuf_ioas_open(struct phyrbuf_ioas **ioasp);
+
+/**
+ * phyrbuf_ioas_close() - destroy the IOAS and close the context
+ * @ioas: the context, or NULL
+ *
+ * Whatever is still mapped is unmapped; devices still attached lose their
+ * mappings with it (close them first).
+ */
+void phyrbuf_ioas_close(struct phyrbuf_ioas *ioas);
+
+/**
+ * phyrbuf_ioas_fd() - the iommufd file descriptor of a context
+ * @ioas: the context
+ *
+ * Return: the descriptor, owned by @ioas.
+ */
+int phyrbuf_ioas_fd(const struct phyrbuf_ioas *ioas);
+
+/**
+ * phyrbuf_ioas_id() - the iommufd object id of a context's IOAS
+ * @ioas: the context
+ *
+ * Return: the id.
+ */
+uint32_t phyrbuf_ioas_id(const struct phyrbuf_ioas *ioas);
+
+/**
+ * phyrbuf_ioas_map_dmabuf() - map a window of a dma-buf at a fixed IOVA
+ * @ioas: the context
+ * @dmabuf_fd: the dma-buf (the mapping holds its own reference: the fd may
+ *	be closed afterwards)
+ * @offset: where the window starts in the dma-buf, in bytes
+ * @length: the length of the window, in bytes
+ * @iova: where it is mapped
+ * @flags: PHYRBUF_MAP_READ, PHYRBUF_MAP_WRITE, or 0 for both
+ *
+ * IOMMU_IOAS_MAP_FILE with IOMMU_IOAS_MAP_FIXED_IOVA.  The kernel maps the
+ * exporter's memory through the dma-buf core (RAM and device memory alike)
+ * into every IOMMU domain of the IOAS, also those of devices attached later.
+ * When the exporter moves or revokes the buffer, the mapping is taken away
+ * and not made again: unmap it, and map the dma-buf anew.
+ *
+ * Return: 0; -EBADF for a bad fd; -EOPNOTSUPP for a dma-buf whose exporter
+ * offers no physical ranges to the dma-buf core (udmabuf, say), -ENODEV for
+ * a revoked one; -EINVAL for an empty window, one beyond the dma-buf, or an
+ * @iova, @offset or @length the IOMMU cannot map (not page-aligned); -EEXIST
+ * or -EADDRINUSE if @iova is taken; -EINVAL for unknown @flags; or another
+ * error of the ioctl.
+ */
+int phyrbuf_ioas_map_dmabuf(struct phyrbuf_ioas *ioas, int dmabuf_fd,
+			    uint64_t offset, uint64_t length, uint64_t iova,
+			    unsigned int flags);
+
+/**
+ * phyrbuf_ioas_map_bo() - map a whole buffer at a fixed IOVA through its dma-buf
+ * @ioas: the context
+ * @bo: the buffer, exported as a dma-buf for the mapping (the dma-buf's fd is
+ *	closed again; the mapping keeps the dma-buf)
+ * @iova: where it is mapped
+ * @flags: as for phyrbuf_ioas_map_dmabuf()
+ *
+ * Return: as phyrbuf_ioas_map_dmabuf(), or the error of phyrbuf_bo_export().
+ */
+int phyrbuf_ioas_map_bo(struct phyrbuf_ioas *ioas, struct phyrbuf_bo *bo,
+			uint64_t iova, unsigned int flags);
+
+/**
+ * phyrbuf_ioas_map_memory() - map process memory at a fixed IOVA
+ * @ioas: the context
+ * @ptr: page-aligned memory of this process (pinned while mapped)
+ * @length: its length, a multiple of the page size
+ * @iova: where it is mapped
+ * @flags: as for phyrbuf_ioas_map_dmabuf()
+ *
+ * IOMMU_IOAS_MAP with IOMMU_IOAS_MAP_FIXED_IOVA.
+ *
+ * Return: 0, -EINVAL for NULL or unaligned arguments, or the ioctl's error.
+ */
+int phyrbuf_ioas_map_memory(struct phyrbuf_ioas *ioas, void *ptr,
+			    uint64_t length, uint64_t iova, unsigned int flags);
+
+/**
+ * phyrbuf_ioas_unmap() - unmap what was mapped at an IOVA
+ * @ioas: the context
+ * @iova: the IOVA of the mapping
+ * @length: its length
+ *
+ * Works the same whether or not the exporter has taken the mapping away.
+ *
+ * Return: 0; -ENOENT if nothing is mapped exactly there; or the ioctl's
+ * error.
+ */
+int phyrbuf_ioas_unmap(struct phyrbuf_ioas *ioas, uint64_t iova, uint64_t length);
+
+/**
+ * phyrbuf_vfio_open() - open a vfio-pci device and attach it to an IOAS
+ * @ioas: the context whose IOAS the device's DMA goes through
+ * @pci: the device's PCI address, e.g. "0000:00:03.0"
+ * @vfiop: the device, on success
+ *
+ * Opens the device's VFIO cdev (/dev/vfio/devices/vfioN), binds it to
+ * @ioas's iommufd (VFIO_DEVICE_BIND_IOMMUFD), attaches it to the IOAS
+ * (VFIO_DEVICE_ATTACH_IOMMUFD_PT) and enables its memory decoding and bus
+ * mastering.
+ *
+ * Return: 0; -ENODEV if there is no such PCI device; -ENXIO if it is not
+ * bound to vfio-pci (or the kernel has no VFIO cdev); -EINVAL for a NULL
+ * argument; or the error of open() or an ioctl (-EBUSY: opened elsewhere).
+ */
+int phyrbuf_vfio_open(struct phyrbuf_ioas *ioas, const char *pci,
+		      struct phyrbuf_vfio **vfiop);
+
+/**
+ * phyrbuf_vfio_close() - detach, unbind and close a device
+ * @vfio: the device, or NULL
+ *
+ * Unmaps what phyrbuf_vfio_bar_mmap() mapped and disables bus mastering.
+ */
+void phyrbuf_vfio_close(struct phyrbuf_vfio *vfio);
+
+/**
+ * phyrbuf_vfio_bar_mmap() - map one of the device's BARs for the CPU
+ * @vfio: the device
+ * @bar: the BAR number, 0 to 5
+ * @ptr: the mapping, valid until phyrbuf_vfio_close()
+ * @size: the BAR's size, if not NULL
+ *
+ * Return: 0; -EINVAL for a bad @bar or an empty or unmappable BAR; or the
+ * error of the region query or of mmap().
+ */
+int phyrbuf_vfio_bar_mmap(struct phyrbuf_vfio *vfio, unsigned int bar,
+			  volatile void **ptr, uint64_t *size);
+
+/**
+ * phyrbuf_vfio_bar_dmabuf() - a dma-buf of a window of one of the device's BARs
+ * @vfio: the device
+ * @bar: the BAR number
+ * @offset: where the window starts in the BAR (page-aligned)
+ * @length: its length (page-aligned)
+ * @dmabuf_fd: the new dma-buf's file descriptor, on success
+ *
+ * VFIO_DEVICE_FEATURE_DMA_BUF: VFIO exports the BAR memory, which another
+ * importer (an IOAS with phyrbuf_ioas_map_dmabuf()) can map.
+ *
+ * Return: 0, -EINVAL for bad arguments, or the ioctl's error (-ENOTTY or
+ * -EOPNOTSUPP without VFIO dma-buf support).
+ */
+int phyrbuf_vfio_bar_dmabuf(struct phyrbuf_vfio *vfio, unsigned int bar,
+			    uint64_t offset, uint64_t length, int *dmabuf_fd);
+
+/**
+ * phyrbuf_vfio_memory() - enable or disable the device's memory decoding
+ * @vfio: the device
+ * @enable: 1 to enable PCI_COMMAND_MEMORY, 0 to disable it
+ *
+ * While the device's memory is disabled, VFIO revokes every dma-buf of its
+ * BARs (phyrbuf_vfio_bar_dmabuf()): their importers' mappings are taken away
+ * and new ones fail with -ENODEV; enabling it lets them be mapped again.
+ * The BAR mappings of phyrbuf_vfio_bar_mmap() must not be touched meanwhile.
+ *
+ * Return: 0, or the error of the config space access.
+ */
+int phyrbuf_vfio_memory(struct phyrbuf_vfio *vfio, int enable);
+
+/**
+ * phyrbuf_vfio_hwpt_alloc() - a second IOMMU domain for the device's IOAS
+ * @vfio: the device, whose IOMMU allocates the domain
+ * @hwpt_id: the id of the new paging hardware page table, on success
+ *
+ * IOMMU_HWPT_ALLOC on the context's IOAS: iommufd fills the new domain with
+ * every mapping of the IOAS, and keeps it in step with later ones;
+ * phyrbuf_vfio_attach() moves the device to it.
+ *
+ * Return: 0, or the ioctl's error.
+ */
+int phyrbuf_vfio_hwpt_alloc(struct phyrbuf_vfio *vfio, uint32_t *hwpt_id);
+
+/**
+ * phyrbuf_vfio_attach() - attach the device to a page table of the context
+ * @vfio: the device
+ * @pt_id: a hardware page table of phyrbuf_vfio_hwpt_alloc(), or 0 for the
+ *	context's IOAS (the domain iommufd chooses for it)
+ *
+ * Return: 0, or the ioctl's error.
+ */
+int phyrbuf_vfio_attach(struct phyrbuf_vfio *vfio, uint32_t pt_id);
+
+/**
+ * phyrbuf_ioas_destroy() - destroy an iommufd object of the context
+ * @ioas: the context
+ * @id: the object, e.g. a hardware page table no device is attached to
+ *
+ * Return: 0, or the ioctl's error (-EBUSY while in use).
+ */
+int phyrbuf_ioas_destroy(struct phyrbuf_ioas *ioas, uint32_t id);
+
 #ifdef __cplusplus
 }
 #endif

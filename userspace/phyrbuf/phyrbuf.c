@@ -11,6 +11,8 @@
  *   phyrbuf [--json] probe --fd FD [--device N]
  *   phyrbuf [--json] import --fd FD [--device N] [--verify]
  *   phyrbuf rdma devices|demo|bench [OPTIONS]     (with rdma-core, rdma-cmd.c)
+ *   phyrbuf vfio-dma --pci ADDRESS [--size SIZE] [--placement system|device]
+ *                    [--device N] [--iova IOVA]   (vfio-dma.c)
  *
  * Exit status: 0 on success, 1 on a failure (one line on stderr that says
  * what to do), 2 on a usage error; with "alloc ... -- CMD", CMD's.
@@ -37,6 +39,7 @@
 #ifdef PHYRBUF_HAVE_RDMA
 #include "rdma-cmd.h"
 #endif
+#include "cli.h"
 
 /* the pattern alloc fills its buffer with, and import --verify checks */
 #define SEED	0x5a5aa5a5u
@@ -82,6 +85,10 @@ static const char usage_text[] =
 	"                        migrated; --size (16M), --device N\n"
 	"  rdma bench            ibv_reg_dmabuf_mr against ibv_reg_mr of --size (1G),\n"
 	"                        --reps (5), and WRITE throughput into both placements\n"
+	"  vfio-dma --pci ADDR   map a buffer into an iommufd IOAS at an IOVA through\n"
+	"                        its dma-buf and have QEMU's edu device (bound to\n"
+	"                        vfio-pci, PCI address ADDR) copy out of it and into it\n"
+	"                        by DMA, then check the bytes (see vfio-dma --help)\n"
 	"  help                  this text\n"
 	"\n"
 	"--json prints one JSON document on stdout instead of text (errors stay on\n"
@@ -95,7 +102,7 @@ static void usage(FILE *out)
 }
 
 /* One line on stderr; returns the exit status for failures. */
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -107,7 +114,7 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -234,6 +241,7 @@ static void j_flavours(const char *key, uint32_t bits)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
+		{ PHYRBUF_FLAVOUR_CPU_ACCESS, "cpu_access" },
 		{ PHYRBUF_FLAVOUR_PRIVATE, "private" },
 		{ PHYRBUF_FLAVOUR_PHYR, "phyr" },
 		{ PHYRBUF_FLAVOUR_SG_TABLE, "sg_table" },
@@ -249,7 +257,7 @@ static void j_flavours(const char *key, uint32_t bits)
 /* ---- parsing ---- */
 
 /* "64M" -> 67108864; false for anything else or on overflow. */
-static bool parse_size(const char *s, uint64_t *size)
+bool parse_size(const char *s, uint64_t *size)
 {
 	unsigned long long v;
 	unsigned int shift = 0;
@@ -297,7 +305,7 @@ static bool parse_uint(const char *s, long max, long *out)
 	return true;
 }
 
-static bool parse_index(const char *s, int *index)
+bool parse_index(const char *s, int *index)
 {
 	long v;
 
@@ -1501,5 +1509,7 @@ static int run(int argc, char **argv)
 		return fail("rdma: built without rdma-core (libibverbs)");
 #endif
 	}
+	if (!strcmp(cmd, "vfio-dma"))
+		return cmd_vfio_dma(argc, argv);
 	return usage_error("unknown command '%s'", cmd);
 }

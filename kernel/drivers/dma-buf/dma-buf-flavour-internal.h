@@ -69,4 +69,14 @@ static inline void dma_buf_count_unmap(struct dma_buf_attachment *attach)
 void *dma_buf_flavour_alloc(size_t size);
 #endif
 
+/* the steps of the IOMMU converter that its KUnit tests can fail */
+#if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_DMABUF_FLAVOURS_IOMMU)
+struct iommu_domain;
+void *dma_buf_iommu_alloc(size_t size);
+int dma_buf_iommu_map_range(struct iommu_domain *domain, unsigned long iova,
+			    phys_addr_t phys, size_t len, int prot);
+int dma_buf_iommu_sync(struct iommu_domain *domain, unsigned long iova,
+		       size_t len);
+#endif
+
 #endif /* _DMA_BUF_FLAVOUR_INTERNAL_H */

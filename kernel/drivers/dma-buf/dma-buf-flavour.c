@@ -99,6 +99,21 @@
  */
 
 /**
+ * DOC: phyr for importers
+ *
+ * An importer never sees a phyr.  DMA-API importers get DMA addresses from
+ * dma_buf_map_phyr_dma(); importers that own IOMMU page tables (iommufd)
+ * give the IOMMU converter their domains and IOVAs, and the core maps the
+ * exporter's ranges there and takes them away again on a move or revoke
+ * (dma_buf_iommu_attach()).  Raw physical addresses in a driver outside the
+ * core would let it map MMIO or RAM where the exporter can neither see nor
+ * revoke the mapping, which is why the dma-buf maintainers refused handing
+ * them out: dma_buf_map_phyr() is exported only to the modules that
+ * EXPORT_SYMBOL_FOR_MODULES() names (phyr_vgem, whose tests check its own
+ * ranges).
+ */
+
+/**
  * DOC: revoke
  *
  * dma_buf_revoke() ends every importer's access to a buffer in bounded time,
@@ -120,6 +135,7 @@ static const char *const flavour_names[DMA_BUF_FLAVOUR_COUNT] = {
 	[DMA_BUF_FLAVOUR_PHYR] = "phyr",
 	[DMA_BUF_FLAVOUR_PRIVATE] = "private",
 	[DMA_BUF_FLAVOUR_CPU_ACCESS] = "cpu_access",
+	[DMA_BUF_FLAVOUR_IOMMU] = "iommu",
 };
 
 /**
@@ -127,7 +143,7 @@ static const char *const flavour_names[DMA_BUF_FLAVOUR_COUNT] = {
  * @flavour: the flavour
  *
  * Context: Any context.
- * Return: "sg_table", "phyr", "private", "cpu_access", or "unknown".
+ * Return: "sg_table", "phyr", "private", "cpu_access", "iommu", or "unknown".
  */
 const char *dma_buf_flavour_name(enum dma_buf_flavour flavour)
 {
@@ -148,7 +164,9 @@ static int check_reqs(const struct dma_buf_flavour_req *reqs,
 	for (i = 0; i < nr_reqs; i++) {
 		const struct dma_buf_flavour_req *req = &reqs[i];
 
+		/* the IOMMU converter is asked for with dma_buf_iommu_attach() */
 		if ((unsigned int)req->flavour >= DMA_BUF_FLAVOUR_COUNT ||
+		    req->flavour == DMA_BUF_FLAVOUR_IOMMU ||
 		    (req->flags & ~DMA_BUF_FLAVOUR_FLAGS) ||
 		    __test_and_set_bit(req->flavour, &seen))
 			return -EINVAL;
@@ -171,8 +189,12 @@ static bool offer_fits(const struct dma_buf_flavour_offer *offer,
 		return true;
 	if (!(req->flags & DMA_BUF_FLAVOUR_MMIO) || !offer->provider)
 		return false;
-	/* the CPU reaches whatever MMIO its exporter lets it map */
-	if (req->flavour == DMA_BUF_FLAVOUR_CPU_ACCESS)
+	/*
+	 * the CPU reaches whatever MMIO its exporter lets it map, and the IOMMU
+	 * converter maps MMIO through the importer's own domains
+	 */
+	if (req->flavour == DMA_BUF_FLAVOUR_CPU_ACCESS ||
+	    req->flavour == DMA_BUF_FLAVOUR_IOMMU)
 		return true;
 	return pci_p2pdma_map_type(offer->provider, dev) !=
 	       PCI_P2PDMA_MAP_NOT_SUPPORTED;
@@ -210,13 +232,16 @@ static int match_one(struct dma_buf *dmabuf, struct device *dev,
 		     unsigned int nr_offers, struct flavour_match *m)
 {
 	const struct dma_buf_flavour_ops *ops = dmabuf->ops->flavours;
+	/* the IOMMU converter maps what the exporter offers as phyr */
+	enum dma_buf_flavour want = req->flavour == DMA_BUF_FLAVOUR_IOMMU ?
+				    DMA_BUF_FLAVOUR_PHYR : req->flavour;
 	int ret = -EOPNOTSUPP;
 	unsigned int i;
 
 	for (i = 0; i < nr_offers; i++) {
 		const struct dma_buf_flavour_offer *offer = &offers[i];
 
-		if (offer->flavour != req->flavour)
+		if (offer->flavour != want)
 			continue;
 		if (req->flavour == DMA_BUF_FLAVOUR_PRIVATE) {
 			if (offer->interconnect != req->interconnect)
@@ -555,11 +580,15 @@ static const struct phyr *__map_phyr(struct dma_buf_attachment *attach)
  * dma_buf_map_phyr() - the physical ranges of a buffer
  * @attach: an attachment of the phyr flavour
  *
- * For importers that own their device's page tables (an IOMMU domain of
- * their own, RDMA memory keys) or map with phyr_dma_map(); others use
- * dma_buf_map_phyr_dma().  Every range is checked against what @attach was
- * matched with: MMIO only for a request that accepts it, and only of
- * providers the attachment's device reaches.
+ * Physical addresses are not for importers: a driver that holds them can
+ * map the memory where the exporter cannot see or revoke it.  Importers use
+ * dma_buf_map_phyr_dma() (DMA addresses for their device) or, if they own
+ * IOMMU page tables, the IOMMU converter (dma_buf_iommu_attach()), which
+ * maps and unmaps for them and hands them no address at all.  This is for
+ * the dma-buf core's own converters and is exported only to the modules
+ * named below (see DOC: phyr for importers).  Every range is checked against
+ * what @attach was matched with: MMIO only for a request that accepts it,
+ * and only of providers the attachment's device reaches.
  *
  * Context: Process context; may sleep.  The buffer's dma_resv lock must be
  * held.
@@ -594,7 +623,7 @@ unpin:
 	map_unpin(attach);
 	return phyr;
 }
-EXPORT_SYMBOL_NS_GPL(dma_buf_map_phyr, "DMA_BUF");
+EXPORT_SYMBOL_FOR_MODULES(dma_buf_map_phyr, "phyr_vgem");
 
 /**
  * dma_buf_unmap_phyr() - release the ranges from dma_buf_map_phyr()
@@ -619,7 +648,7 @@ void dma_buf_unmap_phyr(struct dma_buf_attachment *attach,
 	dma_buf_count_unmap(attach);
 	map_unpin(attach);
 }
-EXPORT_SYMBOL_NS_GPL(dma_buf_unmap_phyr, "DMA_BUF");
+EXPORT_SYMBOL_FOR_MODULES(dma_buf_unmap_phyr, "phyr_vgem");
 
 /**
  * dma_buf_map_phyr_dma() - map a buffer's ranges for the importer's device

@@ -8,6 +8,7 @@
 #define _LINUX_DMA_BUF_FLAVOUR_H
 
 #include <linux/bits.h>
+#include <linux/err.h>
 #include <linux/dma-direction.h>
 #include <linux/types.h>
 
@@ -15,6 +16,8 @@ struct device;
 struct dma_buf;
 struct dma_buf_attach_ops;
 struct dma_buf_attachment;
+struct dma_buf_iommu;
+struct iommu_domain;
 struct p2pdma_provider;
 struct phyr;
 struct phyr_dma;
@@ -26,10 +29,12 @@ struct sg_table;
  * @DMA_BUF_FLAVOUR_SG_TABLE: an sg_table from dma_buf_map_attachment(), the
  *	legacy flavour and that of every attachment made by dma_buf_attach()
  *	or dma_buf_dynamic_attach().
- * @DMA_BUF_FLAVOUR_PHYR: a &struct phyr of physical ranges (CPU RAM, or MMIO
- *	of a &struct p2pdma_provider) from dma_buf_map_phyr(), for any importer
- *	that maps with the DMA API (dma_buf_map_phyr_dma()) or owns its IOMMU
- *	page tables.
+ * @DMA_BUF_FLAVOUR_PHYR: the buffer's physical ranges (CPU RAM, or MMIO of a
+ *	&struct p2pdma_provider): mapped for the importer's device with
+ *	dma_buf_map_phyr_dma(), for any importer that maps with the DMA API.
+ *	The raw &struct phyr (dma_buf_map_phyr()) is for the dma-buf core's
+ *	converters and named modules only: importers never see physical
+ *	addresses.
  * @DMA_BUF_FLAVOUR_PRIVATE: addresses private to two cooperating drivers on
  *	one &struct dma_buf_interconnect, from dma_buf_map_private(); opaque
  *	to the core and never handed to userspace.
@@ -38,6 +43,11 @@ struct sg_table;
  *	helpers copy into and out of the buffer with the CPU, for importers
  *	that touch the memory with the CPU (soft-RoCE, siw).  Served from the
  *	exporter's phyr: an explicit offer for MMIO, by the core for CPU RAM.
+ * @DMA_BUF_FLAVOUR_IOMMU: no addresses at all: the IOMMU converter of the
+ *	dma-buf core maps the exporter's phyr into IOMMU domains the importer
+ *	owns (dma_buf_iommu_attach(), for iommufd).  Exporters offer
+ *	%DMA_BUF_FLAVOUR_PHYR for it; importers get it only through
+ *	dma_buf_iommu_attach(), never from dma_buf_flavour_attach().
  * @DMA_BUF_FLAVOUR_COUNT: the number of flavours; not a flavour.
  */
 enum dma_buf_flavour {
@@ -45,6 +55,7 @@ enum dma_buf_flavour {
 	DMA_BUF_FLAVOUR_PHYR,
 	DMA_BUF_FLAVOUR_PRIVATE,
 	DMA_BUF_FLAVOUR_CPU_ACCESS,
+	DMA_BUF_FLAVOUR_IOMMU,
 	DMA_BUF_FLAVOUR_COUNT,
 };
 
@@ -187,6 +198,63 @@ void dma_buf_phyr_bridge_unmap(struct dma_buf_attachment *attach,
 
 int dma_buf_revoke(struct dma_buf *dmabuf, unsigned long timeout);
 void dma_buf_unrevoke(struct dma_buf *dmabuf);
+
+/**
+ * struct dma_buf_iommu_ops - what the IOMMU converter tells its importer
+ * @invalidated: [optional] the exporter moved or revoked the buffer, and the
+ *	converter has removed every mapping of @conv from every domain and
+ *	released the exporter's ranges; further dma_buf_iommu_map() calls fail
+ *	with -ENODEV.  Called with the buffer's dma_resv lock held and no lock
+ *	of the converter's: the importer may take its own locks that nest
+ *	inside the reservation.
+ */
+struct dma_buf_iommu_ops {
+	void (*invalidated)(struct dma_buf_iommu *conv, void *priv);
+};
+
+#if IS_ENABLED(CONFIG_DMABUF_FLAVOURS_IOMMU)
+struct dma_buf_iommu *dma_buf_iommu_attach(struct dma_buf *dmabuf,
+					   struct device *dev, u32 flags,
+					   const struct dma_buf_iommu_ops *ops,
+					   void *priv);
+void dma_buf_iommu_detach(struct dma_buf_iommu *conv);
+int dma_buf_iommu_map(struct dma_buf_iommu *conv, struct iommu_domain *domain,
+		      unsigned long iova, u64 offset, size_t length, int prot);
+void dma_buf_iommu_unmap(struct dma_buf_iommu *conv,
+			 struct iommu_domain *domain, unsigned long iova,
+			 size_t length);
+u64 dma_buf_iommu_size(struct dma_buf_iommu *conv);
+#else
+static inline struct dma_buf_iommu *
+dma_buf_iommu_attach(struct dma_buf *dmabuf, struct device *dev, u32 flags,
+		     const struct dma_buf_iommu_ops *ops, void *priv)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void dma_buf_iommu_detach(struct dma_buf_iommu *conv)
+{
+}
+
+static inline int dma_buf_iommu_map(struct dma_buf_iommu *conv,
+				    struct iommu_domain *domain,
+				    unsigned long iova, u64 offset,
+				    size_t length, int prot)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void dma_buf_iommu_unmap(struct dma_buf_iommu *conv,
+				       struct iommu_domain *domain,
+				       unsigned long iova, size_t length)
+{
+}
+
+static inline u64 dma_buf_iommu_size(struct dma_buf_iommu *conv)
+{
+	return 0;
+}
+#endif
 
 #if IS_ENABLED(CONFIG_DMABUF_FLAVOURS)
 const char *dma_buf_flavour_name(enum dma_buf_flavour flavour);

@@ -178,8 +178,12 @@ static int phyr_vgem_dmabuf_attach(struct dma_buf *dmabuf,
 	if (attach->flavour != DMA_BUF_FLAVOUR_PRIVATE)
 		ok |= BIT(PHYR_VGEM_PLACEMENT_SYSTEM);
 	if (vram && revocable && drm_dev_enter(bo->shmem.base.dev, &idx)) {
-		/* the CPU reaches the BAR; a device must reach it by P2P */
+		/*
+		 * the CPU reaches the BAR, the IOMMU converter through the
+		 * importer's IOMMU; a device must reach it by P2P
+		 */
 		if (attach->flavour == DMA_BUF_FLAVOUR_PRIVATE ||
+		    attach->flavour == DMA_BUF_FLAVOUR_IOMMU ||
 		    (attach->peer2peer &&
 		     (attach->flavour == DMA_BUF_FLAVOUR_CPU_ACCESS ||
 		      pci_p2pdma_map_type(vram->provider, attach->dev) !=
