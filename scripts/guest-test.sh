@@ -72,11 +72,14 @@ if [ -x "$mesa" ]; then
 	echo "$st mesa-phyrbuf-handoff" >>"$res/results-mesa.txt"
 fi
 # rdma: dma-buf memory regions on soft-RoCE (rxe0 registers phyr_vgem buffers, rxe1 is
-# the peer); last, since its revoke test unplugs an ivshmem device (and rescans it)
+# the peer); after the others, since its revoke test unplugs an ivshmem device (and rescans it)
 if [ -x "$ub/userspace/rdma/phyr-rdma-test" ]; then
 	timeout -k 5 900 "$ub/userspace/rdma/phyr-rdma-test" --results "$res/results-rdma.txt" \
 		--phyrbuf "$ub/userspace/phyrbuf/phyrbuf" >"$res/rdma.txt" 2>&1
 	echo $? >"$res/rdma.rc"
 fi
+# iommufd: upstream's selftests, and the end-to-end tests with edu behind VFIO
+# (layers iommufd-selftests and vfio; last, since they rebind edu and unplug an ivshmem)
+bash "$(dirname "$0")/guest-iommufd.sh" "$res" "$ub"
 
 finish "$res"

@@ -66,7 +66,8 @@ int phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, struct phyr *phyr)
  * refused while the buffer is in device memory.  Each attachment knows the
  * placements it can use (private: device memory; phyr, sg_table or CPU
  * access without MMIO: system memory; with MMIO of a BAR it reaches, or CPU
- * access with MMIO, and revocable: both).
+ * access with MMIO, and revocable: both; the dma-buf core's IOMMU
+ * converter, which reaches the BAR through the importer's IOMMU: both).
  * When userspace moved the buffer to a placement an attachment cannot use,
  * that attachment's next map moves it back (device memory first), as TTM
  * exporters do, or fails with the error of the move (-EBUSY while another
