@@ -42,9 +42,10 @@
  *   accepted only with %DMA_BUF_FLAVOUR_MMIO and only of a provider.
  * - A window is any (offset, length) inside the buffer whose pieces the
  *   domain can map: each range's IOVA, physical address and length aligned
- *   to the domain's smallest page size, else -EINVAL.  All ranges of a window are written into the page
- *   table first and synchronised once (iommu_map_nosync(), then
- *   iommu_sync_map()), so that a window of many ranges costs one IOTLB sync.
+ *   to the domain's smallest page size, else -EINVAL.  All ranges of a
+ *   window are written into the page table first and synchronised once
+ *   (iommu_map_nosync(), then iommu_sync_map()), so that a window of many
+ *   ranges costs one IOTLB sync.
  *   A failure at any step unmaps what the call mapped: a window is mapped
  *   whole or not at all.
  * - The exporter's ranges are taken once, at attach time (the exporter's
