@@ -12,10 +12,10 @@ HOST_PKGS=(build-essential flex bison bc libelf-dev libssl-dev ccache cpio kmod 
 	   python3 qemu-system-x86 qemu-utils meson ninja-build pkg-config libdrm-dev
 	   intel-gpu-tools iproute2 rdma-core ibverbs-utils libibverbs-dev busybox-static
 	   procps util-linux ibverbs-providers
-	   # the Mesa client (EGL on GBM, GLES2; kms_swrast + llvmpipe in libgl1-mesa-dri
-	   rsync libcap-dev)	# headers_install; upstream's iommufd selftests
+	   # the Mesa client (EGL on GBM, GLES2; kms_swrast + llvmpipe in libgl1-mesa-dri)
 	   libgbm-dev libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
-	   rsync libcap-dev)	# headers_install; upstream's iommufd selftests
+	   # headers_install; upstream's iommufd selftests
+	   rsync libcap-dev)
 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then
