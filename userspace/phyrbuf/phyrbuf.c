@@ -234,23 +234,16 @@ static void j_bool(const char *key, bool v)
 	fputs(v ? "true" : "false", jout);
 }
 
-/* PHYRBUF_FLAVOUR_* bits as an array of names */
+/* PHYRBUF_FLAVOUR_* bits as an array of the library's names for them */
 static void j_flavours(const char *key, uint32_t bits)
 {
-	static const struct {
-		uint32_t bit;
-		const char *name;
-	} names[] = {
-		{ PHYRBUF_FLAVOUR_CPU_ACCESS, "cpu_access" },
-		{ PHYRBUF_FLAVOUR_PRIVATE, "private" },
-		{ PHYRBUF_FLAVOUR_PHYR, "phyr" },
-		{ PHYRBUF_FLAVOUR_SG_TABLE, "sg_table" },
-	};
+	char names[128], *save = NULL, *name;
 
 	j_open(key, '[');
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (bits & names[i].bit)
-			j_str(NULL, names[i].name);
+	if (bits && !phyrbuf_flavour_names(bits, names, sizeof(names)))
+		for (name = strtok_r(names, " ", &save); name;
+		     name = strtok_r(NULL, " ", &save))
+			j_str(NULL, name);
 	j_close(']');
 }
 
