@@ -137,10 +137,19 @@ static void umem_phyr_test_best_pgsz(struct kunit *test)
 
 	segs[0] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_8K };
 	compare(test, segs, 1, 0, SZ_8K, all, SZ_2M, "8 KiB at 2 MiB");
-	/* and that is 2 MiB, as the issue with phyr_dma_best_pgsz() was */
+	compare(test, segs, 1, 0, SZ_8K, SZ_4K | SZ_2M | SZ_1G, SZ_2M,
+		"8 KiB at 2 MiB, x86 page sizes");
+	/*
+	 * By hand, from ib_umem_find_best_pgsz()'s definition: the smallest
+	 * page size that maps the whole span in the fewest pages.  With the
+	 * x86 sizes that is 2 MiB (phyr_dma_best_pgsz() gave 4 KiB, capping
+	 * the page at the span); with 64 KiB pages too, one 64 KiB page.
+	 */
 	phyr_umem(test, &pu, segs, 1, 0, SZ_8K);
-	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, all, SZ_2M),
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, SZ_4K | SZ_2M | SZ_1G, SZ_2M),
 			(unsigned long)SZ_2M);
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, all, SZ_2M),
+			(unsigned long)SZ_64K);
 	/* a 4 MiB range, the IOVA off by 4 KiB within a 2 MiB page */
 	segs[0] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_4M };
 	compare(test, segs, 1, 0, SZ_4M, all, SZ_4K, "4 MiB, IOVA off");
