@@ -688,7 +688,9 @@ static void pci_address(int fd, char *out, size_t len)
 	igt_assert_lt(0, (int)n);
 	target[n] = '\0';
 	base = strrchr(target, '/');
-	snprintf(out, len, "%s", base ? base + 1 : target);
+	base = base ? base + 1 : target;
+	igt_assert_lt(strlen(base), len);
+	memcpy(out, base, strlen(base) + 1);
 }
 
 /* A phyr_vgem device with device memory on @pci, once it shows up, or -1. */
@@ -1244,12 +1246,15 @@ SUBTEST test_dmabuf_flavours(void)
 	close(dmabuf);
 	close_bo(sys_fd, handle);
 
-	/* device memory: private, phyr of the BAR, the bridge; the provider is that device */
+	/*
+	 * device memory: private, phyr of the BAR, CPU access to the BAR, the
+	 * bridge; the provider is that device
+	 */
 	handle = create(dev_fd[0], 4 * page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
 	dmabuf = export(dev_fd[0], handle);
 	pci_address(dev_fd[0], pci, sizeof(pci));
 	f = dmabuf_flavours(sys_fd, dmabuf);
-	igt_assert_eq_u32(f.nr_offers, 3);
+	igt_assert_eq_u32(f.nr_offers, 4);
 	igt_assert_eq_u32(f.offers[0].flavour, PHYR_VGEM_FLAVOUR_PRIVATE);
 	igt_assert_eq_u32(f.offers[1].flavour, PHYR_VGEM_FLAVOUR_PHYR);
 	igt_assert_eq_u32(f.offers[1].flags, PHYR_VGEM_OFFER_MMIO | PHYR_VGEM_OFFER_PROVIDER_PCI);
@@ -1257,8 +1262,11 @@ SUBTEST test_dmabuf_flavours(void)
 		 f.offers[1].provider_bdf >> 8, (f.offers[1].provider_bdf >> 3) & 0x1f,
 		 f.offers[1].provider_bdf & 7);
 	igt_assert_streq(who, pci);
-	igt_assert_eq_u32(f.offers[2].flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
-	igt_assert_eq_u32(f.offers[2].flags, PHYR_VGEM_OFFER_BRIDGE | PHYR_VGEM_OFFER_MMIO |
+	igt_assert_eq_u32(f.offers[2].flavour, PHYR_VGEM_FLAVOUR_CPU_ACCESS);
+	igt_assert_eq_u32(f.offers[2].flags, PHYR_VGEM_OFFER_MMIO | PHYR_VGEM_OFFER_PROVIDER_PCI);
+	igt_assert_eq_u32(f.offers[2].provider_bdf, f.offers[1].provider_bdf);
+	igt_assert_eq_u32(f.offers[3].flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
+	igt_assert_eq_u32(f.offers[3].flags, PHYR_VGEM_OFFER_BRIDGE | PHYR_VGEM_OFFER_MMIO |
 			  PHYR_VGEM_OFFER_PROVIDER_PCI);
 	/* the system device reaches no BAR: refused, and PRIME agrees */
 	igt_assert_eq_u32(f.import.flavour, 0);

@@ -364,7 +364,8 @@ static int devices_open(char *why, size_t len)
 		struct stat st;
 		struct dev *d;
 
-		if (phyrbuf_open(i, 0, &pd))
+		/* the primary node: the dumb-buffer paths (MAP_DUMB) are swept too */
+		if (phyrbuf_open(i, PHYRBUF_OPEN_PRIMARY, &pd))
 			continue;
 		if (phyrbuf_dev_info(pd, &info) ||
 		    (info.device_size ? (da && db) : dsys != NULL)) {
