@@ -1227,14 +1227,19 @@ SUBTEST test_dmabuf_flavours(void)
 	char pci[64], who[64];
 	int dmabuf = export(sys_fd, handle);
 
-	/* system memory: phyr and sg_table of CPU RAM; its own device gets it back */
+	/*
+	 * system memory: phyr and sg_table of CPU RAM, and CPU access that the
+	 * core serves from the phyr; its own device gets it back
+	 */
 	f = dmabuf_flavours(sys_fd, dmabuf);
 	igt_assert_eq_u32(f.status, PHYR_VGEM_DMABUF_OWN);
-	igt_assert_eq_u32(f.nr_offers, 2);
+	igt_assert_eq_u32(f.nr_offers, 3);
 	igt_assert_eq_u32(f.offers[0].flavour, PHYR_VGEM_FLAVOUR_PHYR);
 	igt_assert_eq_u32(f.offers[0].flags, PHYR_VGEM_OFFER_CPU);
 	igt_assert_eq_u32(f.offers[1].flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
 	igt_assert_eq_u32(f.offers[1].flags, PHYR_VGEM_OFFER_CPU);
+	igt_assert_eq_u32(f.offers[2].flavour, PHYR_VGEM_FLAVOUR_CPU_ACCESS);
+	igt_assert_eq_u32(f.offers[2].flags, PHYR_VGEM_OFFER_CPU | PHYR_VGEM_OFFER_BRIDGE);
 	igt_assert_eq_u32(f.import.flavour, 0);
 	igt_assert_eq(f.import_error, 0);
 	/* a device with a BAR would take it as phyr */

@@ -154,7 +154,7 @@ else
 		--placement device --iova 0x2000000
 	cli help 0 "^usage: phyrbuf vfio-dma --pci ADDRESS" vfio-dma --help
 	cli no-pci 2 "^phyrbuf: vfio-dma needs --pci" vfio-dma
-	cli bad-iova 2 "beyond edu's 28 bits" vfio-dma --pci "$edu" --iova 0xfff0000
+	cli bad-iova 2 "beyond edu's 28 bits" vfio-dma --pci "$edu" --iova 0xfff8000
 	cli no-device 1 "^phyrbuf: 0000:0f:1f.7: no such PCI device$" vfio-dma --pci 0000:0f:1f.7
 
 	echo "$edu" >/sys/bus/pci/drivers/vfio-pci/unbind

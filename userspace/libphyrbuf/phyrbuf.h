@@ -247,8 +247,9 @@ struct phyrbuf_range {
  * &phyrbuf_offer.flags: the memory of an offer, or of a match.
  * PHYRBUF_OFFER_MMIO: the ranges may be MMIO of the device in @provider
  * PHYRBUF_OFFER_CPU: all ranges are CPU RAM
- * PHYRBUF_OFFER_BRIDGE: an sg_table that the kernel's bridge makes from the
- *	exporter's physical ranges, for importers that know only sg_table
+ * PHYRBUF_OFFER_BRIDGE: served by the kernel's dma-buf core from the
+ *	exporter's physical ranges: an sg_table (the bridge, for importers that
+ *	know only sg_table), or CPU access to CPU RAM (for software devices)
  */
 #define PHYRBUF_OFFER_MMIO		(1u << 0)
 #define PHYRBUF_OFFER_CPU		(1u << 1)

@@ -196,7 +196,7 @@ int cmd_vfio_dma(int argc, char **argv)
 		.device = PHYRBUF_ANY,
 		.iova = 0x1000000,
 	};
-	char *end;
+	char *end, path[96];
 	int c;
 
 	optind = 1;
@@ -241,5 +241,9 @@ int cmd_vfio_dma(int argc, char **argv)
 	if (o.iova >= EDU_LIMIT || o.size > EDU_LIMIT - o.iova)
 		return usage_error("IOVA 0x%" PRIx64 " + size 0x%" PRIx64
 				   " beyond edu's 28 bits (256 MiB)", o.iova, o.size);
+	/* before anything is made: a device that is not there is the whole answer */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", o.pci);
+	if (access(path, F_OK))
+		return fail("%s: no such PCI device", o.pci);
 	return run(&o);
 }

@@ -102,8 +102,13 @@ static int buf_new(struct buf *b, uint32_t placement, uint64_t size, uint32_t fl
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
 	b->size = size;
-	ret = phyrbuf_open(PHYRBUF_ANY, placement == PHYRBUF_PLACEMENT_DEVICE ?
-			   PHYRBUF_OPEN_DEVICE_MEMORY : 0, &b->dev);
+	/*
+	 * a device with device memory also for system memory, so that tests can
+	 * migrate the buffer (PHYRBUF_ANY alone may give the faux device)
+	 */
+	ret = phyrbuf_open(PHYRBUF_ANY, PHYRBUF_OPEN_DEVICE_MEMORY, &b->dev);
+	if (ret && placement == PHYRBUF_PLACEMENT_SYSTEM)
+		ret = phyrbuf_open(PHYRBUF_ANY, 0, &b->dev);
 	if (!ret)
 		ret = phyrbuf_bo_create(b->dev, size, placement, flags, &b->bo);
 	if (!ret)
@@ -390,8 +395,9 @@ static int range_starts(struct buf *b, uint64_t *starts, int max)
 	if (fstat(b->fd, &s))
 		return -errno;
 	snprintf(ino, sizeof(ino), "dmabuf-ino %" PRIu64, (uint64_t)s.st_ino);
+	/* debugfs names the device by its primary node's minor (cardN) */
 	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/buffers",
-		 strrchr(di.node, 'd') + 1);
+		 strrchr(di.primary_node, 'd') + 1);
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;

@@ -1713,11 +1713,14 @@ static void test_probe(void)
 	check_ok(phyrbuf_bo_export(bo, &dmabuf));
 	probe(sys, dmabuf, &d);
 	check_eq(d.status, PHYRBUF_DMABUF_OWN);
-	check_eq(d.nr_offers, 2);
+	check_eq(d.nr_offers, 3);
 	check_eq(d.offers[0].flavour, PHYRBUF_FLAVOUR_PHYR);
 	check_eq(d.offers[0].flags, PHYRBUF_OFFER_CPU);
 	check_eq(d.offers[1].flavour, PHYRBUF_FLAVOUR_SG_TABLE);
 	check_eq(d.offers[1].flags, PHYRBUF_OFFER_CPU);
+	/* CPU access to CPU RAM, which the core serves from the phyr */
+	check_eq(d.offers[2].flavour, PHYRBUF_FLAVOUR_CPU_ACCESS);
+	check_eq(d.offers[2].flags, PHYRBUF_OFFER_CPU | PHYRBUF_OFFER_BRIDGE);
 	check_eq(d.import.flavour, 0);
 	check_eq(d.import_error, 0);
 	probe(dm, dmabuf, &d);

@@ -354,7 +354,10 @@ struct drm_phyr_vgem_bo_ranges {
 #define PHYR_VGEM_OFFER_MMIO		0x1
 /* all ranges are CPU RAM */
 #define PHYR_VGEM_OFFER_CPU		0x2
-/* an sg_table made by the core's bridge from the exporter's phyr */
+/*
+ * served by the dma-buf core from the exporter's phyr: an sg_table (the
+ * bridge), or CPU access to CPU RAM
+ */
 #define PHYR_VGEM_OFFER_BRIDGE		0x4
 /* provider_domain and provider_bdf name the PCI device of the MMIO */
 #define PHYR_VGEM_OFFER_PROVIDER_PCI	0x8
@@ -400,10 +403,10 @@ struct drm_phyr_vgem_offer {
  *
  * For any dma-buf, not only phyr_vgem's: the flavours its exporter offers
  * now, most preferred first, as the fdinfo "flavours:" line lists them (an
- * sg_table the core's bridge serves is an offer with
- * %PHYR_VGEM_OFFER_BRIDGE), and the flavour an import into this device
- * (DRM_IOCTL_PRIME_FD_TO_HANDLE) would negotiate now, found by attaching and
- * detaching at once; nothing is imported.  The answer is that of one
+ * sg_table the core's bridge serves, and CPU access the core serves from
+ * CPU RAM, are offers with %PHYR_VGEM_OFFER_BRIDGE), and the flavour an
+ * import into this device (DRM_IOCTL_PRIME_FD_TO_HANDLE) would negotiate
+ * now, found by attaching and detaching at once; nothing is imported.  The answer is that of one
  * moment: a migration changes the offers.
  *
  * Fails with -EINVAL for nonzero @flags or @pad, or an @fd that is not a

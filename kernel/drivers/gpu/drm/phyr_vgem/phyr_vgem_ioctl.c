@@ -315,13 +315,30 @@ static void offer_out(struct drm_phyr_vgem_offer *out, enum dma_buf_flavour flav
 	}
 }
 
+/* An offer the core serves from the exporter's @phyr offer, appended. */
+static void bridge_out(struct drm_phyr_vgem_dmabuf_flavours *args,
+		       enum dma_buf_flavour flavour,
+		       const struct dma_buf_flavour_offer *phyr)
+{
+	struct drm_phyr_vgem_offer *o;
+
+	if (args->nr_offers >= PHYR_VGEM_MAX_OFFERS) {
+		args->status |= PHYR_VGEM_DMABUF_TRUNCATED;
+		return;
+	}
+	o = &args->offers[args->nr_offers++];
+	offer_out(o, flavour, phyr->flags,
+		  phyr->flags & DMA_BUF_FLAVOUR_MMIO ? phyr->provider : NULL);
+	o->flags |= PHYR_VGEM_OFFER_BRIDGE;
+}
+
 /* The offers of @dmabuf into @args, as fdinfo lists them. */
 static int dmabuf_offers(struct dma_buf *dmabuf,
 			 struct drm_phyr_vgem_dmabuf_flavours *args)
 {
 	struct dma_buf_flavour_offer offers[DMA_BUF_MAX_FLAVOURS];
 	const struct dma_buf_flavour_offer *phyr = NULL;
-	bool sgt = false;
+	bool sgt = false, cpu = false;
 	int i, nr;
 
 	nr = dma_buf_flavour_offers(dmabuf, offers, ARRAY_SIZE(offers));
@@ -342,23 +359,17 @@ static int dmabuf_offers(struct dma_buf *dmabuf,
 			  offers[i].flags & DMA_BUF_FLAVOUR_MMIO ?
 			  offers[i].provider : NULL);
 		sgt |= offers[i].flavour == DMA_BUF_FLAVOUR_SG_TABLE;
+		cpu |= offers[i].flavour == DMA_BUF_FLAVOUR_CPU_ACCESS;
 		if (offers[i].flavour == DMA_BUF_FLAVOUR_PHYR && !phyr)
 			phyr = &offers[i];
 	}
 	args->nr_offers = i;
 	/* legacy importers are served by the bridge from the phyr */
-	if (phyr && !sgt) {
-		if (args->nr_offers < PHYR_VGEM_MAX_OFFERS) {
-			struct drm_phyr_vgem_offer *o = &args->offers[args->nr_offers++];
-
-			offer_out(o, DMA_BUF_FLAVOUR_SG_TABLE, phyr->flags,
-				  phyr->flags & DMA_BUF_FLAVOUR_MMIO ?
-				  phyr->provider : NULL);
-			o->flags |= PHYR_VGEM_OFFER_BRIDGE;
-		} else {
-			args->status |= PHYR_VGEM_DMABUF_TRUNCATED;
-		}
-	}
+	if (phyr && !sgt)
+		bridge_out(args, DMA_BUF_FLAVOUR_SG_TABLE, phyr);
+	/* and CPU access by the core, from a phyr of CPU RAM */
+	if (phyr && (phyr->flags & DMA_BUF_FLAVOUR_CPU) && !cpu)
+		bridge_out(args, DMA_BUF_FLAVOUR_CPU_ACCESS, phyr);
 	return 0;
 }
 
