@@ -42,15 +42,16 @@ int phyr_vgem_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
  * device memory the BAR's pfn found in the buffer's phyr.  The object offset
  * is counted from the GEM mmap offset, which holds for GEM and dma-buf mmaps
  * alike.  Once the device is unplugged (drm_dev_enter() fails) every fault is
- * SIGBUS: its BAR is gone.
+ * SIGBUS: its BAR is gone.  An allocation that fails (the system pages) is
+ * VM_FAULT_OOM, never SIGBUS.
  */
 static vm_fault_t phyr_vgem_bo_fault(struct vm_fault *vmf)
 {
 	struct drm_gem_object *obj = vmf->vma->vm_private_data;
 	struct phyr_vgem_bo *bo = to_phyr_vgem_bo(obj);
 	pgoff_t pgoff = vmf->pgoff - drm_vma_node_start(&obj->vma_node);
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	int idx;
+	vm_fault_t ret;
+	int idx, err;
 
 	if (pgoff >= obj->size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
@@ -60,8 +61,11 @@ static vm_fault_t phyr_vgem_bo_fault(struct vm_fault *vmf)
 	if (bo->placement == PHYR_VGEM_PLACEMENT_DEVICE) {
 		ret = phyr_vmf_insert_pfn(vmf, &bo->vmem->phyr,
 					  (u64)pgoff << PAGE_SHIFT);
-	} else if (!phyr_vgem_bo_sys_get(bo)) {
-		ret = vmf_insert_pfn(vmf->vma, vmf->address,
+	} else {
+		/* a failed allocation is VM_FAULT_OOM, which the kernel retries */
+		err = phyr_vgem_bo_sys_get(bo);
+		ret = err ? vmf_error(err) :
+		      vmf_insert_pfn(vmf->vma, vmf->address,
 				     page_to_pfn(bo->shmem.pages[pgoff]));
 	}
 	dma_resv_unlock(obj->resv);
