@@ -22,7 +22,7 @@ prepare_all
 step "style: checkpatch --strict and kernel-doc on our kernel files"
 bash "$TOP/scripts/lint.sh" "$res/lint.txt" || fail "lint"
 echo root >"$res/boot"
-step "booting the test kernel under QEMU/TCG and running the tests (~10 min; console: $res/console.txt)"
+step "booting the test kernel under QEMU/TCG and running the tests (~20 min; console: $res/console.txt)"
 set +e
 # the root boot also runs upstream's iommufd selftests (150-600 s under TCG)
 VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-2700}" \
