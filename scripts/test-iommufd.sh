@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full run of upstream's iommufd selftests against our kernel: every test of
 # iommufd and iommufd_fail_nth (the test command runs a subset, ~4 min; this takes
-# ~15-40 min under TCG).  Builds like test.sh, boots the test kernel once and judges
+# ~13 min under TCG: 417 s + 165 s in the guest, measured 2026-12-02).  Builds like test.sh, boots the test kernel once and judges
 # the layer iommufd-selftests-full and the boot's dmesg gate.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
