@@ -24,12 +24,18 @@ unlock uapi
 step "building userspace (meson, $UBUILD)"
 # the test run needs every optional part: IGT, the Mesa client, the sanitizer builds
 opts=(-Digt=enabled -Dmesa=enabled -Dsanitizers=enabled -Dkernel_uapi="$UAPI")
+# A build dir kept from an older checkout at the same path may predate options the
+# source has now ("meson configure" then refuses them as unknown): reconfigure from
+# the source, which reads meson_options.txt again, and start afresh if even that fails.
 if [ ! -f "$UBUILD/build.ninja" ]; then
+	rm -rf "$UBUILD"
 	meson setup "$UBUILD" "$TOP" "${opts[@]}" >"$LOGDIR/meson-setup.log" 2>&1 ||
 		{ tail -n 30 "$LOGDIR/meson-setup.log"; die "meson setup failed"; }
-else
-	meson configure "$UBUILD" "${opts[@]}" >"$LOGDIR/meson-configure.log" 2>&1 ||
-		{ tail -n 30 "$LOGDIR/meson-configure.log"; die "meson configure failed"; }
+elif ! meson setup --reconfigure "$UBUILD" "$TOP" "${opts[@]}" \
+	>"$LOGDIR/meson-setup.log" 2>&1; then
+	info "the kept build dir could not be reconfigured (log: $LOGDIR/meson-setup.log): wiping it"
+	meson setup --wipe "$UBUILD" "$TOP" "${opts[@]}" >"$LOGDIR/meson-wipe.log" 2>&1 ||
+		{ tail -n 30 "$LOGDIR/meson-wipe.log"; die "meson setup failed"; }
 fi
 ninja -C "$UBUILD" >"$LOGDIR/ninja.log" 2>&1 ||
 	{ grep -E "error|warning" "$LOGDIR/ninja.log" | head -30; die "userspace build failed (log: $LOGDIR/ninja.log)"; }
