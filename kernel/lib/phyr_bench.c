@@ -9,6 +9,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
+#include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -116,27 +117,65 @@ out:
 
 /*
  * Where the phyr path's map time goes: a walk of the phyr alone, and the
- * floor of the two-step DMA API, one dma_iova_link() per range of a flat,
- * coalesced phys_vec array (no phyr at all) + dma_iova_sync(), then
- * dma_iova_destroy().
+ * floor of the two-step DMA API on a flat, coalesced phys_vec array (no phyr
+ * at all): one dma_iova_link() per range, and one dma_iova_link_phys_vec()
+ * of the whole array (one IOMMU page table walk), each + dma_iova_sync(),
+ * then dma_iova_destroy().
  */
 struct bench_floor {
-	u64 walk, link, destroy, fill;
+	u64 walk, link, destroy, fill, link_list;
 };
+
+/* Link @vecs into a new IOVA range, one call per range or all in one; ns. */
+static int bench_link(struct device *dev, const struct phys_vec *vecs,
+		      unsigned int n, size_t total, bool list, u64 *link,
+		      u64 *destroy)
+{
+	struct dma_iova_state state = {};
+	size_t done = 0;
+	unsigned int i;
+	u64 t0, t1, t2;
+	int ret = 0;
+
+	t0 = ktime_get_ns();
+	if (!dma_iova_try_alloc(dev, &state, vecs[0].paddr, total))
+		return -EOPNOTSUPP;
+	if (list) {
+		ret = dma_iova_link_phys_vec(dev, &state, 0, vecs, n,
+					     DMA_BIDIRECTIONAL, 0);
+		if (!ret)
+			done = total;
+	} else {
+		for (i = 0; i < n && !ret; i++) {
+			ret = dma_iova_link(dev, &state, vecs[i].paddr, done,
+					    vecs[i].len, DMA_BIDIRECTIONAL, 0);
+			if (!ret)
+				done += vecs[i].len;
+		}
+	}
+	if (!ret)
+		ret = dma_iova_sync(dev, &state, 0, done);
+	t1 = ktime_get_ns();
+	dma_iova_destroy(dev, &state, done, DMA_BIDIRECTIONAL, 0);
+	t2 = ktime_get_ns();
+	*link = t1 - t0;
+	*destroy = t2 - t1;
+	return ret;
+}
 
 static int bench_floor(struct device *dev, struct page **pages,
 		       struct folio **folios, unsigned int nr,
 		       struct bench_floor *t)
 {
-	struct dma_iova_state state = {};
 	struct phys_vec *vecs;
 	struct phyr_cursor cur;
 	unsigned int i, n = 0;
 	struct phyr phyr;
 	size_t total = 0;
 	phys_addr_t phys;
-	u64 t0, t1, t2;
+	u64 destroy;
 	size_t len;
+	u64 t0;
 	int ret;
 
 	/* the build with every block preloaded: no allocation in the timing */
@@ -173,30 +212,40 @@ static int bench_floor(struct device *dev, struct page **pages,
 		}
 	}
 
-	ret = -EOPNOTSUPP;
-	t0 = ktime_get_ns();
-	if (!dma_iova_try_alloc(dev, &state, vecs[0].paddr, total))
-		goto out_vecs;
-	for (i = 0, total = 0; i < n; i++) {
-		ret = dma_iova_link(dev, &state, vecs[i].paddr, total, vecs[i].len,
-				    DMA_BIDIRECTIONAL, 0);
-		if (ret)
-			break;
-		total += vecs[i].len;
-	}
+	ret = bench_link(dev, vecs, n, total, false, &t->link, &t->destroy);
 	if (!ret)
-		ret = dma_iova_sync(dev, &state, 0, total);
-	t1 = ktime_get_ns();
-	dma_iova_destroy(dev, &state, total, DMA_BIDIRECTIONAL, 0);
-	t2 = ktime_get_ns();
-	t->link = t1 - t0;
-	t->destroy = t2 - t1;
-
-out_vecs:
+		ret = bench_link(dev, vecs, n, total, true, &t->link_list,
+				 &destroy);
 	kvfree(vecs);
 out_phyr:
 	phyr_destroy(&phyr);
 	return ret;
+}
+
+/*
+ * The physical floor of a map: writing the IOMMU's leaf PTEs, 8 bytes each,
+ * at the bandwidth memset() reaches here on a buffer larger than the caches.
+ * Returns MB/s, 0 if the buffer cannot be had.
+ */
+static u64 bench_bandwidth(void)
+{
+	const size_t size = SZ_64M;
+	u64 best = U64_MAX, t0, t;
+	unsigned int i;
+	void *buf;
+
+	buf = vmalloc(size);
+	if (!buf)
+		return 0;
+	memset(buf, 0, size);
+	for (i = 0; i < 3; i++) {
+		t0 = ktime_get_ns();
+		memset(buf, i + 1, size);
+		t = ktime_get_ns() - t0;
+		best = min(best, t);
+	}
+	vfree(buf);
+	return div64_u64((u64)size * 1000, max(best, 1ULL));
 }
 
 /* ratio of @a to @b with two decimals, as "x.yy" */
@@ -236,10 +285,25 @@ static int cmp_page(const void *a, const void *b)
 	return pa < pb ? 1 : pa > pb ? -1 : 0;
 }
 
+/*
+ * Leaf PTEs a mapping of the shape takes: one 4 KiB PTE per page where no two
+ * pages are contiguous, one per folio where the IOMMU has 2 MiB pages.
+ */
+static unsigned long bench_leaves(struct device *dev, unsigned int nr_pages,
+				  unsigned int nr_folios)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	if (nr_folios && domain && (domain->pgsize_bitmap & SZ_2M))
+		return nr_folios;
+	return nr_pages;
+}
+
 static void bench_shape(struct seq_file *m, struct device *dev, const char *name,
 			struct page **pages, struct folio **folios,
-			unsigned int nr_pages, unsigned int nr_folios)
+			unsigned int nr_pages, unsigned int nr_folios, u64 mbps)
 {
+	unsigned long leaves = bench_leaves(dev, nr_pages, nr_folios);
 	struct bench_times sg_best = { U64_MAX, U64_MAX, U64_MAX };
 	struct bench_times ph_best = sg_best, t;
 	struct bench_floor fl, fl_best;
@@ -252,6 +316,7 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 	fl_best.fill = U64_MAX;
 	fl_best.link = U64_MAX;
 	fl_best.destroy = U64_MAX;
+	fl_best.link_list = U64_MAX;
 	/* the paths take turns at going first: no order effect favours one */
 	for (i = 0; i < bench_reps; i++) {
 		for (k = 0; k < 3; k++) {
@@ -286,6 +351,7 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 				fl_best.fill = min(fl_best.fill, fl.fill);
 				fl_best.link = min(fl_best.link, fl.link);
 				fl_best.destroy = min(fl_best.destroy, fl.destroy);
+				fl_best.link_list = min(fl_best.link_list, fl.link_list);
 				break;
 			}
 			cond_resched();
@@ -299,9 +365,14 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 		   ph_bytes / nr_pages, (ph_bytes * 100 / nr_pages) % 100);
 	print_times(m, &sg_best, &ph_best);
 	if (fl_best.link != U64_MAX)
-		seq_printf(m, "  (phyr build into preloaded blocks %llu us; dma_iova_link per range of a flat array %llu us + destroy %llu us; walking the phyr %llu us)\n",
+		seq_printf(m, "  (phyr build into preloaded blocks %llu us; flat phys_vec array: dma_iova_link per range %llu us, dma_iova_link_phys_vec %llu us, destroy %llu us; walking the phyr %llu us)\n",
 			   div_u64(fl_best.fill, 1000), div_u64(fl_best.link, 1000),
+			   div_u64(fl_best.link_list, 1000),
 			   div_u64(fl_best.destroy, 1000), div_u64(fl_best.walk, 1000));
+	if (mbps)
+		seq_printf(m, "  floor: %lu leaf PTEs x 8 B = %lu KiB at %llu MB/s (memset): %llu us\n",
+			   leaves, leaves * 8 / 1024, mbps,
+			   div64_u64((u64)leaves * 8, mbps));
 }
 
 /* The device to map for: QEMU's edu if present (behind the IOMMU), else none. */
@@ -318,6 +389,7 @@ static int bench_show(struct seq_file *m, void *unused)
 	struct page **pages = NULL;
 	struct phyr one;
 	struct pci_dev *pdev;
+	u64 mbps;
 	struct device *dev;
 	int ret = 0;
 
@@ -335,6 +407,7 @@ static int bench_show(struct seq_file *m, void *unused)
 		   bench_size_mb, bench_reps, dev_name(dev),
 		   dma_get_merge_boundary(dev) ? "behind an IOMMU" : "no IOMMU",
 		   sizeof(struct scatterlist));
+	mbps = bench_bandwidth();
 
 	pages = kvmalloc_array(nr_pages, sizeof(*pages), GFP_KERNEL);
 	if (!pages) {
@@ -352,7 +425,7 @@ static int bench_show(struct seq_file *m, void *unused)
 		}
 	}
 	sort(pages, nr_pages, sizeof(*pages), cmp_page, NULL);
-	bench_shape(m, dev, "4k-fragmented", pages, NULL, nr_pages, 0);
+	bench_shape(m, dev, "4k-fragmented", pages, NULL, nr_pages, 0, mbps);
 	for (i = 0; i < nr_pages; i++)
 		__free_page(pages[i]);
 
@@ -372,7 +445,8 @@ static int bench_show(struct seq_file *m, void *unused)
 	for (i = 0; i < nr_folios << order; i++)
 		pages[i] = folio_page(folios[i >> order], i & ((1 << order) - 1));
 	if (nr_folios)
-		bench_shape(m, dev, "2m-folios", pages, folios, nr_folios << order, nr_folios);
+		bench_shape(m, dev, "2m-folios", pages, folios, nr_folios << order,
+			    nr_folios, mbps);
 	for (i = 0; i < nr_folios; i++)
 		folio_put(folios[i]);
 
