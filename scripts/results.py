@@ -123,7 +123,7 @@ def layer_line(name, p, f, s=0, extra=""):
 
 
 # --- KUnit: kunit.py parse of the boot's kernel log --------------------------------------
-def kunit(boot, d):
+def kunit(boot, d, layer="kunit"):
     results = {}
     log = os.path.join(d, "dmesg.txt")
     if read(log) is None:
@@ -153,7 +153,7 @@ def kunit(boot, d):
         if data:
             walk(data, "")
     suites = {t.split(".")[0] for t in results}
-    judge("kunit", boot, results, f"{len(suites)} suites")
+    judge(layer, boot, results, f"{len(suites)} suites")
 
 
 # --- userspace: meson test's testlog.json ------------------------------------------------
@@ -318,13 +318,17 @@ def wanted(layer):
 
 if not ONLY:
     lint()
-for layer, fn in (("kunit", kunit), ("userspace", userspace), ("igt", igt)):
+# kunit-iommupt-full: the KUnit log of scripts/test-iommupt.sh's boot, every case of
+# the generic page table suites (the test command leaves out the very slow ones)
+BUILTIN = (("kunit", kunit), ("kunit-iommupt-full", lambda b, d: kunit(b, d, "kunit-iommupt-full")),
+           ("userspace", userspace), ("igt", igt))
+for layer, fn in BUILTIN:
     if wanted(layer):
         for boot, d in boots_of(layer):
             fn(boot, d)
 for path in sorted(glob.glob(os.path.join(expdir, "*.txt"))):
     layer = os.path.basename(path)[:-4]
-    if layer not in ("kunit", "userspace", "igt") and wanted(layer):
+    if layer not in dict(BUILTIN) and wanted(layer):
         for boot, d in boots_of(layer):
             generic(layer, boot, d)
 for boot, d in BOOTS:

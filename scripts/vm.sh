@@ -85,7 +85,11 @@ printf '%q ' "$@" >"$st/cmd"
 append="console=ttyS0 root=/dev/root rootfstype=9p"
 append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 append+=" init=$TOP/scripts/guest-init.sh intel_iommu=on iommu.strict=1 panic=-1"
-append+=" log_buf_len=8M kmemleak=on ${VM_APPEND:-}"
+# The KUnit suites run at every boot; the very slow cases (upstream's exhaustive
+# generic page table tests: minutes each under TCG) only where VM_KUNIT_FILTER says
+# so (scripts/test-iommupt.sh: VM_KUNIT_FILTER= runs every case)
+append+=" log_buf_len=8M kmemleak=on"
+append+="${VM_KUNIT_FILTER-" kunit.filter=speed>very_slow"} ${VM_APPEND:-}"
 append+=" phyr.rw=$rwarg phyr.ro=top:$TOP phyr.topology=$topology"
 
 set +e

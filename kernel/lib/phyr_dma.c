@@ -101,6 +101,21 @@ VISIBLE_IF_KUNIT int phyr_dma_iova_link(struct device *dev,
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_dma_iova_link);
 
+VISIBLE_IF_KUNIT int phyr_dma_iova_link_vecs(struct device *dev,
+					     struct dma_iova_state *state,
+					     size_t offset,
+					     const struct phys_vec *vecs,
+					     unsigned int nr_vecs,
+					     enum dma_data_direction dir,
+					     unsigned long attrs)
+{
+	KUNIT_STATIC_STUB_REDIRECT(phyr_dma_iova_link_vecs, dev, state, offset,
+				   vecs, nr_vecs, dir, attrs);
+	return dma_iova_link_phys_vec(dev, state, offset, vecs, nr_vecs, dir,
+				      attrs);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_dma_iova_link_vecs);
+
 VISIBLE_IF_KUNIT void phyr_dma_iova_unlink(struct device *dev,
 					   struct dma_iova_state *state,
 					   size_t offset, size_t size,
@@ -437,19 +452,43 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long granule,
 	return 0;
 }
 
+/* ranges linked with one dma_iova_link_phys_vec() call: one page table walk */
+#define PHYR_DMA_LINK_BATCH	32
+
+/* Link the @n ranges of @batch after what is linked; 0 or the error. */
+static int phyr_dma_link_batch(struct phyr_dma *map, struct phys_vec *batch,
+			       unsigned int n)
+{
+	unsigned int i;
+	int ret;
+
+	if (!n)
+		return 0;
+	ret = phyr_dma_iova_link_vecs(map->dev, &map->state, map->iova_len,
+				      batch, n, map->dir, map->link_attrs);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		map->iova_len += batch[i].len;
+	return 0;
+}
+
 /*
  * The common case in one pass: behind an IOMMU, a phyr of RAM ranges that
- * share their DMA attributes and meet on the granule is linked range by
- * range into one IOVA range of phyr_len() bytes, without phyr_dma_plan()'s
- * walk first.  Returns -EAGAIN, with nothing mapped, where the phyr is not
- * such a phyr (or no IOVA range can be had): phyr_dma_map() then plans.
+ * share their DMA attributes and meet on the granule is linked into one IOVA
+ * range of phyr_len() bytes, %PHYR_DMA_LINK_BATCH ranges per
+ * dma_iova_link_phys_vec() call, without phyr_dma_plan()'s walk first.
+ * Returns -EAGAIN, with nothing mapped, where the phyr is not such a phyr
+ * (or no IOVA range can be had): phyr_dma_map() then plans.
  */
 static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 {
+	struct phys_vec batch[PHYR_DMA_LINK_BATCH];
 	const struct phyr *phyr = map->phyr;
 	struct device *dev = map->dev;
 	struct phyr_cursor cur;
 	phys_addr_t end = 0;
+	unsigned int n = 0;
 	int ret;
 
 	phyr_cursor_init(&cur, phyr);
@@ -460,20 +499,28 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 		return -EAGAIN;
 	map->use_iova = true;
 
+	/* in batches: the IOMMU walks its page table once per batch */
 	do {
 		if (cur.type != PHYR_MEM_RAM ||
 		    phyr_dma_link_attrs(map, &cur, PHYR_DMA_RAM) != map->link_attrs ||
-		    (map->iova_len && ((cur.phys | end) & granule))) {
+		    ((map->iova_len || n) && ((cur.phys | end) & granule))) {
 			ret = -EAGAIN;
 			goto undo;
 		}
-		ret = phyr_dma_iova_link(dev, &map->state, cur.phys, map->iova_len,
-					 cur.len, map->dir, map->link_attrs);
-		if (ret)
-			goto undo;
-		map->iova_len += cur.len;
+		if (n == ARRAY_SIZE(batch)) {
+			ret = phyr_dma_link_batch(map, batch, n);
+			if (ret)
+				goto undo;
+			n = 0;
+		}
+		batch[n].paddr = cur.phys;
+		batch[n].len = cur.len;
+		n++;
 		end = cur.phys + cur.len;
 	} while (phyr_cursor_next(&cur));
+	ret = phyr_dma_link_batch(map, batch, n);
+	if (ret)
+		goto undo;
 
 	ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
 	if (ret)

@@ -569,6 +569,27 @@ static int watch_iova_link(struct device *dev, struct dma_iova_state *state,
 	return ret;
 }
 
+/* A list link counts as one link per range: a failure of any fails the list. */
+static int watch_iova_link_vecs(struct device *dev, struct dma_iova_state *state,
+				size_t offset, const struct phys_vec *vecs,
+				unsigned int nr_vecs, enum dma_data_direction dir,
+				unsigned long attrs)
+{
+	struct dma_watch *w = watch();
+	unsigned int i;
+	int ret;
+
+	if (w->fail_link >= w->links && w->fail_link < w->links + nr_vecs) {
+		w->links += nr_vecs;
+		return w->link_err;
+	}
+	w->links += nr_vecs;
+	ret = dma_iova_link_phys_vec(dev, state, offset, vecs, nr_vecs, dir, attrs);
+	for (i = 0; !ret && i < nr_vecs; i++)
+		w->linked += vecs[i].len;
+	return ret;
+}
+
 static void watch_iova_unlink(struct device *dev, struct dma_iova_state *state,
 			      size_t offset, size_t size,
 			      enum dma_data_direction dir, unsigned long attrs)
@@ -647,6 +668,7 @@ static struct dma_watch *watch_start(struct kunit *test)
 	kunit_activate_static_stub(test, phyr_dma_iova_try_alloc, watch_iova_try_alloc);
 	kunit_activate_static_stub(test, phyr_dma_iova_free, watch_iova_free);
 	kunit_activate_static_stub(test, phyr_dma_iova_link, watch_iova_link);
+	kunit_activate_static_stub(test, phyr_dma_iova_link_vecs, watch_iova_link_vecs);
 	kunit_activate_static_stub(test, phyr_dma_iova_unlink, watch_iova_unlink);
 	kunit_activate_static_stub(test, phyr_dma_iova_sync, watch_iova_sync);
 	kunit_activate_static_stub(test, phyr_dma_map_phys, watch_map_phys);
@@ -765,9 +787,11 @@ static void build_phyr(struct kunit *test, struct phyr *phyr, struct page **page
 
 /*
  * Failures part-way through phyr_dma_map(): a link failing at the first, a
- * middle and the last range, in the one-pass link of RAM (all RAM) and in
- * the planned link (an MMIO range first), and dma_iova_sync() failing: the
- * error comes back and nothing stays linked, reserved or allocated.
+ * middle and the last range, in the one-pass link of RAM (all RAM, linked
+ * in batches: the failing range fails its whole batch, here all four) and in
+ * the planned link (an MMIO range first, linked range by range), and
+ * dma_iova_sync() failing: the error comes back and nothing stays linked,
+ * reserved or allocated.
  */
 static void phyr_dma_test_edu_fail_link(struct kunit *test)
 {
@@ -787,7 +811,7 @@ static void phyr_dma_test_edu_fail_link(struct kunit *test)
 			watch_arm(w, at[i], -ENOMEM, -1, -1, false);
 			KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0),
 					-ENOMEM);
-			KUNIT_EXPECT_EQ(test, w->links, at[i] + 1);
+			KUNIT_EXPECT_EQ(test, w->links, mmio ? at[i] + 1 : 4);
 			expect_nothing_left(test, w, &map);
 		}
 		watch_arm(w, -1, 0, -1, -1, true);
@@ -805,6 +829,44 @@ static void phyr_dma_test_edu_fail_link(struct kunit *test)
 		phyr_destroy(&phyr);
 	}
 	free_pages_array(pages, 8);
+}
+
+/*
+ * The one-pass link of many RAM ranges goes in batches of 32, each one IOMMU
+ * page table walk: a failure in the second batch undoes the first, which was
+ * linked; without a failure every page is where its range says.
+ */
+static void phyr_dma_test_edu_fail_batch(struct kunit *test)
+{
+	struct device *dev = translated_edu(test);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct page **pages = alloc_pages_kunit(test, 80);
+	static const long at[] = { 0, 31, 32, 39 };
+	struct dma_watch *w = watch_start(test);
+	struct phyr_dma map;
+	struct phyr phyr;
+	unsigned int i;
+
+	build_phyr(test, &phyr, pages, 40, false);
+	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(&phyr), 40UL);
+	for (i = 0; i < ARRAY_SIZE(at); i++) {
+		watch_arm(w, at[i], -ENOMEM, -1, -1, false);
+		KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0),
+				-ENOMEM);
+		KUNIT_EXPECT_EQ(test, w->links, at[i] < 32 ? 32 : 40);
+		expect_nothing_left(test, w, &map);
+	}
+	watch_arm(w, -1, 0, -1, -1, false);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+	for (i = 0; i < 40; i++)
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, map.vecs[0].addr +
+							 (dma_addr_t)i * PAGE_SIZE),
+				page_to_phys(pages[2 * i]));
+	phyr_dma_unmap(&map);
+	expect_nothing_left(test, w, &map);
+	phyr_destroy(&phyr);
+	free_pages_array(pages, 80);
 }
 
 /*
@@ -1160,6 +1222,7 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_p2p),
 	KUNIT_CASE(phyr_dma_test_p2p_kind_recorded),
 	KUNIT_CASE(phyr_dma_test_edu_fail_link),
+	KUNIT_CASE(phyr_dma_test_edu_fail_batch),
 	KUNIT_CASE(phyr_dma_test_edu_link_refused),
 	KUNIT_CASE(phyr_dma_test_fail_map_phys),
 	KUNIT_CASE(phyr_dma_test_edu_fail_alloc),

@@ -33,6 +33,10 @@ void phyr_dma_iova_free(struct device *dev, struct dma_iova_state *state);
 int phyr_dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		       phys_addr_t phys, size_t offset, size_t size,
 		       enum dma_data_direction dir, unsigned long attrs);
+int phyr_dma_iova_link_vecs(struct device *dev, struct dma_iova_state *state,
+			    size_t offset, const struct phys_vec *vecs,
+			    unsigned int nr_vecs, enum dma_data_direction dir,
+			    unsigned long attrs);
 void phyr_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 			  size_t offset, size_t size,
 			  enum dma_data_direction dir, unsigned long attrs);

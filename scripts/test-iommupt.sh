@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The full run of upstream's generic page table KUnit suites (drivers/iommu/generic_pt,
+# with our list-map cases): every case of every format, the very slow ones included.
+# The test command runs every case but test_map_table_to_oa and test_random_map
+# (marked very slow: minutes each under TCG with KASAN); this boots the test kernel
+# once with no KUnit filter but the suites' names and judges the layer
+# kunit-iommupt-full and the boot's dmesg gate.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+t0=$(date +%s)
+new_run iommupt-full
+res=$RUN
+info "this run: $res"
+prepare_all --no-userspace
+echo root >"$res/boot"
+step "booting the test kernel for every generic page table KUnit case (console: $res/console.txt)"
+set +e
+# the generic_pt suites are the only ones named *_test
+VM_KUNIT_FILTER= VM_APPEND="kunit.filter_glob=*_test ${VM_APPEND:-}" \
+	VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-5400}" \
+	--rw "$res" -- bash "$TOP/scripts/guest-finish.sh" "$res"
+vmrc=$?
+PHYR_LAYERS=kunit-iommupt-full python3 "$TOP/scripts/results.py" "$res" "$PRISTINE" \
+	"$TOP/scripts/expected"
+rc=$?
+set -e
+info "results: $res; total time $(( $(date +%s) - t0 )) s"
+[ $vmrc = 0 ] || { tail -n 40 "$res/console.txt"; echo "test-iommupt: FAILED: the guest did not finish (vm.sh exit $vmrc)"; exit 1; }
+[ $rc = 0 ] || { echo "test-iommupt: FAILED: see the failures above"; exit 1; }
