@@ -34,23 +34,30 @@
  * The first %PHYR_INLINE_WORDS words live in &struct phyr itself, so one
  * range of any size costs no allocation: a 1 GiB range costs 64 bytes, the
  * size of &struct phyr.  When they overflow, the words move to the first of
- * a singly linked list of fixed-size chunks of %PHYR_BLOCK_SIZE bytes.  An
- * entry never straddles two chunks.  The header of each chunk records the
- * byte offset its first range starts at and the memory type, provider and
- * attributes in force there, so a walk can start at any chunk.
+ * a singly linked list of chunks.  An entry never straddles two chunks.  The
+ * header of each chunk records the byte offset its first range starts at and
+ * the memory type, provider and attributes in force there, so a walk can
+ * start at any chunk.
+ *
+ * Chunks are blocks of %PHYR_BLOCK_SIZE bytes, whole pages from the page
+ * allocator, but for the first while it is the only one: that one starts at
+ * %PHYR_CHUNK_MIN_SIZE bytes (from the slab) and moves to a block twice its
+ * size whenever it is full, up to a whole one, so a short list costs about
+ * what its entries take (five ranges: 192 bytes).  Only then does a second
+ * chunk start.
  *
  * The chunks are the leaves of an append-only B+tree of index nodes, also
  * %PHYR_BLOCK_SIZE bytes, that map each chunk's starting byte offset to the
  * chunk.  All nodes but the rightmost at each level are full, so the tree
  * shape follows from the number of chunks.  Seeking to a byte offset is a
  * binary search in each node on the way down and a scan of at most one chunk:
- * O(log n).  With 2 KiB blocks a full chunk holds 252 entries and a node 127
- * children, so fragmented 4 KiB pages cost about 8.2 bytes each.
+ * O(log n).  With 4 KiB pages a full chunk holds 508 entries and a node 255
+ * children, so fragmented 4 KiB pages cost about 8.1 bytes each.
  *
- * Every allocation is one block.  Appends allocate all the blocks they need
- * before publishing anything (the page and folio builders as they go, see
- * "phyr fill" below), so a failed append leaves the phyr unchanged.
- * phyr_preload() keeps spare blocks so that later appends need none.
+ * Appends allocate all the blocks they need before publishing anything (the
+ * page and folio builders as they go, see "phyr fill" below), so a failed
+ * append leaves the phyr unchanged.  phyr_preload() grows the first chunk
+ * and keeps spare blocks so that later appends need no allocation.
  */
 
 #include <linux/bitfield.h>
@@ -94,6 +101,8 @@
  * @provider: Provider in force at the start of the chunk.
  * @used: Words used in @words.
  * @last: Index in @words of the last entry.
+ * @cap: Number of words in @words: %PHYR_CHUNK_WORDS but in a first chunk
+ *	that is still the only one and smaller than a block.
  * @type: Memory type in force at the start of the chunk.
  * @attrs: Attributes in force at the start of the chunk.
  * @words: The entries.
@@ -104,6 +113,7 @@ struct phyr_chunk {
 	struct p2pdma_provider *provider;
 	u16 used;
 	u16 last;
+	u16 cap;
 	u8 type;
 	u8 attrs;
 	u64 words[];
@@ -135,31 +145,97 @@ struct phyr_spare {
 	struct phyr_spare *next;
 };
 
-static_assert(sizeof(struct phyr_chunk) % sizeof(u64) == 0);
+static_assert(sizeof(struct phyr_chunk) == 4 * sizeof(u64));
 static_assert(PHYR_CHUNK_WORDS < U16_MAX);
 static_assert(sizeof(struct phyr_node) <= PHYR_BLOCK_SIZE);
-static_assert(PHYR_BLOCK_SIZE <= PAGE_SIZE);
+static_assert(PHYR_BLOCK_SIZE == PAGE_SIZE);
+/* the smallest chunk: a power of two that holds the inline words and more */
+static_assert(!(PHYR_CHUNK_MIN_SIZE & (PHYR_CHUNK_MIN_SIZE - 1)));
+static_assert(PHYR_BLOCK_SIZE > PHYR_CHUNK_MIN_SIZE);
+static_assert(sizeof(struct phyr_chunk) + PHYR_INLINE_WORDS * sizeof(u64) <
+	      PHYR_CHUNK_MIN_SIZE);
 static_assert(PHYR_INLINE_WORDS >= 4);
+/* phyr_short() shifts page-aligned values into the fields */
+static_assert(PAGE_SHIFT >= 2 && PAGE_SHIFT <= 22);
 /* the attributes take the 8 bits of PHYR_TYPE_ATTRS */
 static_assert(!(PHYR_ATTR_MASK & ~GENMASK(7, 0)));
+
+/*
+ * A block of @size bytes: a whole block is a page, a smaller first chunk
+ * comes from the slab.  The fault-injection stubs of the KUnit tests
+ * allocate through these too.
+ */
+VISIBLE_IF_KUNIT void *phyr_block_new(size_t size, gfp_t gfp)
+{
+	if (size == PHYR_BLOCK_SIZE)
+		return (void *)__get_free_page(gfp);
+	return kmalloc(size, gfp);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_block_new);
+
+VISIBLE_IF_KUNIT void phyr_block_del(void *block, size_t size)
+{
+	if (size == PHYR_BLOCK_SIZE)
+		free_page((unsigned long)block);
+	else
+		kfree(block);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_block_del);
 
 /*
  * Every block a phyr allocates or frees goes through these two, which KUnit
  * tests can redirect to inject allocation failures.
  */
-VISIBLE_IF_KUNIT void *phyr_alloc_block(gfp_t gfp)
+VISIBLE_IF_KUNIT void *phyr_alloc_block(size_t size, gfp_t gfp)
 {
-	KUNIT_STATIC_STUB_REDIRECT(phyr_alloc_block, gfp);
-	return kmalloc(PHYR_BLOCK_SIZE, gfp);
+	KUNIT_STATIC_STUB_REDIRECT(phyr_alloc_block, size, gfp);
+	return phyr_block_new(size, gfp);
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_alloc_block);
 
-VISIBLE_IF_KUNIT void phyr_free_block(void *block)
+VISIBLE_IF_KUNIT void phyr_free_block(void *block, size_t size)
 {
-	KUNIT_STATIC_STUB_REDIRECT(phyr_free_block, block);
-	kfree(block);
+	KUNIT_STATIC_STUB_REDIRECT(phyr_free_block, block, size);
+	phyr_block_del(block, size);
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_free_block);
+
+/* Bytes of the block of a chunk of @cap words. */
+static size_t phyr_chunk_bytes(unsigned int cap)
+{
+	return sizeof(struct phyr_chunk) + cap * sizeof(u64);
+}
+
+/*
+ * Words of a first chunk that is to hold @words words and is at least twice
+ * @old bytes: a power of two from %PHYR_CHUNK_MIN_SIZE bytes up, at most a
+ * whole block.
+ */
+static unsigned int phyr_first_cap(unsigned long words, size_t old)
+{
+	size_t size = max_t(size_t, PHYR_CHUNK_MIN_SIZE, 2 * old);
+
+	while (size < PHYR_BLOCK_SIZE && phyr_chunk_bytes(0) +
+	       words * sizeof(u64) > size)
+		size *= 2;
+	size = min_t(size_t, size, PHYR_BLOCK_SIZE);
+	return (size - sizeof(struct phyr_chunk)) / sizeof(u64);
+}
+
+/* Allocate a chunk block of @cap words. */
+static struct phyr_chunk *phyr_alloc_chunk(unsigned int cap, gfp_t gfp)
+{
+	struct phyr_chunk *chunk = phyr_alloc_block(phyr_chunk_bytes(cap), gfp);
+
+	if (chunk)
+		chunk->cap = cap;
+	return chunk;
+}
+
+static void phyr_free_chunk(struct phyr_chunk *chunk)
+{
+	phyr_free_block(chunk, phyr_chunk_bytes(chunk->cap));
+}
 
 static bool phyr_chunked(const struct phyr *phyr)
 {
@@ -246,7 +322,7 @@ static u64 *phyr_tail(struct phyr *phyr, unsigned int *used,
 	if (phyr_chunked(phyr)) {
 		*used = phyr->tail->used;
 		*last = phyr->tail->last;
-		*cap = PHYR_CHUNK_WORDS;
+		*cap = phyr->tail->cap;
 		return phyr->tail->words;
 	}
 	*used = phyr->nr_inline;
@@ -274,7 +350,7 @@ static void phyr_free_list(struct phyr_spare *list)
 
 	for (; list; list = next) {
 		next = list->next;
-		phyr_free_block(list);
+		phyr_free_block(list, PHYR_BLOCK_SIZE);
 	}
 }
 
@@ -285,7 +361,7 @@ static int phyr_alloc_list(struct phyr_spare **list, unsigned long nr,
 	struct phyr_spare *new = NULL, *block;
 
 	while (nr--) {
-		block = phyr_alloc_block(gfp);
+		block = phyr_alloc_block(PHYR_BLOCK_SIZE, gfp);
 		if (!block) {
 			phyr_free_list(new);
 			return -ENOMEM;
@@ -334,13 +410,12 @@ static void phyr_trim_to(struct phyr *phyr, unsigned int keep)
 	if (!phyr_chunked(phyr))
 		return;
 	while (phyr->nr_spare > keep)
-		phyr_free_block(phyr_take(phyr));
+		phyr_free_block(phyr_take(phyr), PHYR_BLOCK_SIZE);
 }
 
-/* Move the inline words into @block, the first chunk. */
-static void phyr_unfold(struct phyr *phyr, void *block)
+/* Move the inline words into @chunk, the first chunk. */
+static void phyr_unfold(struct phyr *phyr, struct phyr_chunk *chunk)
 {
-	struct phyr_chunk *chunk = block;
 	unsigned int used, last, cap;
 
 	phyr_tail(phyr, &used, &last, &cap);
@@ -362,13 +437,51 @@ static void phyr_unfold(struct phyr *phyr, void *block)
 	phyr->nr_inline = PHYR_CHUNKED;
 }
 
-static int phyr_unfold_alloc(struct phyr *phyr)
+/* Move the inline words into a first chunk of room for @words words. */
+static int phyr_unfold_alloc(struct phyr *phyr, unsigned long words)
 {
-	void *block = phyr_alloc_block(phyr->gfp);
+	struct phyr_chunk *chunk;
 
-	if (!block)
+	chunk = phyr_alloc_chunk(phyr_first_cap(words, 0), phyr->gfp);
+	if (!chunk)
 		return -ENOMEM;
-	phyr_unfold(phyr, block);
+	phyr_unfold(phyr, chunk);
+	return 0;
+}
+
+/* Whether @phyr has a first chunk that is the only one and can still grow. */
+static bool phyr_first_small(const struct phyr *phyr)
+{
+	return phyr_chunked(phyr) && phyr->nr_chunks == 1 &&
+	       phyr->tail->cap < PHYR_CHUNK_WORDS;
+}
+
+/*
+ * Copy the only chunk of @phyr into @chunk, a larger block, and free it.
+ * The words are where they were, so the tail state stays valid.
+ */
+static void phyr_move_first(struct phyr *phyr, struct phyr_chunk *chunk)
+{
+	struct phyr_chunk *old = phyr->tail;
+	unsigned int cap = chunk->cap;
+
+	memcpy(chunk, old, phyr_chunk_bytes(old->used));
+	chunk->cap = cap;
+	phyr->root = chunk;
+	phyr->tail = chunk;
+	phyr_free_chunk(old);
+}
+
+/* Grow the only, small, chunk of @phyr to room for @words words. */
+static int phyr_grow_first(struct phyr *phyr, unsigned long words)
+{
+	size_t old = phyr_chunk_bytes(phyr->tail->cap);
+	struct phyr_chunk *chunk;
+
+	chunk = phyr_alloc_chunk(phyr_first_cap(words, old), phyr->gfp);
+	if (!chunk)
+		return -ENOMEM;
+	phyr_move_first(phyr, chunk);
 	return 0;
 }
 
@@ -446,6 +559,7 @@ static u64 *phyr_add_chunk(struct phyr *phyr, u64 start,
 	chunk->attrs = attrs;
 	chunk->used = 0;
 	chunk->last = 0;
+	chunk->cap = PHYR_CHUNK_WORDS;
 	phyr_link_chunk(phyr, chunk);
 	return chunk->words;
 }
@@ -506,7 +620,14 @@ again:
 	if (at + need > cap) {
 		if (!phyr_chunked(phyr)) {
 			/* a chunk holds the inline words and any new entry */
-			ret = phyr_unfold_alloc(phyr);
+			ret = phyr_unfold_alloc(phyr, at + need);
+			if (ret)
+				return ret;
+			goto again;
+		}
+		if (phyr_first_small(phyr)) {
+			/* the first chunk grows before a second one starts */
+			ret = phyr_grow_first(phyr, at + need);
 			if (ret)
 				return ret;
 			goto again;
@@ -568,10 +689,13 @@ static void phyr_free_tree(void *p, unsigned int level)
 	struct phyr_node *node = p;
 	unsigned int i;
 
-	if (level)
-		for (i = 0; i < node->nr; i++)
-			phyr_free_tree(node->slot[i], level - 1);
-	phyr_free_block(p);
+	if (!level) {
+		phyr_free_chunk(p);
+		return;
+	}
+	for (i = 0; i < node->nr; i++)
+		phyr_free_tree(node->slot[i], level - 1);
+	phyr_free_block(p, PHYR_BLOCK_SIZE);
 }
 
 /**
@@ -623,7 +747,8 @@ int phyr_preload(struct phyr *phyr, unsigned long nr_ranges, gfp_t gfp)
 	unsigned long words, room, nr_chunks, chunks = 0, blocks, grow;
 	bool chunked = phyr_chunked(phyr);
 	unsigned int used, last, cap;
-	struct phyr_spare *list, *spare;
+	struct phyr_spare *list = NULL;
+	struct phyr_chunk *first;
 	u64 *w;
 	int ret;
 
@@ -639,7 +764,7 @@ int phyr_preload(struct phyr *phyr, unsigned long nr_ranges, gfp_t gfp)
 	if (check_mul_overflow(nr_ranges, 2UL, &words) ||
 	    check_add_overflow(words, grow, &words))
 		return -ENOMEM;
-	if (!chunked && words <= cap - used)
+	if ((!chunked || phyr_first_small(phyr)) && words <= cap - used)
 		return 0;
 
 	/* an entry that does not fit wastes at most one word per chunk */
@@ -651,15 +776,26 @@ int phyr_preload(struct phyr *phyr, unsigned long nr_ranges, gfp_t gfp)
 		return -ENOMEM;
 	blocks = phyr_chunk_blocks(nr_chunks, chunks);
 
-	if (chunked)
+	if (chunked && !phyr_first_small(phyr))
 		return phyr_reserve(phyr, blocks, gfp);
 
-	ret = phyr_alloc_list(&list, blocks + 1, gfp);
-	if (ret)
+	/* a first chunk that holds it all, or a whole one and spare blocks */
+	first = phyr_alloc_chunk(chunks ? PHYR_CHUNK_WORDS :
+				 phyr_first_cap(used + words, 0), gfp);
+	if (!first)
+		return -ENOMEM;
+	ret = chunked ? phyr_reserve(phyr, blocks, gfp) :
+			phyr_alloc_list(&list, blocks, gfp);
+	if (ret) {
+		phyr_free_chunk(first);
 		return ret;
-	spare = list->next;
-	phyr_unfold(phyr, list);
-	phyr->spare = spare;
+	}
+	if (chunked) {
+		phyr_move_first(phyr, first);
+		return 0;
+	}
+	phyr_unfold(phyr, first);
+	phyr->spare = list;
 	phyr->nr_spare = blocks;
 	return 0;
 }
@@ -694,9 +830,12 @@ size_t phyr_metadata_bytes(const struct phyr *phyr)
 
 	if (!phyr_chunked(phyr))
 		return sizeof(*phyr);
-	blocks = phyr->nr_chunks + phyr_index_nodes(phyr->nr_chunks) +
+	/* all chunks are whole blocks but an only one */
+	blocks = phyr->nr_chunks - 1 + phyr_index_nodes(phyr->nr_chunks) +
 		 phyr->nr_spare;
-	return sizeof(*phyr) + blocks * PHYR_BLOCK_SIZE;
+	return sizeof(*phyr) + blocks * PHYR_BLOCK_SIZE +
+	       (phyr->nr_chunks == 1 ? phyr_chunk_bytes(phyr->tail->cap) :
+		PHYR_BLOCK_SIZE);
 }
 EXPORT_SYMBOL_GPL(phyr_metadata_bytes);
 
@@ -870,6 +1009,7 @@ struct phyr_fill {
 	bool moved;			/* the old tail is finished: @tail_used */
 	unsigned int tail_used;		/* words of the old tail chunk, when @moved */
 	unsigned int tail_last;
+	struct phyr_chunk *bigger;	/* the only chunk of the phyr, grown */
 	struct phyr_chunk *first;	/* the new chunks, in order */
 	struct phyr_chunk *chunk;	/* the new chunk being filled, or NULL */
 	unsigned int nr_new;		/* new chunks */
@@ -880,18 +1020,20 @@ struct phyr_fill {
 	u64 saved[PHYR_INLINE_WORDS];
 };
 
+/* phyr_fits_short() for a range of at least one byte, in fewer steps */
 static __always_inline bool phyr_short_ok(phys_addr_t phys, u64 len)
 {
 	return !(((u64)phys | len) & ~PAGE_MASK) &&
-	       len <= (PHYR_SHORT_MAX_PAGES << PAGE_SHIFT) &&
-	       ((u64)phys >> PAGE_SHIFT) <= FIELD_MAX(PHYR_SHORT_PFN);
+	       ((len - 1) >> PAGE_SHIFT) < PHYR_SHORT_MAX_PAGES &&
+	       !((u64)phys >> (PAGE_SHIFT + 64 - __bf_shf(PHYR_SHORT_PFN)));
 }
 
+/* The short entry of a range that phyr_short_ok() accepts (page-aligned). */
 static __always_inline u64 phyr_short(phys_addr_t phys, u64 len)
 {
 	return FIELD_PREP(PHYR_TAG, PHYR_TAG_SHORT) |
-	       (((len >> PAGE_SHIFT) - 1) << __bf_shf(PHYR_SHORT_PAGES)) |
-	       (((u64)phys >> PAGE_SHIFT) << __bf_shf(PHYR_SHORT_PFN));
+	       ((len - PAGE_SIZE) >> (PAGE_SHIFT - __bf_shf(PHYR_SHORT_PAGES))) |
+	       ((u64)phys << (__bf_shf(PHYR_SHORT_PFN) - PAGE_SHIFT));
 }
 
 /*
@@ -919,6 +1061,7 @@ static void phyr_fill_begin(struct phyr_fill *f, struct phyr *phyr,
 	f->marker = !same;
 	f->grown = false;
 	f->moved = false;
+	f->bigger = NULL;
 	f->first = NULL;
 	f->chunk = NULL;
 	f->nr_new = 0;
@@ -943,6 +1086,50 @@ static void phyr_fill_begin(struct phyr_fill *f, struct phyr *phyr,
 	}
 }
 
+/*
+ * The words being filled are those of the first chunk, or inline, and have
+ * no room left: move them to a larger block with room for @words words.  A
+ * new first chunk of this fill is replaced at once; the phyr's own chunk is
+ * replaced by phyr_fill_commit() (its words stay as they were until then).
+ */
+static int phyr_fill_grow(struct phyr_fill *f, unsigned long words)
+{
+	struct phyr *phyr = f->phyr;
+	struct phyr_chunk *chunk, *old;
+
+	old = phyr_chunked(phyr) ? f->bigger ?: phyr->tail : f->chunk;
+	chunk = phyr_alloc_chunk(phyr_first_cap(words, old ?
+				 phyr_chunk_bytes(old->cap) : 0), phyr->gfp);
+	if (!chunk)
+		return -ENOMEM;
+	chunk->next = NULL;
+	chunk->start = 0;
+	chunk->provider = old ? old->provider : NULL;
+	chunk->type = old ? old->type : PHYR_MEM_RAM;
+	chunk->attrs = old ? old->attrs : 0;
+	chunk->used = 0;
+	chunk->last = 0;
+	memcpy(chunk->words, f->h.w, f->h.pos * sizeof(u64));
+
+	if (phyr_chunked(phyr)) {
+		if (f->bigger)
+			phyr_free_chunk(f->bigger);
+		f->bigger = chunk;
+	} else {
+		/* the inline words, or the new first chunk, move */
+		if (old)
+			phyr_free_chunk(old);
+		else
+			f->nr_new = 1;
+		f->first = chunk;
+		f->chunk = chunk;
+	}
+	f->h.w = chunk->words;
+	f->cap = chunk->cap;
+	f->h.lim = f->marker ? 0 : f->cap;
+	return 0;
+}
+
 /* Move on to a new chunk whose first range starts at byte offset @start. */
 static int phyr_fill_next_chunk(struct phyr_fill *f, u64 start)
 {
@@ -955,9 +1142,10 @@ static int phyr_fill_next_chunk(struct phyr_fill *f, u64 start)
 		return -ENOMEM;
 	if (chunked && phyr->nr_spare) {
 		chunk = phyr_take(phyr);
+		chunk->cap = PHYR_CHUNK_WORDS;
 		f->nr_taken++;
 	} else {
-		chunk = phyr_alloc_block(phyr->gfp);
+		chunk = phyr_alloc_chunk(PHYR_CHUNK_WORDS, phyr->gfp);
 		if (!chunk)
 			return -ENOMEM;
 	}
@@ -968,34 +1156,26 @@ static int phyr_fill_next_chunk(struct phyr_fill *f, u64 start)
 	chunk->used = 0;
 	chunk->last = 0;
 
-	if (!chunked && !f->nr_new) {
-		/* the inline words overflow: they move to the first chunk */
-		chunk->start = 0;
-		memcpy(chunk->words, f->h.w, f->h.pos * sizeof(u64));
-	} else {
-		/* the range starts the chunk in the chunk's state: no marker */
-		chunk->start = start;
-		f->marker = false;
-		if (f->chunk) {
-			f->chunk->used = f->h.pos;
-			f->chunk->last = f->h.last;
-		} else {
-			f->moved = true;
-			f->tail_used = f->h.pos;
-			f->tail_last = f->h.last;
-		}
-		f->h.pos = 0;
-		f->h.last = 0;
-	}
-	if (f->chunk)
+	/* the range starts the chunk in the chunk's state: no marker */
+	chunk->start = start;
+	f->marker = false;
+	if (f->chunk) {
+		f->chunk->used = f->h.pos;
+		f->chunk->last = f->h.last;
 		f->chunk->next = chunk;
-	else
+	} else {
+		f->moved = true;
+		f->tail_used = f->h.pos;
+		f->tail_last = f->h.last;
 		f->first = chunk;
+	}
+	f->h.pos = 0;
+	f->h.last = 0;
 	f->chunk = chunk;
 	f->nr_new++;
 	f->h.w = chunk->words;
 	f->cap = PHYR_CHUNK_WORDS;
-	f->h.lim = f->marker ? 0 : f->cap;
+	f->h.lim = f->cap;
 	return 0;
 }
 
@@ -1003,11 +1183,16 @@ static int phyr_fill_next_chunk(struct phyr_fill *f, u64 start)
 static noinline int phyr_fill_write(struct phyr_fill *f, phys_addr_t phys,
 				    u64 len, u64 start)
 {
-	unsigned int need = phyr_range_words(phys, len);
+	unsigned int words = f->h.pos + phyr_range_words(phys, len) +
+			     (f->marker ? 2 : 0);
 	int ret;
 
-	if (f->h.pos + need + (f->marker ? 2 : 0) > f->cap) {
-		ret = phyr_fill_next_chunk(f, start);
+	if (words > f->cap) {
+		/* the first chunk grows before a second one starts */
+		if (f->cap < PHYR_CHUNK_WORDS)
+			ret = phyr_fill_grow(f, words);
+		else
+			ret = phyr_fill_next_chunk(f, start);
 		if (ret)
 			return ret;
 	}
@@ -1062,6 +1247,8 @@ static void phyr_fill_abort(struct phyr_fill *f)
 
 	w = phyr_chunked(phyr) ? phyr->tail->words : phyr->words;
 	memcpy(w + f->saved_at, f->saved, f->saved_n * sizeof(u64));
+	if (f->bigger)
+		phyr_free_chunk(f->bigger);
 	for (chunk = f->first; chunk; chunk = next) {
 		next = chunk->next;
 		if (f->nr_taken) {
@@ -1071,7 +1258,7 @@ static void phyr_fill_abort(struct phyr_fill *f)
 			phyr->spare = block;
 			phyr->nr_spare++;
 		} else {
-			phyr_free_block(chunk);
+			phyr_free_chunk(chunk);
 		}
 	}
 }
@@ -1100,6 +1287,13 @@ static int phyr_fill_commit(struct phyr_fill *f, u64 total)
 			return -ENOMEM;
 	}
 
+	if (f->bigger) {
+		/* the grown only chunk replaces the old one */
+		chunk = phyr->tail;
+		phyr->root = f->bigger;
+		phyr->tail = f->bigger;
+		phyr_free_chunk(chunk);
+	}
 	if (f->chunk) {
 		f->chunk->used = h->pos;
 		f->chunk->last = h->last;
@@ -1168,10 +1362,10 @@ static int phyr_fill_commit(struct phyr_fill *f, u64 total)
 int phyr_append_pages(struct phyr *phyr, struct page **pages,
 		      unsigned int nr_pages, unsigned int offset, size_t size)
 {
+	phys_addr_t first, run, end, phys;
+	u64 base, total, rlen, left, step;
 	struct phyr_fill_hot h;
 	struct phyr_fill f;
-	phys_addr_t run, phys;
-	u64 base, total, rlen, left, step;
 	unsigned int i, n;
 	int ret;
 
@@ -1186,12 +1380,17 @@ int phyr_append_pages(struct phyr *phyr, struct page **pages,
 
 	/* the first page, which may start at @offset */
 	step = min_t(u64, size, PAGE_SIZE - offset);
-	phyr_fill_begin(&f, phyr, page_to_phys(pages[0]) + offset, step, &run,
+	phyr_fill_begin(&f, phyr, page_to_phys(pages[0]) + offset, step, &first,
 			&rlen);
 	h = f.h;
 	left = size - step;
 
-	/* whole pages: byte offset i * PAGE_SIZE - @offset is page i's */
+	/*
+	 * Whole pages: byte offset i * PAGE_SIZE - @offset is page i's.  The
+	 * pending range [@run, @end) stays in registers (no address taken).
+	 */
+	run = first;
+	end = first + rlen;
 	n = left >> PAGE_SHIFT;
 	for (i = 1; i <= n; i++) {
 		struct page *page = pages[i];
@@ -1201,17 +1400,19 @@ int phyr_append_pages(struct phyr *phyr, struct page **pages,
 			goto fail;
 		}
 		phys = page_to_phys(page);
-		if (phys == run + rlen && rlen <= PHYR_RANGE_MAX - PAGE_SIZE) {
-			rlen += PAGE_SIZE;
+		if (phys == end && end - run <= PHYR_RANGE_MAX - PAGE_SIZE) {
+			end += PAGE_SIZE;
 			continue;
 		}
-		ret = phyr_fill_put(&f, &h, run, rlen,
-				    base + ((u64)i << PAGE_SHIFT) - offset - rlen);
+		ret = phyr_fill_put(&f, &h, run, end - run,
+				    base + ((u64)i << PAGE_SHIFT) - offset -
+				    (end - run));
 		if (unlikely(ret))
 			goto fail;
 		run = phys;
-		rlen = PAGE_SIZE;
+		end = phys + PAGE_SIZE;
 	}
+	rlen = end - run;
 
 	/* a last, partial page */
 	step = left & ~PAGE_MASK;

@@ -18,9 +18,12 @@ struct device;
 struct phyr;
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* lib/phyr.c: every block a phyr allocates or frees */
-void *phyr_alloc_block(gfp_t gfp);
-void phyr_free_block(void *block);
+/* lib/phyr.c: every block a phyr allocates or frees (the stubbed pair) */
+void *phyr_alloc_block(size_t size, gfp_t gfp);
+void phyr_free_block(void *block, size_t size);
+/* lib/phyr.c: the allocator behind them, for the stubs to allocate with */
+void *phyr_block_new(size_t size, gfp_t gfp);
+void phyr_block_del(void *block, size_t size);
 /* lib/phyr.c: the number of 64-bit words the entries of a phyr take */
 unsigned long phyr_nr_words(const struct phyr *phyr);
 

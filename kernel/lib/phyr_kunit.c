@@ -345,7 +345,7 @@ struct fault {
 	unsigned long failed;
 };
 
-static void *fault_alloc_block(gfp_t gfp)
+static void *fault_alloc_block(size_t size, gfp_t gfp)
 {
 	struct fault *f = kunit_get_current_test()->priv;
 
@@ -354,15 +354,15 @@ static void *fault_alloc_block(gfp_t gfp)
 		return NULL;
 	}
 	f->allocs++;
-	return kmalloc(PHYR_BLOCK_SIZE, gfp);
+	return phyr_block_new(size, gfp);
 }
 
-static void fault_free_block(void *block)
+static void fault_free_block(void *block, size_t size)
 {
 	struct fault *f = kunit_get_current_test()->priv;
 
 	f->frees++;
-	kfree(block);
+	phyr_block_del(block, size);
 }
 
 static struct fault *fault_start(struct kunit *test)
@@ -611,12 +611,12 @@ static void phyr_test_inline(struct kunit *test)
 	/* growing the last one into a long entry moves them to a chunk */
 	add_ok(test, phyr, ref, NULL, 0, frag_phys(3) + PAGE_SIZE, 1);
 	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
-			sizeof(*phyr) + PHYR_BLOCK_SIZE);
+			sizeof(*phyr) + PHYR_CHUNK_MIN_SIZE);
 	expect_ref(test, phyr, ref);
 
 	add_ok(test, phyr, ref, NULL, 0, frag_phys(5), PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
-			sizeof(*phyr) + PHYR_BLOCK_SIZE);
+			sizeof(*phyr) + PHYR_CHUNK_MIN_SIZE);
 	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), 6);
 	phyr_destroy(phyr);
 
@@ -624,7 +624,7 @@ static void phyr_test_inline(struct kunit *test)
 	for (i = 0; i <= PHYR_INLINE_WORDS; i++)
 		add_ok(test, phyr, NULL, NULL, 0, frag_phys(i), PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
-			sizeof(*phyr) + PHYR_BLOCK_SIZE);
+			sizeof(*phyr) + PHYR_CHUNK_MIN_SIZE);
 	KUNIT_EXPECT_EQ(test, phyr_nr_words(phyr), PHYR_INLINE_WORDS + 1);
 }
 
@@ -882,11 +882,11 @@ static void phyr_test_seek_inline(struct kunit *test)
 
 static void phyr_test_seek_chunks(struct kunit *test)
 {
-	unsigned long cw = chunk_words(test), chunks = 140, k;
+	unsigned long cw = chunk_words(test), chunks = NODE_SLOTS + 13, k;
 	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
 	u64 b, total;
 
-	/* 140 chunks: two index levels */
+	/* more chunks than a node holds: two index levels */
 	add_frag(test, phyr, chunks * cw);
 	total = phyr_len(phyr);
 	KUNIT_ASSERT_EQ(test, total, (u64)chunks * cw * PAGE_SIZE);
@@ -2204,6 +2204,205 @@ static void phyr_test_preload_fail(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr), bytes);
 }
 
+/*
+ * Bytes the first chunk of a phyr whose entries live in its only chunk may
+ * take, by the documented layout: %PHYR_CHUNK_MIN_SIZE, doubled until the
+ * entries fit, at most a block.  @words is what the entries take.
+ */
+static void expect_first_chunk(struct kunit *test, const struct phyr *phyr,
+			       unsigned long words)
+{
+	size_t chunk = phyr_metadata_bytes(phyr) - sizeof(*phyr);
+
+	KUNIT_EXPECT_TRUE(test, is_power_of_2(chunk));
+	KUNIT_EXPECT_GE(test, chunk, PHYR_CHUNK_MIN_SIZE);
+	KUNIT_EXPECT_LE(test, chunk, PHYR_BLOCK_SIZE);
+	KUNIT_EXPECT_GT(test, chunk, words * sizeof(u64));
+	/* no more than twice what the entries and a header need */
+	if (chunk > PHYR_CHUNK_MIN_SIZE)
+		KUNIT_EXPECT_LE(test, chunk, 2 * (words * sizeof(u64) + 64));
+}
+
+/*
+ * Short lists cost what their entries take: the first chunk grows in steps
+ * (one range at a time, in one fill of pages, and preloaded), and five
+ * ranges, the folio shape, stay under 200 bytes.
+ */
+static void phyr_test_metadata_small(struct kunit *test)
+{
+	unsigned long cw = chunk_words(test), n, i;
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct phyr *fill = new_phyr(test, GFP_KERNEL);
+	struct page **pages = new_array(test, cw + 1, sizeof(*pages));
+	struct page *p = new_pages(test, 2);
+	struct ref *ref = new_ref(test, cw + 1);
+	struct fault *f = fault_start(test);
+
+	for (i = 0; i <= cw; i++)
+		pages[i] = p + 2 * (i % 2);
+
+	for (n = 1; n <= cw; n++) {
+		add_ok(test, phyr, ref, NULL, 0, frag_phys(n - 1), PAGE_SIZE);
+		if (n <= PHYR_INLINE_WORDS)
+			KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+					sizeof(*phyr));
+		else
+			expect_first_chunk(test, phyr, n);
+		if (n == PHYR_INLINE_WORDS + 1) {
+			KUNIT_EXPECT_LE(test, phyr_metadata_bytes(phyr), 200);
+			KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+					sizeof(*phyr) + PHYR_CHUNK_MIN_SIZE);
+		}
+	}
+	/* a full first chunk is one block; the next range starts a second */
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + PHYR_BLOCK_SIZE);
+	expect_ref(test, phyr, ref);
+	add_ok(test, phyr, ref, NULL, 0, frag_phys(cw), PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + 3 * PHYR_BLOCK_SIZE);
+	expect_ref(test, phyr, ref);
+	phyr_destroy(phyr);
+
+	/* one fill of n pages takes what n appends take */
+	for (n = PHYR_INLINE_WORDS + 1; n <= cw + 1; n += n < 40 ? 1 : 37) {
+		for (i = 0; i < n; i++)
+			add_ok(test, phyr, NULL, NULL, 0,
+			       page_to_phys(pages[i]), PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, phyr_append_pages(fill, pages, n, 0,
+							n * PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(fill),
+				phyr_metadata_bytes(phyr));
+		KUNIT_EXPECT_EQ(test, phyr_nr_words(fill), n);
+		expect_pages(test, fill, pages, n);
+		/* and a fill onto a short list grows it the same way */
+		phyr_destroy(fill);
+		if (n > 7) {
+			KUNIT_ASSERT_EQ(test,
+					phyr_append_pages(fill, pages, 7, 0,
+							  7 * PAGE_SIZE), 0);
+			KUNIT_ASSERT_EQ(test,
+					phyr_append_pages(fill, pages + 7,
+							  n - 7, 0,
+							  (n - 7) * PAGE_SIZE),
+					0);
+			KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(fill),
+					phyr_metadata_bytes(phyr));
+			expect_pages(test, fill, pages, n);
+		}
+		phyr_destroy(fill);
+		phyr_destroy(phyr);
+	}
+
+	/* a preload for a few ranges takes a small first chunk, exactly */
+	KUNIT_ASSERT_EQ(test, phyr_preload(phyr, 5, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + PHYR_CHUNK_MIN_SIZE);
+	f->fail_all = true;
+	ref_reset(ref);
+	for (i = 0; i < 5; i++)
+		add_ok(test, phyr, ref, NULL, 0, frag_phys(i), PAGE_SIZE);
+	/* and from a small first chunk, one that holds what is announced */
+	f->fail_all = false;
+	KUNIT_ASSERT_EQ(test, phyr_preload(phyr, 60, GFP_KERNEL), 0);
+	expect_first_chunk(test, phyr, 5 + 120);
+	f->fail_all = true;
+	for (i = 5; i < 65; i++)
+		add_ok(test, phyr, ref, NULL, 0, frag_phys(i), PAGE_SIZE);
+	/* past a block: a whole first chunk and spare blocks */
+	f->fail_all = false;
+	KUNIT_ASSERT_EQ(test, phyr_preload(phyr, cw, GFP_KERNEL), 0);
+	KUNIT_EXPECT_GE(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + 3 * PHYR_BLOCK_SIZE);
+	f->fail_all = true;
+	for (i = 65; i < cw + 1; i++)
+		add_ok(test, phyr, ref, NULL, 0, frag_phys(i), PAGE_SIZE);
+	expect_ref(test, phyr, ref);
+	f->fail_all = false;
+	phyr_destroy(phyr);
+	KUNIT_EXPECT_EQ(test, f->allocs, f->frees);
+}
+
+/*
+ * Growing the first chunk needs a new block: when that allocation fails,
+ * the append fails and changes nothing, one range at a time and in fills
+ * from inline, from a small first chunk and from a first range that the
+ * fill grows.
+ */
+static void phyr_test_fail_grow(struct kunit *test)
+{
+	unsigned long cw = chunk_words(test), n, i, grows = 0, held, words;
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct page **pages = new_array(test, cw + 2, sizeof(*pages));
+	struct page *p = new_pages(test, 2);
+	struct ref *ref = new_ref(test, 2 * cw + 8);
+	struct fault *f = fault_start(test);
+	size_t bytes;
+	long k;
+	int ret;
+
+	/* each growth fails once (add() checks nothing changed), then works */
+	for (i = 0; i <= cw; i++) {
+		bytes = phyr_metadata_bytes(phyr);
+		f->fail_all = true;
+		ret = add(test, phyr, ref, NULL, 0, frag_phys(i), PAGE_SIZE);
+		f->fail_all = false;
+		if (!ret) {
+			KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr), bytes);
+			continue;
+		}
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+		grows++;
+		add_ok(test, phyr, ref, NULL, 0, frag_phys(i), PAGE_SIZE);
+		KUNIT_EXPECT_GT(test, phyr_metadata_bytes(phyr), bytes);
+	}
+	/* from the smallest chunk to a block in doublings, then a second chunk */
+	KUNIT_EXPECT_EQ(test, grows,
+			ilog2(PHYR_BLOCK_SIZE / PHYR_CHUNK_MIN_SIZE) + 2);
+	expect_ref(test, phyr, ref);
+	phyr_destroy(phyr);
+	KUNIT_EXPECT_EQ(test, f->allocs, f->frees);
+
+	/* p, p + 2, p, ...: no two neighbours are contiguous */
+	for (i = 0; i < cw + 2; i++)
+		pages[i] = p + 2 * (i % 2);
+	for (n = 0; n < 3; n++) {
+		fault_arm(f, -1);
+		ref_reset(ref);
+		/* n = 1: a small first chunk; n = 2: the fill grows its range */
+		if (n == 1)
+			for (i = 0; i < 6; i++)
+				add_ok(test, phyr, ref, NULL, 0,
+				       page_to_phys(pages[i]), PAGE_SIZE);
+		if (n == 2)
+			add_ok(test, phyr, ref, NULL, 0,
+			       page_to_phys(pages[1]) - PAGE_SIZE, PAGE_SIZE);
+		bytes = phyr_metadata_bytes(phyr);
+		words = phyr_nr_words(phyr);
+		held = f->allocs - f->frees;
+		for (k = 0; ; k++) {
+			fault_arm(f, k);
+			ret = phyr_append_pages(phyr, pages + 1, cw + 1, 0,
+						(cw + 1) * PAGE_SIZE);
+			if (!ret)
+				break;
+			KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+			KUNIT_ASSERT_EQ(test, phyr_metadata_bytes(phyr), bytes);
+			KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), words);
+			KUNIT_ASSERT_EQ(test, f->allocs - f->frees, held);
+			expect_ref(test, phyr, ref);
+		}
+		/* each doubling up to a block, a second chunk, the root */
+		KUNIT_EXPECT_GE(test, k, 4);
+		for (i = 1; i < cw + 2; i++)
+			ref_add(test, ref, NULL, 0, page_to_phys(pages[i]),
+				PAGE_SIZE);
+		expect_ref(test, phyr, ref);
+		phyr_destroy(phyr);
+		KUNIT_EXPECT_EQ(test, f->allocs, f->frees);
+	}
+}
+
 static void phyr_test_trim(struct kunit *test)
 {
 	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
@@ -2213,8 +2412,9 @@ static void phyr_test_trim(struct kunit *test)
 	add_frag(test, phyr, 300);
 	bytes = phyr_metadata_bytes(phyr);
 	KUNIT_ASSERT_EQ(test, phyr_preload(phyr, 5000, GFP_KERNEL), 0);
+	/* room for 5000 long ranges */
 	KUNIT_EXPECT_GT(test, phyr_metadata_bytes(phyr),
-			bytes + 30 * PHYR_BLOCK_SIZE);
+			bytes + 5000 * 2 * sizeof(u64));
 	phyr_trim(phyr);
 	KUNIT_EXPECT_EQ(test, phyr_metadata_bytes(phyr), bytes);
 	KUNIT_EXPECT_EQ(test, f->allocs - f->frees,
@@ -2311,6 +2511,8 @@ static struct kunit_case phyr_memory_cases[] = {
 	KUNIT_CASE(phyr_test_preload_atomic),
 	KUNIT_CASE(phyr_test_preload_fail),
 	KUNIT_CASE(phyr_test_trim),
+	KUNIT_CASE(phyr_test_metadata_small),
+	KUNIT_CASE(phyr_test_fail_grow),
 	{}
 };
 

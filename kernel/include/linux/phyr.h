@@ -63,8 +63,10 @@ enum phyr_mem_type {
 #define PHYR_RANGE_MAX \
 	ALIGN_DOWN(min_t(u64, SIZE_MAX, BIT_ULL(62) - 1), (u64)PAGE_SIZE)
 
-/* Bytes of the fixed-size blocks (chunks and index nodes) a phyr allocates. */
-#define PHYR_BLOCK_SIZE		2048
+/* Bytes of the blocks a phyr allocates: whole pages, for chunks and index nodes. */
+#define PHYR_BLOCK_SIZE		PAGE_SIZE
+/* Bytes of the smallest chunk: the first one, when the inline words overflow. */
+#define PHYR_CHUNK_MIN_SIZE	128
 /* 64-bit words of entries stored in struct phyr itself. */
 #define PHYR_INLINE_WORDS	4
 
