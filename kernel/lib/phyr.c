@@ -333,17 +333,6 @@ static u64 *phyr_tail(struct phyr *phyr, unsigned int *used,
 	return phyr->words;
 }
 
-static void phyr_set_tail(struct phyr *phyr, unsigned int used,
-			  unsigned int last)
-{
-	if (phyr_chunked(phyr)) {
-		phyr->tail->used = used;
-		phyr->tail->last = last;
-	} else {
-		phyr->nr_inline = used;
-	}
-}
-
 static void phyr_free_list(struct phyr_spare *list)
 {
 	struct phyr_spare *next;
@@ -437,18 +426,6 @@ static void phyr_unfold(struct phyr *phyr, struct phyr_chunk *chunk)
 	phyr->nr_inline = PHYR_CHUNKED;
 }
 
-/* Move the inline words into a first chunk of room for @words words. */
-static int phyr_unfold_alloc(struct phyr *phyr, unsigned long words)
-{
-	struct phyr_chunk *chunk;
-
-	chunk = phyr_alloc_chunk(phyr_first_cap(words, 0), phyr->gfp);
-	if (!chunk)
-		return -ENOMEM;
-	phyr_unfold(phyr, chunk);
-	return 0;
-}
-
 /* Whether @phyr has a first chunk that is the only one and can still grow. */
 static bool phyr_first_small(const struct phyr *phyr)
 {
@@ -470,19 +447,6 @@ static void phyr_move_first(struct phyr *phyr, struct phyr_chunk *chunk)
 	phyr->root = chunk;
 	phyr->tail = chunk;
 	phyr_free_chunk(old);
-}
-
-/* Grow the only, small, chunk of @phyr to room for @words words. */
-static int phyr_grow_first(struct phyr *phyr, unsigned long words)
-{
-	size_t old = phyr_chunk_bytes(phyr->tail->cap);
-	struct phyr_chunk *chunk;
-
-	chunk = phyr_alloc_chunk(phyr_first_cap(words, old), phyr->gfp);
-	if (!chunk)
-		return -ENOMEM;
-	phyr_move_first(phyr, chunk);
-	return 0;
 }
 
 /* Blocks needed to add @nr_new chunks to a phyr of @nr_chunks chunks. */
@@ -536,34 +500,6 @@ static void phyr_link_chunk(struct phyr *phyr, struct phyr_chunk *chunk)
 	phyr->depth++;
 }
 
-/*
- * Start a chunk at byte offset @start, with the given state in force there.
- * Returns its words, or NULL (and nothing changed) if allocation failed.
- */
-static u64 *phyr_add_chunk(struct phyr *phyr, u64 start,
-			   enum phyr_mem_type type,
-			   struct p2pdma_provider *provider, unsigned int attrs)
-{
-	struct phyr_chunk *chunk;
-
-	if (phyr->nr_chunks >= UINT_MAX - PHYR_MAX_DEPTH ||
-	    phyr_reserve(phyr, phyr_chunk_blocks(phyr->nr_chunks, 1),
-			 phyr->gfp))
-		return NULL;
-
-	chunk = phyr_take(phyr);
-	chunk->next = NULL;
-	chunk->start = start;
-	chunk->provider = provider;
-	chunk->type = type;
-	chunk->attrs = attrs;
-	chunk->used = 0;
-	chunk->last = 0;
-	chunk->cap = PHYR_CHUNK_WORDS;
-	phyr_link_chunk(phyr, chunk);
-	return chunk->words;
-}
-
 static int phyr_check(phys_addr_t phys, size_t len, unsigned int attrs)
 {
 	phys_addr_t end;
@@ -584,17 +520,393 @@ static bool phyr_same_state(const struct phyr *phyr, enum phyr_mem_type type,
 	       phyr->attrs == attrs;
 }
 
+/*
+ * DOC: phyr fill
+ *
+ * Every append is a fill: phyr_append() and phyr_append_mmio() of one range,
+ * phyr_append_pages() and phyr_append_folios() of RAM in one pass.  A fill
+ * coalesces the input into maximal ranges as it goes and writes each range
+ * straight into the words of the tail (inline or the last chunk), after a
+ * type marker where the memory type, provider or attributes change, growing
+ * the first chunk and moving on to new chunks as the words fill up (a chunk
+ * starts in the state of its first range, so it needs no marker there).
+ * Nothing is published before
+ * phyr_fill_commit(): the new chunks are linked into the list and the index
+ * only there, once per chunk, and the tail's word count, the length and the
+ * range count of the phyr are set once.  The only visible word written
+ * before that is the last entry of the tail when the first range grows it;
+ * phyr_fill_abort() puts it back and frees the new chunks (or returns them to
+ * the spare list they came from), so a failed append leaves the phyr
+ * unchanged.  The result is the list that appending the ranges one by one
+ * would give.
+ */
+
+/* What the inner loop of a fill keeps in registers. */
+struct phyr_fill_hot {
+	u64 *w;			/* the words being filled */
+	unsigned int pos;	/* next free word of @w */
+	unsigned int last;	/* index in @w of the last entry */
+	unsigned int lim;	/* free words for a short entry, 0 if a marker is due */
+	unsigned long nr;	/* ranges written by the fast path */
+};
+
+struct phyr_fill {
+	struct phyr *phyr;
+	struct phyr_fill_hot h;
+	struct p2pdma_provider *provider;	/* the state of the ranges */
+	enum phyr_mem_type type;
+	unsigned int attrs;
+	unsigned int cap;		/* words of h.w */
+	bool marker;			/* a type marker must precede the next range */
+	bool grown;			/* the first range grows the last one */
+	bool moved;			/* the old tail is finished: @tail_used */
+	unsigned int tail_used;		/* words of the old tail chunk, when @moved */
+	unsigned int tail_last;
+	struct phyr_chunk *bigger;	/* the only chunk of the phyr, grown */
+	struct phyr_chunk *first;	/* the new chunks, in order */
+	struct phyr_chunk *chunk;	/* the new chunk being filled, or NULL */
+	unsigned int nr_new;		/* new chunks */
+	unsigned int nr_taken;		/* of them taken from the spare list */
+	unsigned long nr;		/* ranges written by the slow path */
+	unsigned int saved_at;		/* words of the tail restored on failure */
+	unsigned int saved_n;
+	u64 saved[PHYR_INLINE_WORDS];
+};
+
+/* phyr_fits_short() for a range of at least one byte, in fewer steps */
+static __always_inline bool phyr_short_ok(phys_addr_t phys, u64 len)
+{
+	return !(((u64)phys | len) & ~PAGE_MASK) &&
+	       ((len - 1) >> PAGE_SHIFT) < PHYR_SHORT_MAX_PAGES &&
+	       !((u64)phys >> (PAGE_SHIFT + 64 - __bf_shf(PHYR_SHORT_PFN)));
+}
+
+/* The short entry of a range that phyr_short_ok() accepts (page-aligned). */
+static __always_inline u64 phyr_short(phys_addr_t phys, u64 len)
+{
+	return FIELD_PREP(PHYR_TAG, PHYR_TAG_SHORT) |
+	       ((len - PAGE_SIZE) >> (PAGE_SHIFT - __bf_shf(PHYR_SHORT_PAGES))) |
+	       ((u64)phys << (__bf_shf(PHYR_SHORT_PFN) - PAGE_SHIFT));
+}
+
+/*
+ * Start a fill of ranges of the given memory type, provider and attributes
+ * whose first range is [@phys, @phys + @len): set *@run and *@rlen to the
+ * pending range, which is the last range of @phyr grown by the new one if it
+ * continues it.
+ */
+static void phyr_fill_begin(struct phyr_fill *f, struct phyr *phyr,
+			    enum phyr_mem_type type,
+			    struct p2pdma_provider *provider, unsigned int attrs,
+			    phys_addr_t phys, u64 len, phys_addr_t *run,
+			    u64 *rlen)
+{
+	bool same = phyr_same_state(phyr, type, provider, attrs);
+	unsigned int used, last, cap;
+	phys_addr_t lphys;
+	u64 llen, *w;
+
+	w = phyr_tail(phyr, &used, &last, &cap);
+	f->phyr = phyr;
+	f->provider = provider;
+	f->type = type;
+	f->attrs = attrs;
+	f->h.w = w;
+	f->h.pos = used;
+	f->h.last = last;
+	f->h.lim = same ? cap : 0;
+	f->h.nr = 0;
+	f->cap = cap;
+	f->marker = !same;
+	f->grown = false;
+	f->moved = false;
+	f->bigger = NULL;
+	f->first = NULL;
+	f->chunk = NULL;
+	f->nr_new = 0;
+	f->nr_taken = 0;
+	f->nr = 0;
+
+	/* a failure puts back the inline words, or the last entry of the tail */
+	f->saved_at = phyr_chunked(phyr) ? last : 0;
+	f->saved_n = !used ? 0 : phyr_chunked(phyr) ?
+		     phyr_entry_words(w[last]) : used;
+	memcpy(f->saved, w + f->saved_at, f->saved_n * sizeof(u64));
+
+	*run = phys;
+	*rlen = len;
+	if (same && used && phyr_decode(w + last, &lphys, &llen) &&
+	    lphys + llen == phys && llen + len <= PHYR_RANGE_MAX) {
+		/* the last entry is written again, grown */
+		f->h.pos = last;
+		f->grown = true;
+		*run = lphys;
+		*rlen = llen + len;
+	}
+}
+
+/*
+ * The words being filled are those of the first chunk, or inline, and have
+ * no room left: move them to a larger block with room for @words words.  A
+ * new first chunk of this fill is replaced at once; the phyr's own chunk is
+ * replaced by phyr_fill_commit() (its words stay as they were until then).
+ */
+static int phyr_fill_grow(struct phyr_fill *f, unsigned long words)
+{
+	struct phyr *phyr = f->phyr;
+	struct phyr_chunk *chunk, *old;
+
+	old = phyr_chunked(phyr) ? f->bigger ?: phyr->tail : f->chunk;
+	chunk = phyr_alloc_chunk(phyr_first_cap(words, old ?
+				 phyr_chunk_bytes(old->cap) : 0), phyr->gfp);
+	if (!chunk)
+		return -ENOMEM;
+	chunk->next = NULL;
+	chunk->start = 0;
+	chunk->provider = old ? old->provider : NULL;
+	chunk->type = old ? old->type : PHYR_MEM_RAM;
+	chunk->attrs = old ? old->attrs : 0;
+	chunk->used = 0;
+	chunk->last = 0;
+	memcpy(chunk->words, f->h.w, f->h.pos * sizeof(u64));
+
+	if (phyr_chunked(phyr)) {
+		if (f->bigger)
+			phyr_free_chunk(f->bigger);
+		f->bigger = chunk;
+	} else {
+		/* the inline words, or the new first chunk, move */
+		if (old)
+			phyr_free_chunk(old);
+		else
+			f->nr_new = 1;
+		f->first = chunk;
+		f->chunk = chunk;
+	}
+	f->h.w = chunk->words;
+	f->cap = chunk->cap;
+	f->h.lim = f->marker ? 0 : f->cap;
+	return 0;
+}
+
+/* Move on to a new chunk whose first range starts at byte offset @start. */
+static int phyr_fill_next_chunk(struct phyr_fill *f, u64 start)
+{
+	struct phyr *phyr = f->phyr;
+	bool chunked = phyr_chunked(phyr);
+	struct phyr_chunk *chunk;
+
+	if ((chunked ? phyr->nr_chunks : 0) + f->nr_new >=
+	    UINT_MAX - PHYR_MAX_DEPTH)
+		return -ENOMEM;
+	if (chunked && phyr->nr_spare) {
+		chunk = phyr_take(phyr);
+		chunk->cap = PHYR_CHUNK_WORDS;
+		f->nr_taken++;
+	} else {
+		chunk = phyr_alloc_chunk(PHYR_CHUNK_WORDS, phyr->gfp);
+		if (!chunk)
+			return -ENOMEM;
+	}
+	chunk->next = NULL;
+	chunk->provider = f->provider;
+	chunk->type = f->type;
+	chunk->attrs = f->attrs;
+	chunk->used = 0;
+	chunk->last = 0;
+
+	/* the range starts the chunk in the chunk's state: no marker */
+	chunk->start = start;
+	f->marker = false;
+	if (f->chunk) {
+		f->chunk->used = f->h.pos;
+		f->chunk->last = f->h.last;
+		f->chunk->next = chunk;
+	} else {
+		f->moved = true;
+		f->tail_used = f->h.pos;
+		f->tail_last = f->h.last;
+		f->first = chunk;
+	}
+	f->h.pos = 0;
+	f->h.last = 0;
+	f->chunk = chunk;
+	f->nr_new++;
+	f->h.w = chunk->words;
+	f->cap = PHYR_CHUNK_WORDS;
+	f->h.lim = f->cap;
+	return 0;
+}
+
+/* Write a range that the fast path does not take: long, marker or no room. */
+static noinline int phyr_fill_write(struct phyr_fill *f, phys_addr_t phys,
+				    u64 len, u64 start)
+{
+	unsigned int words = f->h.pos + phyr_range_words(phys, len) +
+			     (f->marker ? 2 : 0);
+	int ret;
+
+	if (words > f->cap) {
+		/* the first chunk grows before a second one starts */
+		if (f->cap < PHYR_CHUNK_WORDS)
+			ret = phyr_fill_grow(f, words);
+		else
+			ret = phyr_fill_next_chunk(f, start);
+		if (ret)
+			return ret;
+	}
+	if (f->marker) {
+		phyr_encode_type(f->h.w + f->h.pos, f->type, f->provider,
+				 f->attrs);
+		f->h.pos += 2;
+		f->marker = false;
+		f->h.lim = f->cap;
+	}
+	f->h.last = f->h.pos;
+	f->h.pos += phyr_encode(f->h.w + f->h.pos, phys, len);
+	f->nr++;
+	return 0;
+}
+
+/*
+ * Write the range [@phys, @phys + @len), which starts at byte offset @start
+ * of the phyr: a short entry with room for it straight away, anything else
+ * through phyr_fill_write().
+ */
+static __always_inline int phyr_fill_put(struct phyr_fill *f,
+					 struct phyr_fill_hot *h,
+					 phys_addr_t phys, u64 len, u64 start)
+{
+	int ret;
+
+	if (likely(h->pos < h->lim && phyr_short_ok(phys, len))) {
+		h->w[h->pos] = phyr_short(phys, len);
+		h->last = h->pos++;
+		h->nr++;
+		return 0;
+	}
+	f->h.w = h->w;
+	f->h.pos = h->pos;
+	f->h.last = h->last;
+	f->h.lim = h->lim;
+	ret = phyr_fill_write(f, phys, len, start);
+	h->w = f->h.w;
+	h->pos = f->h.pos;
+	h->last = f->h.last;
+	h->lim = f->h.lim;
+	return ret;
+}
+
+/* Undo a fill: the phyr is as before phyr_fill_begin(). */
+static void phyr_fill_abort(struct phyr_fill *f)
+{
+	struct phyr *phyr = f->phyr;
+	struct phyr_chunk *chunk, *next;
+	struct phyr_spare *block;
+	u64 *w;
+
+	w = phyr_chunked(phyr) ? phyr->tail->words : phyr->words;
+	memcpy(w + f->saved_at, f->saved, f->saved_n * sizeof(u64));
+	if (f->bigger)
+		phyr_free_chunk(f->bigger);
+	for (chunk = f->first; chunk; chunk = next) {
+		next = chunk->next;
+		if (f->nr_taken) {
+			f->nr_taken--;
+			block = (void *)chunk;
+			block->next = phyr->spare;
+			phyr->spare = block;
+			phyr->nr_spare++;
+		} else {
+			phyr_free_chunk(chunk);
+		}
+	}
+}
+
+/*
+ * Publish a fill that took the phyr to @total bytes; on failure (no memory
+ * for the index) nothing changed.
+ */
+static int phyr_fill_commit(struct phyr_fill *f, u64 total)
+{
+	struct phyr_fill_hot *h = &f->h;
+	struct phyr *phyr = f->phyr;
+	bool chunked = phyr_chunked(phyr);
+	struct phyr_spare *nodes = NULL;
+	struct phyr_chunk *chunk, *next;
+	unsigned long nr_nodes = 0;
+
+	if (f->nr_new && chunked) {
+		nr_nodes = phyr_chunk_blocks(phyr->nr_chunks, f->nr_new) -
+			   f->nr_new;
+		if (phyr_reserve(phyr, nr_nodes, phyr->gfp))
+			return -ENOMEM;
+	} else if (f->nr_new) {
+		nr_nodes = phyr_index_nodes(f->nr_new);
+		if (phyr_alloc_list(&nodes, nr_nodes, phyr->gfp))
+			return -ENOMEM;
+	}
+
+	if (f->bigger) {
+		/* the grown only chunk replaces the old one */
+		chunk = phyr->tail;
+		phyr->root = f->bigger;
+		phyr->tail = f->bigger;
+		phyr_free_chunk(chunk);
+	}
+	if (f->chunk) {
+		f->chunk->used = h->pos;
+		f->chunk->last = h->last;
+	} else if (chunked) {
+		phyr->tail->used = h->pos;
+		phyr->tail->last = h->last;
+	} else {
+		phyr->nr_inline = h->pos;
+	}
+	if (f->moved) {
+		phyr->tail->used = f->tail_used;
+		phyr->tail->last = f->tail_last;
+	}
+
+	chunk = f->first;
+	if (chunk && !chunked) {
+		/* the first new chunk holds the inline words: the root */
+		next = chunk->next;
+		chunk->next = NULL;
+		phyr->root = chunk;
+		phyr->tail = chunk;
+		phyr->spare = nodes;
+		phyr->nr_chunks = 1;
+		phyr->nr_spare = nr_nodes;
+		phyr->depth = 0;
+		phyr->nr_inline = PHYR_CHUNKED;
+		chunk = next;
+	}
+	for (; chunk; chunk = next) {
+		next = chunk->next;
+		chunk->next = NULL;
+		phyr_link_chunk(phyr, chunk);
+	}
+
+	phyr->type = f->type;
+	phyr->provider = f->provider;
+	phyr->attrs = f->attrs;
+	phyr->len = total;
+	phyr->nr_ranges += f->nr + h->nr - f->grown;
+	return 0;
+}
+
+/*
+ * Append one range: a fill of one range (see "phyr fill" below), so that
+ * every append writes entries, markers and chunks through the same code.
+ */
 static int phyr_add(struct phyr *phyr, enum phyr_mem_type type,
 		    struct p2pdma_provider *provider, unsigned int attrs,
 		    phys_addr_t phys, size_t len)
 {
-	bool same = phyr_same_state(phyr, type, provider, attrs);
-	unsigned int used, last, cap, at, need;
-	struct phyr_chunk *old;
-	phys_addr_t lphys = 0;
-	u64 llen = 0, total;
-	bool merge;
-	u64 *w;
+	struct phyr_fill f;
+	phys_addr_t run;
+	u64 rlen, total;
 	int ret;
 
 	ret = phyr_check(phys, len, attrs);
@@ -602,67 +914,14 @@ static int phyr_add(struct phyr *phyr, enum phyr_mem_type type,
 		return ret;
 	if (check_add_overflow(phyr->len, (u64)len, &total))
 		return -EOVERFLOW;
-
-again:
-	w = phyr_tail(phyr, &used, &last, &cap);
-	merge = false;
-	if (same && used && phyr_decode(w + last, &lphys, &llen))
-		merge = lphys + llen == phys && llen + len <= PHYR_RANGE_MAX;
-
-	if (merge) {
-		at = last;
-		need = phyr_range_words(lphys, llen + len);
-	} else {
-		at = used;
-		need = phyr_range_words(phys, len) + (same ? 0 : 2);
-	}
-
-	if (at + need > cap) {
-		if (!phyr_chunked(phyr)) {
-			/* a chunk holds the inline words and any new entry */
-			ret = phyr_unfold_alloc(phyr, at + need);
-			if (ret)
-				return ret;
-			goto again;
-		}
-		if (phyr_first_small(phyr)) {
-			/* the first chunk grows before a second one starts */
-			ret = phyr_grow_first(phyr, at + need);
-			if (ret)
-				return ret;
-			goto again;
-		}
-		/*
-		 * No room: the entry goes into a new chunk that starts with
-		 * the state of the range, so it needs no marker.  A grown
-		 * last range moves there.
-		 */
-		old = phyr->tail;
-		w = phyr_add_chunk(phyr, merge ? phyr->len - llen : phyr->len,
-				   type, provider, attrs);
-		if (!w)
-			return -ENOMEM;
-		if (merge)
-			old->used = at;
-		at = 0;
-	} else if (!merge && !same) {
-		phyr_encode_type(w + at, type, provider, attrs);
-		at += 2;
-	}
-
-	if (merge)
-		need = phyr_encode(w + at, lphys, llen + len);
-	else
-		need = phyr_encode(w + at, phys, len);
-	phyr_set_tail(phyr, at + need, at);
-
-	phyr->type = type;
-	phyr->provider = provider;
-	phyr->attrs = attrs;
-	phyr->len = total;
-	if (!merge)
-		phyr->nr_ranges++;
-	return 0;
+	phyr_fill_begin(&f, phyr, type, provider, attrs, phys, len, &run,
+			&rlen);
+	ret = phyr_fill_write(&f, run, rlen, total - rlen);
+	if (!ret)
+		ret = phyr_fill_commit(&f, total);
+	if (ret)
+		phyr_fill_abort(&f);
+	return ret;
 }
 
 /**
@@ -974,368 +1233,6 @@ static __always_inline bool phyr_page_ok_fast(const struct page *page)
 	return likely(!is_zone_device_page(page)) || phyr_page_ok(page);
 }
 
-/*
- * DOC: phyr fill
- *
- * phyr_append_pages() and phyr_append_folios() append RAM in one pass: they
- * coalesce the input into maximal ranges as they go and write each range
- * straight into the words of the tail (inline or the last chunk), moving on
- * to new chunks as the words fill up.  Nothing is published before
- * phyr_fill_commit(): the new chunks are linked into the list and the index
- * only there, once per chunk, and the tail's word count, the length and the
- * range count of the phyr are set once.  The only visible word written
- * before that is the last entry of the tail when the first range grows it;
- * phyr_fill_abort() puts it back and frees the new chunks (or returns them to
- * the spare list they came from), so a failed append leaves the phyr
- * unchanged.  The result is the list that appending the ranges one by one
- * with phyr_append() would give.
- */
-
-/* What the inner loop of a fill keeps in registers. */
-struct phyr_fill_hot {
-	u64 *w;			/* the words being filled */
-	unsigned int pos;	/* next free word of @w */
-	unsigned int last;	/* index in @w of the last entry */
-	unsigned int lim;	/* free words for a short entry, 0 if a marker is due */
-	unsigned long nr;	/* ranges written by the fast path */
-};
-
-struct phyr_fill {
-	struct phyr *phyr;
-	struct phyr_fill_hot h;
-	unsigned int cap;		/* words of h.w */
-	bool marker;			/* a type marker must precede the next range */
-	bool grown;			/* the first range grows the last one */
-	bool moved;			/* the old tail is finished: @tail_used */
-	unsigned int tail_used;		/* words of the old tail chunk, when @moved */
-	unsigned int tail_last;
-	struct phyr_chunk *bigger;	/* the only chunk of the phyr, grown */
-	struct phyr_chunk *first;	/* the new chunks, in order */
-	struct phyr_chunk *chunk;	/* the new chunk being filled, or NULL */
-	unsigned int nr_new;		/* new chunks */
-	unsigned int nr_taken;		/* of them taken from the spare list */
-	unsigned long nr;		/* ranges written by the slow path */
-	unsigned int saved_at;		/* words of the tail restored on failure */
-	unsigned int saved_n;
-	u64 saved[PHYR_INLINE_WORDS];
-};
-
-/* phyr_fits_short() for a range of at least one byte, in fewer steps */
-static __always_inline bool phyr_short_ok(phys_addr_t phys, u64 len)
-{
-	return !(((u64)phys | len) & ~PAGE_MASK) &&
-	       ((len - 1) >> PAGE_SHIFT) < PHYR_SHORT_MAX_PAGES &&
-	       !((u64)phys >> (PAGE_SHIFT + 64 - __bf_shf(PHYR_SHORT_PFN)));
-}
-
-/* The short entry of a range that phyr_short_ok() accepts (page-aligned). */
-static __always_inline u64 phyr_short(phys_addr_t phys, u64 len)
-{
-	return FIELD_PREP(PHYR_TAG, PHYR_TAG_SHORT) |
-	       ((len - PAGE_SIZE) >> (PAGE_SHIFT - __bf_shf(PHYR_SHORT_PAGES))) |
-	       ((u64)phys << (__bf_shf(PHYR_SHORT_PFN) - PAGE_SHIFT));
-}
-
-/*
- * Start a fill of RAM ranges whose first range is [@phys, @phys + @len): set
- * *@run and *@rlen to the pending range, which is the last range of @phyr
- * grown by the new one if it continues it.
- */
-static void phyr_fill_begin(struct phyr_fill *f, struct phyr *phyr,
-			    phys_addr_t phys, u64 len, phys_addr_t *run,
-			    u64 *rlen)
-{
-	bool same = phyr_same_state(phyr, PHYR_MEM_RAM, NULL, 0);
-	unsigned int used, last, cap;
-	phys_addr_t lphys;
-	u64 llen, *w;
-
-	w = phyr_tail(phyr, &used, &last, &cap);
-	f->phyr = phyr;
-	f->h.w = w;
-	f->h.pos = used;
-	f->h.last = last;
-	f->h.lim = same ? cap : 0;
-	f->h.nr = 0;
-	f->cap = cap;
-	f->marker = !same;
-	f->grown = false;
-	f->moved = false;
-	f->bigger = NULL;
-	f->first = NULL;
-	f->chunk = NULL;
-	f->nr_new = 0;
-	f->nr_taken = 0;
-	f->nr = 0;
-
-	/* a failure puts back the inline words, or the last entry of the tail */
-	f->saved_at = phyr_chunked(phyr) ? last : 0;
-	f->saved_n = !used ? 0 : phyr_chunked(phyr) ?
-		     phyr_entry_words(w[last]) : used;
-	memcpy(f->saved, w + f->saved_at, f->saved_n * sizeof(u64));
-
-	*run = phys;
-	*rlen = len;
-	if (same && used && phyr_decode(w + last, &lphys, &llen) &&
-	    lphys + llen == phys && llen + len <= PHYR_RANGE_MAX) {
-		/* the last entry is written again, grown */
-		f->h.pos = last;
-		f->grown = true;
-		*run = lphys;
-		*rlen = llen + len;
-	}
-}
-
-/*
- * The words being filled are those of the first chunk, or inline, and have
- * no room left: move them to a larger block with room for @words words.  A
- * new first chunk of this fill is replaced at once; the phyr's own chunk is
- * replaced by phyr_fill_commit() (its words stay as they were until then).
- */
-static int phyr_fill_grow(struct phyr_fill *f, unsigned long words)
-{
-	struct phyr *phyr = f->phyr;
-	struct phyr_chunk *chunk, *old;
-
-	old = phyr_chunked(phyr) ? f->bigger ?: phyr->tail : f->chunk;
-	chunk = phyr_alloc_chunk(phyr_first_cap(words, old ?
-				 phyr_chunk_bytes(old->cap) : 0), phyr->gfp);
-	if (!chunk)
-		return -ENOMEM;
-	chunk->next = NULL;
-	chunk->start = 0;
-	chunk->provider = old ? old->provider : NULL;
-	chunk->type = old ? old->type : PHYR_MEM_RAM;
-	chunk->attrs = old ? old->attrs : 0;
-	chunk->used = 0;
-	chunk->last = 0;
-	memcpy(chunk->words, f->h.w, f->h.pos * sizeof(u64));
-
-	if (phyr_chunked(phyr)) {
-		if (f->bigger)
-			phyr_free_chunk(f->bigger);
-		f->bigger = chunk;
-	} else {
-		/* the inline words, or the new first chunk, move */
-		if (old)
-			phyr_free_chunk(old);
-		else
-			f->nr_new = 1;
-		f->first = chunk;
-		f->chunk = chunk;
-	}
-	f->h.w = chunk->words;
-	f->cap = chunk->cap;
-	f->h.lim = f->marker ? 0 : f->cap;
-	return 0;
-}
-
-/* Move on to a new chunk whose first range starts at byte offset @start. */
-static int phyr_fill_next_chunk(struct phyr_fill *f, u64 start)
-{
-	struct phyr *phyr = f->phyr;
-	bool chunked = phyr_chunked(phyr);
-	struct phyr_chunk *chunk;
-
-	if ((chunked ? phyr->nr_chunks : 0) + f->nr_new >=
-	    UINT_MAX - PHYR_MAX_DEPTH)
-		return -ENOMEM;
-	if (chunked && phyr->nr_spare) {
-		chunk = phyr_take(phyr);
-		chunk->cap = PHYR_CHUNK_WORDS;
-		f->nr_taken++;
-	} else {
-		chunk = phyr_alloc_chunk(PHYR_CHUNK_WORDS, phyr->gfp);
-		if (!chunk)
-			return -ENOMEM;
-	}
-	chunk->next = NULL;
-	chunk->provider = NULL;
-	chunk->type = PHYR_MEM_RAM;
-	chunk->attrs = 0;
-	chunk->used = 0;
-	chunk->last = 0;
-
-	/* the range starts the chunk in the chunk's state: no marker */
-	chunk->start = start;
-	f->marker = false;
-	if (f->chunk) {
-		f->chunk->used = f->h.pos;
-		f->chunk->last = f->h.last;
-		f->chunk->next = chunk;
-	} else {
-		f->moved = true;
-		f->tail_used = f->h.pos;
-		f->tail_last = f->h.last;
-		f->first = chunk;
-	}
-	f->h.pos = 0;
-	f->h.last = 0;
-	f->chunk = chunk;
-	f->nr_new++;
-	f->h.w = chunk->words;
-	f->cap = PHYR_CHUNK_WORDS;
-	f->h.lim = f->cap;
-	return 0;
-}
-
-/* Write a range that the fast path does not take: long, marker or no room. */
-static noinline int phyr_fill_write(struct phyr_fill *f, phys_addr_t phys,
-				    u64 len, u64 start)
-{
-	unsigned int words = f->h.pos + phyr_range_words(phys, len) +
-			     (f->marker ? 2 : 0);
-	int ret;
-
-	if (words > f->cap) {
-		/* the first chunk grows before a second one starts */
-		if (f->cap < PHYR_CHUNK_WORDS)
-			ret = phyr_fill_grow(f, words);
-		else
-			ret = phyr_fill_next_chunk(f, start);
-		if (ret)
-			return ret;
-	}
-	if (f->marker) {
-		phyr_encode_type(f->h.w + f->h.pos, PHYR_MEM_RAM, NULL, 0);
-		f->h.pos += 2;
-		f->marker = false;
-		f->h.lim = f->cap;
-	}
-	f->h.last = f->h.pos;
-	f->h.pos += phyr_encode(f->h.w + f->h.pos, phys, len);
-	f->nr++;
-	return 0;
-}
-
-/*
- * Write the range [@phys, @phys + @len), which starts at byte offset @start
- * of the phyr: a short entry with room for it straight away, anything else
- * through phyr_fill_write().
- */
-static __always_inline int phyr_fill_put(struct phyr_fill *f,
-					 struct phyr_fill_hot *h,
-					 phys_addr_t phys, u64 len, u64 start)
-{
-	int ret;
-
-	if (likely(h->pos < h->lim && phyr_short_ok(phys, len))) {
-		h->w[h->pos] = phyr_short(phys, len);
-		h->last = h->pos++;
-		h->nr++;
-		return 0;
-	}
-	f->h.w = h->w;
-	f->h.pos = h->pos;
-	f->h.last = h->last;
-	f->h.lim = h->lim;
-	ret = phyr_fill_write(f, phys, len, start);
-	h->w = f->h.w;
-	h->pos = f->h.pos;
-	h->last = f->h.last;
-	h->lim = f->h.lim;
-	return ret;
-}
-
-/* Undo a fill: the phyr is as before phyr_fill_begin(). */
-static void phyr_fill_abort(struct phyr_fill *f)
-{
-	struct phyr *phyr = f->phyr;
-	struct phyr_chunk *chunk, *next;
-	struct phyr_spare *block;
-	u64 *w;
-
-	w = phyr_chunked(phyr) ? phyr->tail->words : phyr->words;
-	memcpy(w + f->saved_at, f->saved, f->saved_n * sizeof(u64));
-	if (f->bigger)
-		phyr_free_chunk(f->bigger);
-	for (chunk = f->first; chunk; chunk = next) {
-		next = chunk->next;
-		if (f->nr_taken) {
-			f->nr_taken--;
-			block = (void *)chunk;
-			block->next = phyr->spare;
-			phyr->spare = block;
-			phyr->nr_spare++;
-		} else {
-			phyr_free_chunk(chunk);
-		}
-	}
-}
-
-/*
- * Publish a fill that took the phyr to @total bytes; on failure (no memory
- * for the index) nothing changed.
- */
-static int phyr_fill_commit(struct phyr_fill *f, u64 total)
-{
-	struct phyr_fill_hot *h = &f->h;
-	struct phyr *phyr = f->phyr;
-	bool chunked = phyr_chunked(phyr);
-	struct phyr_spare *nodes = NULL;
-	struct phyr_chunk *chunk, *next;
-	unsigned long nr_nodes = 0;
-
-	if (f->nr_new && chunked) {
-		nr_nodes = phyr_chunk_blocks(phyr->nr_chunks, f->nr_new) -
-			   f->nr_new;
-		if (phyr_reserve(phyr, nr_nodes, phyr->gfp))
-			return -ENOMEM;
-	} else if (f->nr_new) {
-		nr_nodes = phyr_index_nodes(f->nr_new);
-		if (phyr_alloc_list(&nodes, nr_nodes, phyr->gfp))
-			return -ENOMEM;
-	}
-
-	if (f->bigger) {
-		/* the grown only chunk replaces the old one */
-		chunk = phyr->tail;
-		phyr->root = f->bigger;
-		phyr->tail = f->bigger;
-		phyr_free_chunk(chunk);
-	}
-	if (f->chunk) {
-		f->chunk->used = h->pos;
-		f->chunk->last = h->last;
-	} else if (chunked) {
-		phyr->tail->used = h->pos;
-		phyr->tail->last = h->last;
-	} else {
-		phyr->nr_inline = h->pos;
-	}
-	if (f->moved) {
-		phyr->tail->used = f->tail_used;
-		phyr->tail->last = f->tail_last;
-	}
-
-	chunk = f->first;
-	if (chunk && !chunked) {
-		/* the first new chunk holds the inline words: the root */
-		next = chunk->next;
-		chunk->next = NULL;
-		phyr->root = chunk;
-		phyr->tail = chunk;
-		phyr->spare = nodes;
-		phyr->nr_chunks = 1;
-		phyr->nr_spare = nr_nodes;
-		phyr->depth = 0;
-		phyr->nr_inline = PHYR_CHUNKED;
-		chunk = next;
-	}
-	for (; chunk; chunk = next) {
-		next = chunk->next;
-		chunk->next = NULL;
-		phyr_link_chunk(phyr, chunk);
-	}
-
-	phyr->type = PHYR_MEM_RAM;
-	phyr->provider = NULL;
-	phyr->attrs = 0;
-	phyr->len = total;
-	phyr->nr_ranges += f->nr + h->nr - f->grown;
-	return 0;
-}
-
 /**
  * phyr_append_pages() - append RAM pages
  * @phyr: the phyr
@@ -1380,8 +1277,8 @@ int phyr_append_pages(struct phyr *phyr, struct page **pages,
 
 	/* the first page, which may start at @offset */
 	step = min_t(u64, size, PAGE_SIZE - offset);
-	phyr_fill_begin(&f, phyr, page_to_phys(pages[0]) + offset, step, &first,
-			&rlen);
+	phyr_fill_begin(&f, phyr, PHYR_MEM_RAM, NULL, 0,
+			page_to_phys(pages[0]) + offset, step, &first, &rlen);
 	h = f.h;
 	left = size - step;
 
@@ -1481,8 +1378,8 @@ int phyr_append_folios(struct phyr *phyr, struct folio **folios,
 	len = folio_size(folios[0]);
 	if (check_add_overflow(phyr->len, len, &total))
 		return -EOVERFLOW;
-	phyr_fill_begin(&f, phyr, PFN_PHYS(folio_pfn(folios[0])), len, &run,
-			&rlen);
+	phyr_fill_begin(&f, phyr, PHYR_MEM_RAM, NULL, 0,
+			PFN_PHYS(folio_pfn(folios[0])), len, &run, &rlen);
 	h = f.h;
 
 	for (i = 1; i < nr_folios; i++) {
