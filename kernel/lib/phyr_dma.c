@@ -452,8 +452,12 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long granule,
 	return 0;
 }
 
-/* ranges linked with one dma_iova_link_phys_vec() call: one page table walk */
+/*
+ * Ranges linked with one dma_iova_link_phys_vec() call, one page table walk:
+ * a batch on the stack, or a page of them for a longer phyr.
+ */
 #define PHYR_DMA_LINK_BATCH	32
+#define PHYR_DMA_LINK_BATCH_PAGE	(PAGE_SIZE / sizeof(struct phys_vec))
 
 /* Link the @n ranges of @batch after what is linked; 0 or the error. */
 static int phyr_dma_link_batch(struct phyr_dma *map, struct phys_vec *batch,
@@ -476,19 +480,20 @@ static int phyr_dma_link_batch(struct phyr_dma *map, struct phys_vec *batch,
 /*
  * The common case in one pass: behind an IOMMU, a phyr of RAM ranges that
  * share their DMA attributes and meet on the granule is linked into one IOVA
- * range of phyr_len() bytes, %PHYR_DMA_LINK_BATCH ranges per
- * dma_iova_link_phys_vec() call, without phyr_dma_plan()'s walk first.
+ * range of phyr_len() bytes, %PHYR_DMA_LINK_BATCH_PAGE ranges per
+ * dma_iova_link_phys_vec() call (%PHYR_DMA_LINK_BATCH for a short phyr, or
+ * where that page cannot be had), without phyr_dma_plan()'s walk first.
  * Returns -EAGAIN, with nothing mapped, where the phyr is not such a phyr
  * (or no IOVA range can be had): phyr_dma_map() then plans.
  */
 static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 {
-	struct phys_vec batch[PHYR_DMA_LINK_BATCH];
+	struct phys_vec stack[PHYR_DMA_LINK_BATCH], *batch = stack, *page = NULL;
+	unsigned int n = 0, size = ARRAY_SIZE(stack);
 	const struct phyr *phyr = map->phyr;
 	struct device *dev = map->dev;
 	struct phyr_cursor cur;
 	phys_addr_t end = 0;
-	unsigned int n = 0;
 	int ret;
 
 	phyr_cursor_init(&cur, phyr);
@@ -498,6 +503,14 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	if (!phyr_dma_iova_try_alloc(dev, &map->state, cur.phys, phyr_len(phyr)))
 		return -EAGAIN;
 	map->use_iova = true;
+	/* fewer walks for a long phyr; without the page, more of them */
+	if (phyr_nr_ranges(phyr) > size) {
+		page = phyr_dma_alloc(PHYR_DMA_LINK_BATCH_PAGE, sizeof(*page));
+		if (page) {
+			batch = page;
+			size = PHYR_DMA_LINK_BATCH_PAGE;
+		}
+	}
 
 	/* in batches: the IOMMU walks its page table once per batch */
 	do {
@@ -507,7 +520,7 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 			ret = -EAGAIN;
 			goto undo;
 		}
-		if (n == ARRAY_SIZE(batch)) {
+		if (n == size) {
 			ret = phyr_dma_link_batch(map, batch, n);
 			if (ret)
 				goto undo;
@@ -525,6 +538,7 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
 	if (ret)
 		goto undo;
+	phyr_dma_free(page);
 	map->vecs = &map->vec;
 	map->nr_vecs = 1;
 	map->vec.addr = map->state.addr;
@@ -532,6 +546,7 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	return 0;
 
 undo:
+	phyr_dma_free(page);
 	if (map->iova_len)
 		phyr_dma_iova_unlink(dev, &map->state, 0, map->iova_len, map->dir,
 				     map->link_attrs);

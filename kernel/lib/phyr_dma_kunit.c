@@ -831,42 +831,62 @@ static void phyr_dma_test_edu_fail_link(struct kunit *test)
 	free_pages_array(pages, 8);
 }
 
+/* ranges per link call of a long phyr: a page of struct phys_vec */
+#define LINK_BATCH	(PAGE_SIZE / sizeof(struct phys_vec))
+
 /*
- * The one-pass link of many RAM ranges goes in batches of 32, each one IOMMU
- * page table walk: a failure in the second batch undoes the first, which was
- * linked; without a failure every page is where its range says.
+ * The one-pass link of many RAM ranges goes in batches, each one IOMMU page
+ * table walk: a page of them, or 32 (on the stack) where that page cannot be
+ * had.  A failure in the second batch undoes the first, which was linked;
+ * without a failure every page is where its range says.
  */
 static void phyr_dma_test_edu_fail_batch(struct kunit *test)
 {
+	const unsigned int n = LINK_BATCH + 44;
 	struct device *dev = translated_edu(test);
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
-	struct page **pages = alloc_pages_kunit(test, 80);
-	static const long at[] = { 0, 31, 32, 39 };
+	struct page **pages = alloc_pages_kunit(test, 2 * n);
+	const long at[] = { 0, LINK_BATCH - 1, LINK_BATCH, n - 1 };
+	static const long at_stack[] = { 0, 31, 32, 63 };
 	struct dma_watch *w = watch_start(test);
 	struct phyr_dma map;
 	struct phyr phyr;
 	unsigned int i;
 
-	build_phyr(test, &phyr, pages, 40, false);
-	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(&phyr), 40UL);
+	build_phyr(test, &phyr, pages, n, false);
+	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(&phyr), (unsigned long)n);
 	for (i = 0; i < ARRAY_SIZE(at); i++) {
 		watch_arm(w, at[i], -ENOMEM, -1, -1, false);
 		KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0),
 				-ENOMEM);
-		KUNIT_EXPECT_EQ(test, w->links, at[i] < 32 ? 32 : 40);
+		KUNIT_EXPECT_EQ(test, w->links, at[i] < LINK_BATCH ? LINK_BATCH : n);
 		expect_nothing_left(test, w, &map);
 	}
+	/* no page for the batch: batches of 32 */
+	for (i = 0; i < ARRAY_SIZE(at_stack); i++) {
+		watch_arm(w, at_stack[i], -ENOMEM, -1, 0, false);
+		KUNIT_EXPECT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0),
+				-ENOMEM);
+		KUNIT_EXPECT_EQ(test, w->links, at_stack[i] < 32 ? 32 : 64);
+		expect_nothing_left(test, w, &map);
+	}
+	watch_arm(w, -1, 0, -1, 0, false);
+	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
+	KUNIT_EXPECT_EQ(test, w->links, (long)n);
+	phyr_dma_unmap(&map);
+	expect_nothing_left(test, w, &map);
+
 	watch_arm(w, -1, 0, -1, -1, false);
 	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
 	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, map.vecs[0].addr +
 							 (dma_addr_t)i * PAGE_SIZE),
 				page_to_phys(pages[2 * i]));
 	phyr_dma_unmap(&map);
 	expect_nothing_left(test, w, &map);
 	phyr_destroy(&phyr);
-	free_pages_array(pages, 80);
+	free_pages_array(pages, 2 * n);
 }
 
 /*
