@@ -1116,6 +1116,14 @@ int main(int argc, char **argv)
 			fflush(results);
 		}
 		bad += !!failures;
+		/*
+		 * A failed case may leave work requests in flight or the queue
+		 * pairs in the error state (a completion that timed out under
+		 * load, say): the next case starts on a fresh pair, so that one
+		 * failure is reported once.
+		 */
+		if (failures && !setup)
+			reset_qps();
 	}
 	if (pmr)
 		ibv_dereg_mr(pmr);
