@@ -1613,6 +1613,35 @@ static struct page *fake_p2p_page(struct kunit *test)
 }
 
 /*
+ * Append @n whole pages with the k-th allocation failing, for k = 0, 1, ...
+ * until the append succeeds: each failure leaves the phyr as @ref says and
+ * holds no block.  Returns the number of failures.
+ */
+static long append_pages_until_ok(struct kunit *test, struct fault *f,
+				  struct phyr *phyr, const struct ref *ref,
+				  struct page **pages, unsigned int n)
+{
+	size_t bytes = phyr_metadata_bytes(phyr);
+	unsigned long words = phyr_nr_words(phyr);
+	unsigned long held = f->allocs - f->frees;
+	long k;
+	int ret;
+
+	for (k = 0; ; k++) {
+		fault_arm(f, k);
+		ret = phyr_append_pages(phyr, pages, n, 0,
+					(size_t)n * PAGE_SIZE);
+		if (!ret)
+			return k;
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+		KUNIT_ASSERT_EQ(test, phyr_metadata_bytes(phyr), bytes);
+		KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), words);
+		KUNIT_ASSERT_EQ(test, f->allocs - f->frees, held);
+		expect_ref(test, phyr, ref);
+	}
+}
+
+/*
  * Appends that fail part-way (no memory for a chunk or the index, a P2P
  * page, a length overflow) leave the phyr as it was, including a last range
  * the append had grown and the blocks it took from the spare list.
@@ -1627,11 +1656,9 @@ static void phyr_test_fill_fail(struct kunit *test)
 	struct page *p = new_pages(test, 2);
 	unsigned int preload, nr_ref;
 	struct page *fake, *other;
-	unsigned long held, words;
 	struct fault *f;
 	size_t bytes;
 	long k;
-	int ret;
 
 	/* p + 2 continues the prefix's last range, then p, p + 2, ... */
 	for (i = 0; i < n; i++)
@@ -1650,21 +1677,7 @@ static void phyr_test_fill_fail(struct kunit *test)
 		if (preload)
 			KUNIT_ASSERT_EQ(test, phyr_preload(phyr, 10, GFP_KERNEL),
 					0);
-		bytes = phyr_metadata_bytes(phyr);
-		words = phyr_nr_words(phyr);
-		held = f->allocs - f->frees;
-		for (k = 0; ; k++) {
-			fault_arm(f, k);
-			ret = phyr_append_pages(phyr, pages, n, 0,
-						n * PAGE_SIZE);
-			if (!ret)
-				break;
-			KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
-			KUNIT_ASSERT_EQ(test, phyr_metadata_bytes(phyr), bytes);
-			KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), words);
-			KUNIT_ASSERT_EQ(test, f->allocs - f->frees, held);
-			expect_ref(test, phyr, ref);
-		}
+		k = append_pages_until_ok(test, f, phyr, ref, pages, n);
 		/* three chunks and a root node, two of them preloaded */
 		KUNIT_EXPECT_EQ(test, k, preload ? 2 : 4);
 		for (i = 0; i < n; i++)
@@ -2331,7 +2344,7 @@ static void phyr_test_metadata_small(struct kunit *test)
  */
 static void phyr_test_fail_grow(struct kunit *test)
 {
-	unsigned long cw = chunk_words(test), n, i, grows = 0, held, words;
+	unsigned long cw = chunk_words(test), n, i, grows = 0;
 	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
 	struct page **pages = new_array(test, cw + 2, sizeof(*pages));
 	struct page *p = new_pages(test, 2);
@@ -2377,21 +2390,7 @@ static void phyr_test_fail_grow(struct kunit *test)
 		if (n == 2)
 			add_ok(test, phyr, ref, NULL, 0,
 			       page_to_phys(pages[1]) - PAGE_SIZE, PAGE_SIZE);
-		bytes = phyr_metadata_bytes(phyr);
-		words = phyr_nr_words(phyr);
-		held = f->allocs - f->frees;
-		for (k = 0; ; k++) {
-			fault_arm(f, k);
-			ret = phyr_append_pages(phyr, pages + 1, cw + 1, 0,
-						(cw + 1) * PAGE_SIZE);
-			if (!ret)
-				break;
-			KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
-			KUNIT_ASSERT_EQ(test, phyr_metadata_bytes(phyr), bytes);
-			KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), words);
-			KUNIT_ASSERT_EQ(test, f->allocs - f->frees, held);
-			expect_ref(test, phyr, ref);
-		}
+		k = append_pages_until_ok(test, f, phyr, ref, pages + 1, cw + 1);
 		/* each doubling up to a block, a second chunk, the root */
 		KUNIT_EXPECT_GE(test, k, 4);
 		for (i = 1; i < cw + 2; i++)
