@@ -1759,6 +1759,67 @@ bool phyr_cursor_next(struct phyr_cursor *cur)
 EXPORT_SYMBOL_GPL(phyr_cursor_next);
 
 /**
+ * phyr_cursor_next_vecs() - advance a cursor by up to @max ranges at once
+ * @cur: the cursor
+ * @vecs: where to store the ranges
+ * @max: room in @vecs
+ *
+ * Stores the next ranges of the walk in @vecs, in order and clipped to the
+ * window of the cursor, as phyr_cursor_next() would give them one by one,
+ * but only as many as share the memory type, provider and attributes of the
+ * first: the walk stops before a range of another kind, which the next call
+ * starts with.  Afterwards the fields of @cur describe the last range stored,
+ * and its @type, @provider and @attrs apply to all of them.  A batch for
+ * interfaces that take an array of &struct phys_vec, such as
+ * dma_iova_link_phys_vec(), without a call per range.
+ *
+ * Context: Any context.  The phyr must not change during the walk.
+ * Return: the number of ranges stored, 0 at the end of the walk (or if @max
+ * is 0).
+ */
+unsigned int phyr_cursor_next_vecs(struct phyr_cursor *cur,
+				   struct phys_vec *vecs, unsigned int max)
+{
+	const struct phyr_chunk *next;
+	unsigned int n = 1;
+	phys_addr_t phys;
+	u64 len;
+
+	if (!max || !phyr_cursor_next(cur))
+		return 0;
+	vecs[0].paddr = cur->phys;
+	vecs[0].len = cur->len;
+	/* the first range is past the window's start: so are the next ones */
+	while (n < max && cur->next < cur->limit) {
+		if (cur->pos == cur->end) {
+			next = cur->chunk ? cur->chunk->next : NULL;
+			/*
+			 * A chunk starts in the state of its first range, with
+			 * no marker: another kind starts the next batch there
+			 * (and phyr_cursor_next() warns about a missing chunk).
+			 */
+			if (!next || next->type != cur->type ||
+			    next->provider != cur->provider ||
+			    next->attrs != cur->attrs)
+				break;
+			phyr_cursor_load(cur, next);
+			continue;
+		}
+		if (!phyr_decode(cur->pos, &phys, &len))
+			break;
+		cur->pos += phyr_entry_words(cur->pos[0]);
+		cur->phys = phys;
+		cur->offset = cur->next;
+		cur->len = min(len, cur->limit - cur->next);
+		cur->next += len;
+		vecs[n].paddr = phys;
+		vecs[n++].len = cur->len;
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(phyr_cursor_next_vecs);
+
+/**
  * phyr_page_cursor_init() - start a walk over a phyr in page steps
  * @pc: the page cursor
  * @phyr: the phyr

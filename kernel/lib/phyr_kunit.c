@@ -835,6 +835,85 @@ static void phyr_test_cursor_walk(struct kunit *test)
 	expect_ref(test, phyr, ref);
 }
 
+/*
+ * Check that batches of at most @max ranges from phyr_cursor_next_vecs()
+ * yield the window [@off, @off + @len) of @ref, each batch of one kind and
+ * ending only where the kind changes, @max is reached or the window ends.
+ */
+static void expect_vecs(struct kunit *test, const struct phyr *phyr,
+			const struct ref *ref, u64 off, u64 len,
+			struct phys_vec *vecs, unsigned int max)
+{
+	unsigned int i = ref_find(ref, off), k, n;
+	u64 pos = off, end = off + len, skip;
+	const struct ref_range *r;
+	struct phyr_cursor cur;
+
+	KUNIT_ASSERT_EQ(test, phyr_cursor_init_range(&cur, phyr, off, len), 0);
+	while (pos < end) {
+		n = phyr_cursor_next_vecs(&cur, vecs, max);
+		KUNIT_ASSERT_GE(test, n, 1);
+		KUNIT_ASSERT_LE(test, n, max);
+		for (k = 0; k < n; k++) {
+			KUNIT_ASSERT_LT(test, i, ref->nr);
+			r = &ref->r[i++];
+			skip = pos - r->offset;
+			KUNIT_ASSERT_EQ(test, vecs[k].paddr, r->phys + skip);
+			KUNIT_ASSERT_EQ(test, vecs[k].len,
+					min(r->len - skip, end - pos));
+			KUNIT_ASSERT_EQ(test, cur.type, r->type);
+			KUNIT_ASSERT_PTR_EQ(test, cur.provider, r->provider);
+			KUNIT_ASSERT_EQ(test, cur.attrs, r->attrs);
+			pos += vecs[k].len;
+		}
+		/* the cursor describes the last range of the batch */
+		KUNIT_ASSERT_EQ(test, cur.phys, vecs[n - 1].paddr);
+		KUNIT_ASSERT_EQ(test, cur.len, vecs[n - 1].len);
+		KUNIT_ASSERT_EQ(test, cur.offset, pos - vecs[n - 1].len);
+		/* a short batch ends before a change of kind or at the end */
+		if (n < max && pos < end)
+			KUNIT_ASSERT_TRUE(test, ref->r[i].type != r->type ||
+					  ref->r[i].provider != r->provider ||
+					  ref->r[i].attrs != r->attrs);
+	}
+	KUNIT_ASSERT_EQ(test, phyr_cursor_next_vecs(&cur, vecs, max), 0);
+	KUNIT_ASSERT_FALSE(test, phyr_cursor_next(&cur));
+}
+
+/*
+ * phyr_cursor_next_vecs() over a long mixed phyr (several chunks, every
+ * kind of entry, changes of type, provider and attributes): whole, from
+ * inside a range to inside another, and with every batch size from one up.
+ */
+static void phyr_test_cursor_vecs(struct kunit *test)
+{
+	static const unsigned int max[] = { 1, 2, 3, 17, 64, 1000, 5000 };
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct ref *ref = new_ref(test, 3000);
+	struct phys_vec *vecs = new_array(test, 5000, sizeof(*vecs));
+	struct phyr_cursor cur;
+	unsigned int i, j;
+	u64 off;
+
+	phyr_cursor_init(&cur, phyr);
+	KUNIT_EXPECT_EQ(test, phyr_cursor_next_vecs(&cur, vecs, 4), 0);
+
+	add_mixed(test, phyr, ref, 3000, 3);
+	KUNIT_ASSERT_GT(test, phyr_metadata_bytes(phyr),
+			sizeof(*phyr) + 4 * PHYR_BLOCK_SIZE);
+	for (i = 0; i < ARRAY_SIZE(max); i++) {
+		expect_vecs(test, phyr, ref, 0, ref->len, vecs, max[i]);
+		for (j = 1; j < 8; j++) {
+			off = ref->r[j * ref->nr / 8].offset + 1;
+			expect_vecs(test, phyr, ref, off,
+				    ref->r[ref->nr - j * 5].offset + 3 - off,
+				    vecs, max[i]);
+		}
+	}
+	phyr_cursor_init(&cur, phyr);
+	KUNIT_EXPECT_EQ(test, phyr_cursor_next_vecs(&cur, vecs, 0), 0);
+}
+
 static void phyr_test_seek_ranges(struct kunit *test)
 {
 	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
@@ -2463,6 +2542,7 @@ static struct kunit_suite phyr_coalesce_suite = {
 
 static struct kunit_case phyr_cursor_cases[] = {
 	KUNIT_CASE(phyr_test_cursor_walk),
+	KUNIT_CASE(phyr_test_cursor_vecs),
 	KUNIT_CASE(phyr_test_seek_ranges),
 	KUNIT_CASE(phyr_test_seek_inline),
 	KUNIT_CASE(phyr_test_seek_chunks),

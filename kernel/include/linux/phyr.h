@@ -220,6 +220,8 @@ void phyr_cursor_init(struct phyr_cursor *cur, const struct phyr *phyr);
 int phyr_cursor_init_range(struct phyr_cursor *cur, const struct phyr *phyr,
 			   u64 offset, u64 len);
 bool phyr_cursor_next(struct phyr_cursor *cur);
+unsigned int phyr_cursor_next_vecs(struct phyr_cursor *cur,
+				   struct phys_vec *vecs, unsigned int max);
 
 void phyr_page_cursor_init(struct phyr_page_cursor *pc,
 			   const struct phyr *phyr);
