@@ -489,7 +489,7 @@ static int phyr_dma_link_batch(struct phyr_dma *map, struct phys_vec *batch,
 static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 {
 	struct phys_vec stack[PHYR_DMA_LINK_BATCH], *batch = stack, *page = NULL;
-	unsigned int n = 0, size = ARRAY_SIZE(stack);
+	unsigned int i, n, size = ARRAY_SIZE(stack);
 	const struct phyr *phyr = map->phyr;
 	struct device *dev = map->dev;
 	struct phyr_cursor cur;
@@ -512,28 +512,30 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 		}
 	}
 
-	/* in batches: the IOMMU walks its page table once per batch */
-	do {
+	/*
+	 * In batches straight from the phyr: the IOMMU walks its page table
+	 * once per batch.  A batch ends early only where the phyr ends or a
+	 * range of another kind follows, which sends the phyr to the plan.
+	 */
+	phyr_cursor_init(&cur, phyr);
+	while ((n = phyr_cursor_next_vecs(&cur, batch, size))) {
+		ret = -EAGAIN;
 		if (cur.type != PHYR_MEM_RAM ||
-		    phyr_dma_link_attrs(map, &cur, PHYR_DMA_RAM) != map->link_attrs ||
-		    ((map->iova_len || n) && ((cur.phys | end) & granule))) {
-			ret = -EAGAIN;
+		    phyr_dma_link_attrs(map, &cur, PHYR_DMA_RAM) != map->link_attrs)
 			goto undo;
-		}
-		if (n == size) {
-			ret = phyr_dma_link_batch(map, batch, n);
-			if (ret)
+		for (i = 0; i < n; i++) {
+			if ((map->iova_len || i) && ((batch[i].paddr | end) & granule))
 				goto undo;
-			n = 0;
+			end = batch[i].paddr + batch[i].len;
 		}
-		batch[n].paddr = cur.phys;
-		batch[n].len = cur.len;
-		n++;
-		end = cur.phys + cur.len;
-	} while (phyr_cursor_next(&cur));
-	ret = phyr_dma_link_batch(map, batch, n);
-	if (ret)
-		goto undo;
+		if (n < size && phyr_cursor_next(&cur))
+			goto undo;
+		ret = phyr_dma_link_batch(map, batch, n);
+		if (ret)
+			goto undo;
+		if (n < size)
+			break;
+	}
 
 	ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
 	if (ret)
