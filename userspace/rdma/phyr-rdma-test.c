@@ -151,6 +151,13 @@ static int peer_op(enum ibv_wr_opcode op, uint64_t off, uint64_t len, uint32_t r
 	return rp_transfer(&pq, op, pmr, (uintptr_t)pbuf, IOVA + off, rkey, len, 1u << 20);
 }
 
+/*
+ * How long one completion may take: a single message of up to 64 MiB, which
+ * rxe moves at ~4.5 MB/s under TCG and at a quarter of that on a loaded host
+ * (a 64 MiB SEND once took more than 60 s).
+ */
+#define COMPLETION_MS	180000
+
 /* wait for @n completions of @q, all successful; the first bad status */
 static int wait_all(struct rp_qp *q, int n)
 {
@@ -158,7 +165,7 @@ static int wait_all(struct rp_qp *q, int n)
 	int bad = 0, ret;
 
 	while (n--) {
-		ret = rp_poll(q, &wc, 60000);
+		ret = rp_poll(q, &wc, COMPLETION_MS);
 		if (ret)
 			return ret;
 		if (wc.status && !bad)
