@@ -145,7 +145,7 @@ struct phyr_spare {
 	struct phyr_spare *next;
 };
 
-static_assert(sizeof(struct phyr_chunk) == 4 * sizeof(u64));
+static_assert(sizeof(struct phyr_chunk) % sizeof(u64) == 0);
 static_assert(PHYR_CHUNK_WORDS < U16_MAX);
 static_assert(sizeof(struct phyr_node) <= PHYR_BLOCK_SIZE);
 static_assert(PHYR_BLOCK_SIZE == PAGE_SIZE);
