@@ -247,11 +247,16 @@ static unsigned int phyr_entry_words(u64 word)
 	return FIELD_GET(PHYR_TAG, word) == PHYR_TAG_SHORT ? 1 : 2;
 }
 
-static bool phyr_fits_short(phys_addr_t phys, u64 len)
+/*
+ * Whether a range (of at least one byte) fits a short entry: page-aligned,
+ * at most %PHYR_SHORT_MAX_PAGES pages, its frame number in PHYR_SHORT_PFN.
+ * Inline in the fill's fast path, so in few steps.
+ */
+static __always_inline bool phyr_fits_short(phys_addr_t phys, u64 len)
 {
-	return IS_ALIGNED(phys, PAGE_SIZE) && IS_ALIGNED(len, PAGE_SIZE) &&
-	       (len >> PAGE_SHIFT) <= PHYR_SHORT_MAX_PAGES &&
-	       ((u64)phys >> PAGE_SHIFT) <= FIELD_MAX(PHYR_SHORT_PFN);
+	return !(((u64)phys | len) & ~PAGE_MASK) &&
+	       ((len - 1) >> PAGE_SHIFT) < PHYR_SHORT_MAX_PAGES &&
+	       !((u64)phys >> (PAGE_SHIFT + 64 - __bf_shf(PHYR_SHORT_PFN)));
 }
 
 static unsigned int phyr_range_words(phys_addr_t phys, u64 len)
@@ -573,15 +578,7 @@ struct phyr_fill {
 	u64 saved[PHYR_INLINE_WORDS];
 };
 
-/* phyr_fits_short() for a range of at least one byte, in fewer steps */
-static __always_inline bool phyr_short_ok(phys_addr_t phys, u64 len)
-{
-	return !(((u64)phys | len) & ~PAGE_MASK) &&
-	       ((len - 1) >> PAGE_SHIFT) < PHYR_SHORT_MAX_PAGES &&
-	       !((u64)phys >> (PAGE_SHIFT + 64 - __bf_shf(PHYR_SHORT_PFN)));
-}
-
-/* The short entry of a range that phyr_short_ok() accepts (page-aligned). */
+/* The short entry of a range that phyr_fits_short() accepts (page-aligned). */
 static __always_inline u64 phyr_short(phys_addr_t phys, u64 len)
 {
 	return FIELD_PREP(PHYR_TAG, PHYR_TAG_SHORT) |
@@ -779,7 +776,7 @@ static __always_inline int phyr_fill_put(struct phyr_fill *f,
 {
 	int ret;
 
-	if (likely(h->pos < h->lim && phyr_short_ok(phys, len))) {
+	if (likely(h->pos < h->lim && phyr_fits_short(phys, len))) {
 		h->w[h->pos] = phyr_short(phys, len);
 		h->last = h->pos++;
 		h->nr++;
