@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/udmabuf.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,7 +42,7 @@
 #define IOVA_A		0x1000000ull
 #define IOVA_B		0x2000000ull
 #define IOVA_V		0x3000000ull
-#define FRAG_PAGES	64		/* the fragmented buffer: 64 ranges or more */
+#define FRAG_PAGES	64		/* the fragmented buffer: 32 ranges or more */
 
 static const char *pci;
 static int failures;
@@ -284,52 +285,77 @@ out:
 }
 
 /*
- * A phyr_vgem buffer in system memory of @pages pages with at least @pages
+ * A phyr_vgem buffer in system memory of @pages pages with at least @pages / 2
  * physical ranges: a memfd of twice the size is written, every other page of
- * it freed, and the buffer populated from the pages just freed.
+ * it freed, and the buffer populated from the pages just freed.  Those sit on
+ * the per-CPU free lists of the CPU that freed them, so the task stays on one
+ * CPU meanwhile; what else allocates there may still take some of them, hence
+ * the margin and the attempts (each keeping its buffer until the end, so that
+ * the next one starts from other pages).
  */
+#define FRAG_ATTEMPTS	8
+
 static int fragmented_bo(struct phyrbuf_dev *dev, unsigned int pages,
 			 struct phyrbuf_bo **bop, uint64_t *nr_ranges)
 {
-	struct phyrbuf_bo *spare[4] = {};
+	struct phyrbuf_bo *spare[FRAG_ATTEMPTS] = {};
 	struct phyrbuf_bo_info info;
 	unsigned int attempt, i;
-	int ret = 0;
+	cpu_set_t was, here;
+	bool pinned = false;
+	int cpu, ret = 0;
 
-	for (attempt = 0; attempt < 4; attempt++) {
+	cpu = sched_getcpu();
+	if (cpu >= 0 && !sched_getaffinity(0, sizeof(was), &was)) {
+		CPU_ZERO(&here);
+		CPU_SET(cpu, &here);
+		pinned = !sched_setaffinity(0, sizeof(here), &here);
+	}
+	for (attempt = 0; attempt < FRAG_ATTEMPTS; attempt++) {
 		struct phyrbuf_bo *bo;
 		uint8_t *p;
 		int mfd;
 
+		ret = 0;
 		mfd = memfd_create("fragment", MFD_CLOEXEC);
-		if (mfd < 0)
-			return -errno;
+		if (mfd < 0) {
+			ret = -errno;
+			break;
+		}
 		if (ftruncate(mfd, 2ull * pages * PAGE) < 0) {
+			ret = -errno;
 			close(mfd);
-			return -errno;
+			break;
 		}
 		for (i = 0; i < 2 * pages; i++) {
 			if (pwrite(mfd, "x", 1, (off_t)i * PAGE) != 1) {
-				close(mfd);
-				return -EIO;
+				ret = -EIO;
+				break;
 			}
+		}
+		if (ret) {
+			close(mfd);
+			break;
 		}
 		for (i = 0; i < 2 * pages; i += 2)
 			fallocate(mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				  (off_t)i * PAGE, PAGE);
 		ret = phyrbuf_bo_create(dev, (uint64_t)pages * PAGE, PHYRBUF_PLACEMENT_SYSTEM,
 					0, &bo);
-		if (!ret)
-			ret = phyrbuf_bo_mmap(bo, (void **)&p);
 		if (!ret) {
-			p[0] = 1;	/* populates the whole buffer */
-			phyrbuf_bo_munmap(bo, p);
-			ret = phyrbuf_bo_query(bo, &info);
+			ret = phyrbuf_bo_mmap(bo, (void **)&p);
+			if (!ret) {
+				p[0] = 1;	/* populates the whole buffer */
+				phyrbuf_bo_munmap(bo, p);
+				ret = phyrbuf_bo_query(bo, &info);
+			}
+			if (ret)
+				phyrbuf_bo_close(bo);
 		}
 		close(mfd);
 		if (ret)
-			return ret;
-		if (info.nr_ranges >= pages) {
+			break;
+		if (info.nr_ranges >= pages / 2) {
 			*bop = bo;
 			*nr_ranges = info.nr_ranges;
 			break;
@@ -337,13 +363,15 @@ static int fragmented_bo(struct phyrbuf_dev *dev, unsigned int pages,
 		spare[attempt] = bo;
 		ret = -EAGAIN;
 	}
-	for (i = 0; i < 4; i++)
+	if (pinned)
+		sched_setaffinity(0, sizeof(was), &was);
+	for (i = 0; i < FRAG_ATTEMPTS; i++)
 		phyrbuf_bo_close(spare[i]);
 	return ret;
 }
 
 /*
- * A buffer of 64 ranges in system memory, mapped into an IOAS without any
+ * A buffer of 64 pages in 32 ranges or more in system memory, mapped into an IOAS without any
  * device (iommufd fills no domain yet), then edu attached: iommufd fills the
  * new domain lazily through the converter.  edu writes every byte and reads
  * across every page (range) boundary.
