@@ -286,24 +286,75 @@ out:
 
 /*
  * A phyr_vgem buffer in system memory of @pages pages with at least @pages / 2
- * physical ranges: a memfd of twice the size is written, every other page of
- * it freed, and the buffer populated from the pages just freed.  Those sit on
- * the per-CPU free lists of the CPU that freed them, so the task stays on one
- * CPU meanwhile; what else allocates there may still take some of them, hence
- * the margin and the attempts (each keeping its buffer until the end, so that
- * the next one starts from other pages).
+ * physical ranges.  Its pages must come from pages just freed with holes
+ * between them, freed as what phyr_vgem allocates (drm_gem_shmem asks for
+ * GFP_HIGHUSER, unmovable: a punched memfd's movable pages sit on other free
+ * lists), on the CPU that then allocates them (the per-CPU lists): twice
+ * @pages one-page buffers are populated, every other one closed, and the
+ * buffer populated, all on one CPU.  What else allocates there may still take
+ * some of the pages, hence the margin and the attempts.
  */
 #define FRAG_ATTEMPTS	8
+
+static int populate(struct phyrbuf_bo *bo, struct phyrbuf_bo_info *info)
+{
+	uint8_t *p;
+	int ret;
+
+	ret = phyrbuf_bo_mmap(bo, (void **)&p);
+	if (ret)
+		return ret;
+	p[0] = 1;	/* populates the whole buffer */
+	phyrbuf_bo_munmap(bo, p);
+	return info ? phyrbuf_bo_query(bo, info) : 0;
+}
+
+static int fragmented_try(struct phyrbuf_dev *dev, unsigned int pages,
+			  struct phyrbuf_bo **bop, uint64_t *nr_ranges)
+{
+	struct phyrbuf_bo **spacer, *bo = NULL;
+	struct phyrbuf_bo_info info;
+	unsigned int i;
+	int ret = 0;
+
+	spacer = calloc(2 * pages, sizeof(*spacer));
+	if (!spacer)
+		return -ENOMEM;
+	for (i = 0; !ret && i < 2 * pages; i++) {
+		ret = phyrbuf_bo_create(dev, PAGE, PHYRBUF_PLACEMENT_SYSTEM, 0, &spacer[i]);
+		if (!ret)
+			ret = populate(spacer[i], NULL);
+	}
+	for (i = 0; !ret && i < 2 * pages; i += 2) {
+		phyrbuf_bo_close(spacer[i]);
+		spacer[i] = NULL;
+	}
+	if (!ret)
+		ret = phyrbuf_bo_create(dev, (uint64_t)pages * PAGE, PHYRBUF_PLACEMENT_SYSTEM,
+					0, &bo);
+	if (!ret)
+		ret = populate(bo, &info);
+	if (!ret && info.nr_ranges < pages / 2)
+		ret = -EAGAIN;
+	if (!ret) {
+		*bop = bo;
+		*nr_ranges = info.nr_ranges;
+	} else {
+		phyrbuf_bo_close(bo);
+	}
+	for (i = 0; i < 2 * pages; i++)
+		phyrbuf_bo_close(spacer[i]);
+	free(spacer);
+	return ret;
+}
 
 static int fragmented_bo(struct phyrbuf_dev *dev, unsigned int pages,
 			 struct phyrbuf_bo **bop, uint64_t *nr_ranges)
 {
-	struct phyrbuf_bo *spare[FRAG_ATTEMPTS] = {};
-	struct phyrbuf_bo_info info;
-	unsigned int attempt, i;
+	unsigned int attempt;
 	cpu_set_t was, here;
 	bool pinned = false;
-	int cpu, ret = 0;
+	int cpu, ret = -EAGAIN;
 
 	cpu = sched_getcpu();
 	if (cpu >= 0 && !sched_getaffinity(0, sizeof(was), &was)) {
@@ -311,62 +362,10 @@ static int fragmented_bo(struct phyrbuf_dev *dev, unsigned int pages,
 		CPU_SET(cpu, &here);
 		pinned = !sched_setaffinity(0, sizeof(here), &here);
 	}
-	for (attempt = 0; attempt < FRAG_ATTEMPTS; attempt++) {
-		struct phyrbuf_bo *bo;
-		uint8_t *p;
-		int mfd;
-
-		ret = 0;
-		mfd = memfd_create("fragment", MFD_CLOEXEC);
-		if (mfd < 0) {
-			ret = -errno;
-			break;
-		}
-		if (ftruncate(mfd, 2ull * pages * PAGE) < 0) {
-			ret = -errno;
-			close(mfd);
-			break;
-		}
-		for (i = 0; i < 2 * pages; i++) {
-			if (pwrite(mfd, "x", 1, (off_t)i * PAGE) != 1) {
-				ret = -EIO;
-				break;
-			}
-		}
-		if (ret) {
-			close(mfd);
-			break;
-		}
-		for (i = 0; i < 2 * pages; i += 2)
-			fallocate(mfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)i * PAGE, PAGE);
-		ret = phyrbuf_bo_create(dev, (uint64_t)pages * PAGE, PHYRBUF_PLACEMENT_SYSTEM,
-					0, &bo);
-		if (!ret) {
-			ret = phyrbuf_bo_mmap(bo, (void **)&p);
-			if (!ret) {
-				p[0] = 1;	/* populates the whole buffer */
-				phyrbuf_bo_munmap(bo, p);
-				ret = phyrbuf_bo_query(bo, &info);
-			}
-			if (ret)
-				phyrbuf_bo_close(bo);
-		}
-		close(mfd);
-		if (ret)
-			break;
-		if (info.nr_ranges >= pages / 2) {
-			*bop = bo;
-			*nr_ranges = info.nr_ranges;
-			break;
-		}
-		spare[attempt] = bo;
-		ret = -EAGAIN;
-	}
+	for (attempt = 0; ret == -EAGAIN && attempt < FRAG_ATTEMPTS; attempt++)
+		ret = fragmented_try(dev, pages, bop, nr_ranges);
 	if (pinned)
 		sched_setaffinity(0, sizeof(was), &was);
-	for (i = 0; i < FRAG_ATTEMPTS; i++)
-		phyrbuf_bo_close(spare[i]);
 	return ret;
 }
 
