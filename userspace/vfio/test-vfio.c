@@ -370,10 +370,10 @@ static int fragmented_bo(struct phyrbuf_dev *dev, unsigned int pages,
 }
 
 /*
- * A buffer of 64 pages in 32 ranges or more in system memory, mapped into an IOAS without any
- * device (iommufd fills no domain yet), then edu attached: iommufd fills the
- * new domain lazily through the converter.  edu writes every byte and reads
- * across every page (range) boundary.
+ * A buffer of 64 pages in 32 ranges or more in system memory, mapped into an
+ * IOAS without any device (iommufd fills no domain yet), then edu attached:
+ * iommufd fills the new domain lazily through the converter.  edu writes every
+ * byte and reads across every page (range) boundary.
  */
 static int test_system_lazy(struct phyrbuf_dev *dev, char *detail)
 {
