@@ -259,6 +259,14 @@ static __always_inline bool phyr_fits_short(phys_addr_t phys, u64 len)
 	       !((u64)phys >> (PAGE_SHIFT + 64 - __bf_shf(PHYR_SHORT_PFN)));
 }
 
+/* The short entry of a range that phyr_fits_short() accepts (page-aligned). */
+static __always_inline u64 phyr_short(phys_addr_t phys, u64 len)
+{
+	return FIELD_PREP(PHYR_TAG, PHYR_TAG_SHORT) |
+	       ((len - PAGE_SIZE) >> (PAGE_SHIFT - __bf_shf(PHYR_SHORT_PAGES))) |
+	       ((u64)phys << (__bf_shf(PHYR_SHORT_PFN) - PAGE_SHIFT));
+}
+
 static unsigned int phyr_range_words(phys_addr_t phys, u64 len)
 {
 	return phyr_fits_short(phys, len) ? 1 : 2;
@@ -268,9 +276,7 @@ static unsigned int phyr_range_words(phys_addr_t phys, u64 len)
 static unsigned int phyr_encode(u64 *w, phys_addr_t phys, u64 len)
 {
 	if (phyr_fits_short(phys, len)) {
-		w[0] = FIELD_PREP(PHYR_TAG, PHYR_TAG_SHORT) |
-		       FIELD_PREP(PHYR_SHORT_PAGES, (len >> PAGE_SHIFT) - 1) |
-		       FIELD_PREP(PHYR_SHORT_PFN, (u64)phys >> PAGE_SHIFT);
+		w[0] = phyr_short(phys, len);
 		return 1;
 	}
 	w[0] = FIELD_PREP(PHYR_TAG, PHYR_TAG_LONG) |
@@ -577,14 +583,6 @@ struct phyr_fill {
 	unsigned int saved_n;
 	u64 saved[PHYR_INLINE_WORDS];
 };
-
-/* The short entry of a range that phyr_fits_short() accepts (page-aligned). */
-static __always_inline u64 phyr_short(phys_addr_t phys, u64 len)
-{
-	return FIELD_PREP(PHYR_TAG, PHYR_TAG_SHORT) |
-	       ((len - PAGE_SIZE) >> (PAGE_SHIFT - __bf_shf(PHYR_SHORT_PAGES))) |
-	       ((u64)phys << (__bf_shf(PHYR_SHORT_PFN) - PAGE_SHIFT));
-}
 
 /*
  * Start a fill of ranges of the given memory type, provider and attributes
