@@ -3,13 +3,16 @@
 # files), configure it (tinyconfig + kernel/configs/*.config, every option verified)
 # and build it with ccache into $KBUILD.
 #   scripts/kernel.sh [prepare|config|build|all|headers]   (default all)
-# The work tree is shared by every checkout and run: callers hold the kernel lock
-# (lib.sh prepare_all).  It is kept in sync file by file: a file whose content
+# The work tree and the build directories are shared by every checkout and run: the
+# kernel lock serialises them (held by prepare_all for the scripts it runs, taken
+# here when this script is run on its own).  The tree is kept in sync file by file: a file whose content
 # changes is rewritten (a new mtime, so make rebuilds what depends on it), a file that
 # no longer differs from pristine is restored as a fresh copy, and an unchanged tree is
 # left alone, so that make rebuilds exactly what changed and nothing else.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+lock_unless_held kernel
 
 MANIFEST=$KSRC/.phyr-files	# the files of $KSRC that differ from pristine
 STATE=$KSRC/.phyr-state		# source package + hash of those files' contents

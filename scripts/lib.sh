@@ -62,6 +62,8 @@ lock() {
 	fi
 	printf 'pid %s (%s, since %s)\n' "$$" "$TOP" "$(date +%T)" >"$f.owner"
 	LOCK_FDS[$1]=$fd
+	# children (kernel.sh under prepare_all) know that it is held for them
+	export "PHYR_HOLDS_${1//[^a-zA-Z0-9]/_}_LOCK=$$"
 }
 unlock() {
 	local fd=${LOCK_FDS[$1]:-}
@@ -70,6 +72,15 @@ unlock() {
 	flock -u "$fd"
 	exec {fd}>&-
 	unset "LOCK_FDS[$1]"
+	unset "PHYR_HOLDS_${1//[^a-zA-Z0-9]/_}_LOCK"
+}
+
+# lock_unless_held NAME: take the lock NAME unless a parent process holds it for us
+lock_unless_held() {
+	local v="PHYR_HOLDS_${1//[^a-zA-Z0-9]/_}_LOCK"
+
+	[ -n "${!v:-}" ] && kill -0 "${!v}" 2>/dev/null && return 0
+	lock "$1"
 }
 
 # Ctrl-C (SIGINT to the terminal's foreground group) and TERM end the whole run at
