@@ -224,13 +224,8 @@ struct drm_gem_object *phyr_vgem_gem_create_object(struct drm_device *dev,
 	return &bo->shmem.base;
 }
 
-/**
- * phyr_vgem_bo_track() - list a new buffer of ours for debugfs and unplug
- * @bo: the buffer
- *
- * Context: Process context; takes &phyr_vgem_device.bos_lock.
- */
-void phyr_vgem_bo_track(struct phyr_vgem_bo *bo)
+/* List a new buffer of ours for debugfs and unplug, before it has a handle. */
+static void phyr_vgem_bo_track(struct phyr_vgem_bo *bo)
 {
 	struct phyr_vgem_device *vdev = to_phyr_vgem_device(bo->shmem.base.dev);
 

@@ -25,6 +25,7 @@
 
 #include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_dumb_buffers.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_ioctl.h>
@@ -116,22 +117,26 @@ int phyr_vgem_device_init(struct phyr_vgem_device *vdev)
 	return 0;
 }
 
-/* vgem's dumb buffers, listed in debugfs like the others */
+/*
+ * vgem's dumb buffers (drm_gem_shmem_dumb_create()'s sizes), made like every
+ * other buffer of ours: listed for debugfs and unplug before a handle makes
+ * them visible, which another thread could close and reuse at once.
+ */
 static int phyr_vgem_dumb_create(struct drm_file *file, struct drm_device *dev,
 				 struct drm_mode_create_dumb *args)
 {
-	struct drm_gem_object *obj;
+	struct phyr_vgem_bo *bo;
 	int ret;
 
-	ret = drm_gem_shmem_dumb_create(file, dev, args);
+	ret = drm_mode_size_dumb(dev, args, 0, 0);
 	if (ret)
 		return ret;
-	obj = drm_gem_object_lookup(file, args->handle);
-	if (obj) {
-		phyr_vgem_bo_track(to_phyr_vgem_bo(obj));
-		drm_gem_object_put(obj);
-	}
-	return 0;
+	bo = phyr_vgem_bo_create(dev, args->size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+	ret = drm_gem_handle_create(file, &bo->shmem.base, &args->handle);
+	drm_gem_object_put(&bo->shmem.base);
+	return ret;
 }
 
 const struct drm_driver phyr_vgem_driver = {

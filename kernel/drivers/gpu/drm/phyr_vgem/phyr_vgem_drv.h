@@ -216,7 +216,6 @@ struct drm_gem_object *phyr_vgem_gem_create_object(struct drm_device *dev,
 						   size_t size);
 struct phyr_vgem_bo *phyr_vgem_bo_create(struct drm_device *dev, u64 size,
 					 u32 placement, u32 flags);
-void phyr_vgem_bo_track(struct phyr_vgem_bo *bo);
 int phyr_vgem_bo_sys_get(struct phyr_vgem_bo *bo);
 void phyr_vgem_bo_sys_put(struct phyr_vgem_bo *bo);
 int phyr_vgem_bo_pin_pages(struct phyr_vgem_bo *bo);
