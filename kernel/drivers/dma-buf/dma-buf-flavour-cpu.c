@@ -48,8 +48,11 @@
  * - dma_buf_cpu_validate() maps the buffer under its reservation: the
  *   exporter's phyr (&dma_buf_flavour_ops.map_phyr, which may move the
  *   buffer where the attachment can use it), every range checked against
- *   what the attachment was matched for, each run of MMIO ranges mapped with
- *   ioremap_wc(), and the exporter's kernel fences waited for.
+ *   what the attachment was matched for (MMIO only for an importer that takes
+ *   it, and only of a provider the exporter offers for CPU access now: an
+ *   attachment that the core served from CPU RAM follows the buffer into
+ *   device memory that the exporter offers so), each run of MMIO ranges
+ *   mapped with ioremap_wc(), and the exporter's kernel fences waited for.
  * - dma_buf_cpu_read(), dma_buf_cpu_write() and, for other accesses,
  *   dma_buf_cpu_map() within dma_buf_cpu_begin()/dma_buf_cpu_end(), work at
  *   any byte offset and across every range boundary: RAM through
@@ -289,16 +292,40 @@ static int mmio_cmp(const void *a, const void *b)
 }
 
 /*
+ * Whether the exporter lets the CPU map MMIO of @provider now: it offers it
+ * for CPU access (%DMA_BUF_FLAVOUR_CPU_ACCESS with %DMA_BUF_FLAVOUR_MMIO).
+ * Asked at every validation, not only at attach: the offers describe where
+ * the buffer is now, and an attachment that the core served from a phyr of
+ * CPU RAM may find the buffer moved to device memory, which the exporter
+ * offers for CPU access just as well.
+ */
+static bool cpu_mmio_offered(struct dma_buf *dmabuf,
+			     struct p2pdma_provider *provider)
+{
+	struct dma_buf_flavour_offer offers[DMA_BUF_MAX_FLAVOURS];
+	int i, n;
+
+	n = dmabuf->ops->flavours->offers(dmabuf, offers, ARRAY_SIZE(offers));
+	for (i = 0; i < n; i++) {
+		if (offers[i].flavour == DMA_BUF_FLAVOUR_CPU_ACCESS &&
+		    (offers[i].flags & DMA_BUF_FLAVOUR_MMIO) &&
+		    offers[i].provider == provider)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Check every range against what the attachment was matched with and map the
- * MMIO: MMIO only for an attachment that takes it, and that the exporter
- * offered it to (not one the core serves from a phyr of CPU RAM); the ranges
- * sorted by address, overlapping and touching ones merged, so that each
- * piece of a range lies in exactly one mapping.
+ * MMIO: MMIO only for an attachment that takes it, and only of a provider
+ * the exporter offers for CPU access now; the ranges sorted by address,
+ * overlapping and touching ones merged, so that each piece of a range lies
+ * in exactly one mapping.
  */
 static int cpu_map_ranges(struct dma_buf_cpu *cpu, const struct phyr *phyr)
 {
-	bool mmio_ok = (cpu->attach->flavour_flags & DMA_BUF_FLAVOUR_MMIO) &&
-		       !cpu->attach->flavour_bridged;
+	bool mmio_ok = cpu->attach->flavour_flags & DMA_BUF_FLAVOUR_MMIO;
+	struct p2pdma_provider *offered = NULL;
 	struct dma_buf_cpu_mmio *m;
 	struct phyr_cursor cur;
 	unsigned int n = 0, i, j;
@@ -309,6 +336,11 @@ static int cpu_map_ranges(struct dma_buf_cpu *cpu, const struct phyr *phyr)
 			continue;
 		if (!mmio_ok || !cur.provider)
 			return -EREMOTEIO;
+		if (cur.provider != offered) {
+			if (!cpu_mmio_offered(cpu->dmabuf, cur.provider))
+				return -EREMOTEIO;
+			offered = cur.provider;
+		}
 		n++;
 	}
 	if (!n)
