@@ -23,6 +23,11 @@
  *
  * The one way to pin the pages, for the object itself and for importers, so
  * that the buffer knows its system memory holds its contents from then on.
+ * Whoever pinned them may have written them, the CPU through our mmap or an
+ * importer by DMA, neither of which dirties the folios: they are put dirty
+ * (as the shmem helpers' vmap does), so that reclaim writes them to swap
+ * instead of dropping them, until a move to device memory takes the
+ * contents away from them.
  *
  * Context: Process context; may sleep.  The object's reservation must be
  * held.
@@ -34,8 +39,11 @@ int phyr_vgem_bo_pin_pages(struct phyr_vgem_bo *bo)
 
 	dma_resv_assert_held(bo->shmem.base.resv);
 	ret = drm_gem_shmem_pin_locked(&bo->shmem);
-	if (!ret)
+	if (!ret) {
 		bo->sys_populated = true;
+		bo->shmem.pages_mark_dirty_on_put = true;
+		bo->shmem.pages_mark_accessed_on_put = true;
+	}
 	return ret;
 }
 

@@ -127,6 +127,8 @@ int phyr_vgem_bo_migrate(struct phyr_vgem_bo *bo, u32 placement)
 			phyr_vgem_vmem_copy(new, bo->shmem.pages, true);
 		bo->vmem = new;
 		bo->placement = placement;
+		/* the pages no longer hold the contents: reclaim may drop them */
+		bo->shmem.pages_mark_dirty_on_put = false;
 		phyr_vgem_bo_sys_put(bo);
 	} else {
 		phyr_vgem_vmem_copy(bo->vmem, bo->shmem.pages, false);
