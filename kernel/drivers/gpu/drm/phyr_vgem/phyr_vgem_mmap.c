@@ -38,6 +38,31 @@ int phyr_vgem_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 }
 
 /*
+ * The reservation, which a migration holds while it waits for fences (up to
+ * %PHYR_VGEM_MOVE_TIMEOUT): a fault never sleeps on it uninterruptibly, and
+ * on its first try not with the mmap lock held either -- as TTM's
+ * ttm_bo_vm_reserve(), it waits killably without the lock and has the fault
+ * retried, so that a process that only mapped the buffer can still be killed
+ * and its address space used meanwhile.
+ */
+static vm_fault_t bo_fault_lock(struct vm_fault *vmf, struct drm_gem_object *obj)
+{
+	if (dma_resv_trylock(obj->resv))
+		return 0;
+	if (fault_flag_allow_retry_first(vmf->flags)) {
+		if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
+			drm_gem_object_get(obj);
+			release_fault_lock(vmf);
+			if (!dma_resv_lock_interruptible(obj->resv, NULL))
+				dma_resv_unlock(obj->resv);
+			drm_gem_object_put(obj);
+		}
+		return VM_FAULT_RETRY;
+	}
+	return dma_resv_lock_interruptible(obj->resv, NULL) ? VM_FAULT_NOPAGE : 0;
+}
+
+/*
  * Under the reservation that migration holds: system memory inserts the page,
  * device memory the BAR's pfn found in the buffer's phyr.  The object offset
  * is counted from the GEM mmap offset, which holds for GEM and dma-buf mmaps
@@ -55,9 +80,13 @@ static vm_fault_t phyr_vgem_bo_fault(struct vm_fault *vmf)
 
 	if (pgoff >= obj->size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
-	if (!drm_dev_enter(obj->dev, &idx))
-		return VM_FAULT_SIGBUS;
-	dma_resv_lock(obj->resv, NULL);
+	ret = bo_fault_lock(vmf, obj);
+	if (ret)
+		return ret;
+	if (!drm_dev_enter(obj->dev, &idx)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
 	if (bo->placement == PHYR_VGEM_PLACEMENT_DEVICE) {
 		ret = phyr_vmf_insert_pfn(vmf, &bo->vmem->phyr,
 					  (u64)pgoff << PAGE_SHIFT);
@@ -68,8 +97,9 @@ static vm_fault_t phyr_vgem_bo_fault(struct vm_fault *vmf)
 		      vmf_insert_pfn(vmf->vma, vmf->address,
 				     page_to_pfn(bo->shmem.pages[pgoff]));
 	}
-	dma_resv_unlock(obj->resv);
 	drm_dev_exit(idx);
+out:
+	dma_resv_unlock(obj->resv);
 	return ret;
 }
 
