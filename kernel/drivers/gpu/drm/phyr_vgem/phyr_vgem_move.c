@@ -25,15 +25,19 @@
  *    so that a failure leaves everything as it was;
  * 2. waits for every fence of the reservation (%DMA_RESV_USAGE_BOOKKEEP: the
  *    writers, whose data must be copied, and the readers of the old
- *    placement), interruptibly and at most %PHYR_VGEM_MOVE_TIMEOUT.  CPU
- *    mappings still work meanwhile: a client that attached a write fence and
- *    writes through its mmap can finish and signal;
+ *    placement), interruptibly.  CPU mappings still work meanwhile: a client
+ *    that attached a write fence and writes through its mmap can finish and
+ *    signal;
  * 3. tells every importer to drop its mappings (dma_buf_invalidate_mappings())
  *    and zaps the CPU mappings of the buffer (GEM and dma-buf mmaps), whose
- *    faults wait for the reservation and then find the new placement;
- * 4. copies the contents, when there are any (system memory that was never
+ *    faults wait for the reservation (killably, without the mmap lock) and
+ *    then find the new placement;
+ * 4. waits again for the fences of the reservation: those that importers
+ *    added when they were told, for DMA they still had in flight.  Both waits
+ *    together take at most %PHYR_VGEM_MOVE_TIMEOUT;
+ * 5. copies the contents, when there are any (system memory that was never
  *    populated is zeroes, as is new device memory);
- * 5. makes the new placement the buffer's and drops the buffer's hold on the
+ * 6. makes the new placement the buffer's and drops the buffer's hold on the
  *    old one.  Old device memory stays allocated while importers still map
  *    it (&struct phyr_vgem_vmem is refcounted by their mappings), old pages
  *    stay pinned by the importers that pinned them: nothing an importer may
@@ -114,13 +118,19 @@ int phyr_vgem_bo_migrate(struct phyr_vgem_bo *bo, u32 placement)
 
 	left = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP, true,
 				     PHYR_VGEM_MOVE_TIMEOUT);
+	if (left > 0) {
+		bo->moving = true;
+		bo_invalidate(bo);
+		bo->moving = false;
+		/* the fences the importers just told added: the lock is ours */
+		left = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP,
+					     true, left);
+	}
 	if (left <= 0) {
+		/* importers told map again where the buffer still is */
 		ret = left ? left : -ETIMEDOUT;
 		goto undo;
 	}
-	bo->moving = true;
-	bo_invalidate(bo);
-	bo->moving = false;
 
 	if (placement == PHYR_VGEM_PLACEMENT_DEVICE) {
 		if (copy)
