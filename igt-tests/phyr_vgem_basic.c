@@ -482,7 +482,7 @@ static void test_version(int dfd)
 	igt_assert_streq(name, DRIVER_NAME);
 	igt_assert_streq(desc, DRIVER_DESC);
 	igt_assert_eq(v.version_major, 1);
-	igt_assert_eq(v.version_minor, 1);
+	igt_assert_eq(v.version_minor, 2);
 
 	/* A short buffer gets a truncated copy and the full length. */
 	memset(&v, 0, sizeof(v));

@@ -193,7 +193,8 @@ struct phyrbuf_image {
  * @size: bytes
  * @placement: where it is
  * @nr_ranges: physically contiguous ranges it is made of now (0 for system
- *	memory not populated yet)
+ *	memory not populated yet, and since driver 1.2 for a device opened
+ *	without CAP_SYS_ADMIN: see phyrbuf_bo_ranges())
  * @flavours: PHYRBUF_FLAVOUR_* bits its dma-buf offers importers now; 0 for
  *	a buffer imported from another device
  * @import_flavour: for a buffer imported from another device's dma-buf, the
@@ -576,13 +577,15 @@ static inline int phyrbuf_bo_query(struct phyrbuf_bo *bo, struct phyrbuf_bo_info
  *
  * The ranges of one moment: a migration, or system memory being populated
  * (by a first CPU access or an importer), changes them.  System memory not
- * populated yet has none.  Physical addresses are given to callers with
- * CAP_SYS_ADMIN only.  Needs driver 1.1.
+ * populated yet has none.  Needs driver 1.1.  The physical layout is for the
+ * privileged: since driver 1.2 only a device opened with CAP_SYS_ADMIN gets
+ * ranges (with their physical addresses), others -EPERM (driver 1.1 gave
+ * them the ranges without addresses).
  *
  * Return: the number of ranges the buffer has (which may be more than
  * @max: call again with a larger array); -EINVAL for a NULL @bo or @ranges
- * with a nonzero @max, or an imported buffer; -ENOENT for a handle that is
- * gone; -ENOMEM.
+ * with a nonzero @max, or an imported buffer; -EPERM without CAP_SYS_ADMIN;
+ * -ENOENT for a handle that is gone; -ENOMEM.
  */
 int phyrbuf_bo_ranges(struct phyrbuf_bo *bo, struct phyrbuf_range *ranges, size_t max);
 

@@ -537,7 +537,8 @@ static int print_ranges(struct phyrbuf_bo *bo, const char *indent)
 	if (n < 0)
 		return fail("reading the buffer's physical ranges: %s%s", strerror(-n),
 			    n == -EINVAL ? " (a buffer imported from another device: ask "
-			    "its exporter)" : "");
+			    "its exporter)" : n == -EPERM ? " (the physical layout is for "
+			    "CAP_SYS_ADMIN)" : "");
 	r = calloc(n ? n : 1, sizeof(*r));
 	if (!r)
 		return fail("out of memory");

@@ -232,7 +232,7 @@ info = load("info")[0]
 need(len(info["devices"]) >= 3, "info lists the devices")
 need(info["devices"][faux]["bus"] == "faux" and info["devices"][faux]["device_size"] == 0, "faux")
 need(info["devices"][dm]["device_size"] == 64 << 20, "device memory size")
-need(info["devices"][dm]["driver"] == {"major": 1, "minor": 1}, "driver version")
+need(info["devices"][dm]["driver"] == {"major": 1, "minor": 2}, "driver version")
 a = load("alloc")[0]
 need(a["buffer"]["placement"] == "device" and a["buffer"]["nr_ranges"] == 1, "alloc buffer")
 need(a["buffer"]["ranges"][0]["type"] == "mmio" and a["buffer"]["ranges"][0]["length"] == 4 << 20, "alloc ranges")

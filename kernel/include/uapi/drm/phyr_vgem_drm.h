@@ -60,7 +60,9 @@ extern "C" {
 /*
  * Versions: the driver reports 1.0 for the ioctls up to BO_MIGRATE and 1.1
  * (DRM_IOCTL_VERSION) for BO_MMAP_OFFSET, BO_RANGES, DMABUF_FLAVOURS and the
- * image fields that BO_CREATE and BO_QUERY grew.  Structures only ever grow at
+ * image fields that BO_CREATE and BO_QUERY grew; 1.2 gives the physical layout
+ * (BO_RANGES, BO_QUERY's @nr_ranges) to privileged callers only and charges
+ * device memory to the dmem cgroup controller.  Structures only ever grow at
  * their end: DRM zero-fills what an older caller does not pass and copies
  * back only what it passed, so a zero in a new field keeps the old meaning.
  */
@@ -193,6 +195,9 @@ struct drm_phyr_vgem_bo_query {
 	/**
 	 * @nr_ranges: returned number of physically contiguous ranges the
 	 * buffer is made of now (0 for system memory not yet populated).
+	 * The physical layout is for the privileged only: 0 when the DRM
+	 * file was opened without CAP_SYS_ADMIN (since 1.2), see
+	 * &drm_phyr_vgem_bo_ranges.
 	 */
 	__u64 nr_ranges;
 	/**
@@ -296,9 +301,8 @@ struct drm_phyr_vgem_range {
 	/** @length: bytes. */
 	__u64 length;
 	/**
-	 * @addr: its CPU physical address, for callers with CAP_SYS_ADMIN
-	 * (%PHYR_VGEM_RANGES_ADDR set); 0 for others (as in
-	 * /proc/PID/pagemap).
+	 * @addr: its CPU physical address (%PHYR_VGEM_RANGES_ADDR set, as it
+	 * always is since 1.2: only privileged callers get ranges at all).
 	 */
 	__u64 addr;
 	/** @type: %PHYR_VGEM_RANGE_RAM or %PHYR_VGEM_RANGE_MMIO. */
@@ -316,9 +320,19 @@ struct drm_phyr_vgem_range {
  * number, then with an array that large.  The ranges are those of one
  * moment: a migration, or system memory being populated by a first mmap
  * fault or importer, changes them.  System memory not yet populated has no
- * ranges.  Fails with -EINVAL for nonzero @flags or @pad, or an imported
- * buffer (its exporter has the ranges); -ENOENT for an unknown handle;
- * -EFAULT for a bad @ranges_ptr; -ENOMEM; -EINTR when interrupted.
+ * ranges.
+ *
+ * The physical layout of a buffer -- where its ranges are, and with their
+ * number and lengths which of its pages are physically adjacent -- is what
+ * /proc/PID/pagemap hides from unprivileged users (Rowhammer needs it), so
+ * since 1.2 only callers whose DRM file was opened with CAP_SYS_ADMIN (in
+ * the initial user namespace; the opener's credentials count, as for
+ * pagemap, not the caller's) get it; others get -EPERM.
+ *
+ * Fails with -EINVAL for nonzero @flags or @pad, or an imported buffer (its
+ * exporter has the ranges); -EPERM without CAP_SYS_ADMIN; -ENOENT for an
+ * unknown handle; -EFAULT for a bad @ranges_ptr; -ENOMEM; -EINTR when
+ * interrupted.
  */
 struct drm_phyr_vgem_bo_ranges {
 	/** @handle: GEM handle of the buffer. */

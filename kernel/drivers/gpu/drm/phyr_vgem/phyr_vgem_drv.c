@@ -41,7 +41,7 @@
 #define DRIVER_NAME	"phyr_vgem"
 #define DRIVER_DESC	"phyr virtual GEM provider"
 #define DRIVER_MAJOR	1
-#define DRIVER_MINOR	1
+#define DRIVER_MINOR	2
 
 /* The one device; visible to the KUnit suite, which runs against it. */
 VISIBLE_IF_KUNIT struct phyr_vgem_device *phyr_vgem_device;

@@ -97,6 +97,19 @@ static void query_image(struct drm_phyr_vgem_bo_query *args,
 			 DRM_FORMAT_MOD_INVALID;
 }
 
+/*
+ * Whether the caller may see a buffer's physical layout: where its ranges
+ * are, and with their number or lengths which of its pages are physically
+ * adjacent -- what /proc/PID/pagemap hides from unprivileged users (Rowhammer
+ * needs exactly that).  As there, the credentials of whoever opened the DRM
+ * file count, not those of the caller of the ioctl: a file handed to another
+ * process keeps the rights it was opened with.
+ */
+static bool layout_visible(struct drm_file *file)
+{
+	return file_ns_capable(file->filp, &init_user_ns, CAP_SYS_ADMIN);
+}
+
 int phyr_vgem_bo_query_ioctl(struct drm_device *dev, void *data,
 			     struct drm_file *file)
 {
@@ -134,7 +147,8 @@ int phyr_vgem_bo_query_ioctl(struct drm_device *dev, void *data,
 			args->placement = exporter->placement;
 		query_image(args, exporter ? &exporter->image : NULL);
 	} else {
-		args->nr_ranges = phyr_vgem_bo_nr_ranges(bo);
+		args->nr_ranges = layout_visible(file) ?
+				  phyr_vgem_bo_nr_ranges(bo) : 0;
 		args->flavours = phyr_vgem_bo_flavours(bo);
 		query_image(args, &bo->image);
 	}
@@ -197,7 +211,7 @@ out:
  * phyr_vgem_bo_nr_ranges() counts them; device memory: its phyr.
  */
 static u64 bo_ranges(struct phyr_vgem_bo *bo, struct drm_phyr_vgem_range *out,
-		     u64 max, bool addr)
+		     u64 max)
 {
 	struct drm_gem_object *obj = &bo->shmem.base;
 	struct phyr_cursor cur;
@@ -211,7 +225,7 @@ static u64 bo_ranges(struct phyr_vgem_bo *bo, struct drm_phyr_vgem_range *out,
 				out[n] = (struct drm_phyr_vgem_range){
 					.offset = cur.offset,
 					.length = cur.len,
-					.addr = addr ? cur.phys : 0,
+					.addr = cur.phys,
 					.type = cur.type == PHYR_MEM_P2P ?
 						PHYR_VGEM_RANGE_MMIO :
 						PHYR_VGEM_RANGE_RAM,
@@ -232,7 +246,7 @@ static u64 bo_ranges(struct phyr_vgem_bo *bo, struct drm_phyr_vgem_range *out,
 				out[n] = (struct drm_phyr_vgem_range){
 					.offset = (u64)i << PAGE_SHIFT,
 					.length = PAGE_SIZE,
-					.addr = addr ? page_to_phys(pages[i]) : 0,
+					.addr = page_to_phys(pages[i]),
 					.type = PHYR_VGEM_RANGE_RAM,
 				};
 			n++;
@@ -246,7 +260,6 @@ int phyr_vgem_bo_ranges_ioctl(struct drm_device *dev, void *data,
 {
 	struct drm_phyr_vgem_bo_ranges *args = data;
 	struct drm_phyr_vgem_range *ranges = NULL;
-	bool addr = capable(CAP_SYS_ADMIN);
 	struct drm_gem_object *obj;
 	struct phyr_vgem_bo *bo;
 	u64 total, want;
@@ -254,6 +267,8 @@ int phyr_vgem_bo_ranges_ioctl(struct drm_device *dev, void *data,
 
 	if (args->flags || args->pad)
 		return -EINVAL;
+	if (!layout_visible(file))
+		return -EPERM;
 	obj = drm_gem_object_lookup(file, args->handle);
 	if (!obj)
 		return -ENOENT;
@@ -279,7 +294,7 @@ int phyr_vgem_bo_ranges_ioctl(struct drm_device *dev, void *data,
 			goto out;
 		}
 	}
-	total = bo_ranges(bo, ranges, want, addr);
+	total = bo_ranges(bo, ranges, want);
 	args->placement = bo->placement;
 	dma_resv_unlock(obj->resv);
 
@@ -287,7 +302,7 @@ int phyr_vgem_bo_ranges_ioctl(struct drm_device *dev, void *data,
 				 want * sizeof(*ranges)))
 		ret = -EFAULT;
 	args->count = min_t(u64, total, U32_MAX);
-	args->out_flags = addr ? PHYR_VGEM_RANGES_ADDR : 0;
+	args->out_flags = PHYR_VGEM_RANGES_ADDR;
 	kvfree(ranges);
 out:
 	drm_gem_object_put(obj);
