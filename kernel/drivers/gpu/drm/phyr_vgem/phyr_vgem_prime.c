@@ -424,22 +424,10 @@ struct dma_buf *phyr_vgem_bo_dmabuf_get(struct phyr_vgem_bo *bo)
 	return dmabuf;
 }
 
-/**
- * phyr_vgem_prime_export() - &drm_gem_object_funcs.export of phyr_vgem
- * @obj: the object
- * @flags: the dma-buf file's flags
- *
- * drm_gem_prime_export() with dma-buf ops that add the flavours.  A buffer
- * has one dma-buf at a time: while one lives, exporting again returns it, so
- * that every importer shares one reservation and is reached by moves and
- * revokes.
- *
- * Context: Process context; may sleep.
- * Return: the dma-buf, or an ERR_PTR.
- */
-struct dma_buf *phyr_vgem_prime_export(struct drm_gem_object *obj, int flags)
+/* The buffer's dma-buf: the live one, or a new one. */
+static struct dma_buf *bo_export(struct phyr_vgem_bo *bo, int flags)
 {
-	struct phyr_vgem_bo *bo = to_phyr_vgem_bo(obj);
+	struct drm_gem_object *obj = &bo->shmem.base;
 	struct drm_device *dev = obj->dev;
 	struct dma_buf *dmabuf, *other;
 	struct dma_buf_export_info exp_info = {
@@ -472,55 +460,98 @@ struct dma_buf *phyr_vgem_prime_export(struct drm_gem_object *obj, int flags)
 }
 
 /**
+ * phyr_vgem_prime_export() - &drm_gem_object_funcs.export of phyr_vgem
+ * @obj: the object
+ * @flags: the dma-buf file's flags
+ *
+ * drm_gem_prime_export() with dma-buf ops that add the flavours.  A buffer
+ * has one dma-buf at a time: while one lives, exporting again returns it, so
+ * that every importer shares one reservation and is reached by moves and
+ * revokes.
+ *
+ * An export is a drm_dev_enter() section: once unplug began, none starts
+ * (-ENODEV), and every one that did is done, its dma-buf known to the buffer,
+ * before the unplug revokes the device's dma-bufs.
+ *
+ * Context: Process context; may sleep.
+ * Return: the dma-buf, or an ERR_PTR: -ENODEV once the device is unplugged.
+ */
+struct dma_buf *phyr_vgem_prime_export(struct drm_gem_object *obj, int flags)
+{
+	struct dma_buf *dmabuf;
+	int idx;
+
+	if (!drm_dev_enter(obj->dev, &idx))
+		return ERR_PTR(-ENODEV);
+	dmabuf = bo_export(to_phyr_vgem_bo(obj), flags);
+	drm_dev_exit(idx);
+	return dmabuf;
+}
+
+/**
  * phyr_vgem_revoke_all() - end every importer's access to a device's buffers
  * @vdev: the device, unplugged (drm_dev_unplug())
  *
  * For the removal of the PCI device, before devres unmaps the BAR and frees
- * its P2P provider: every exported buffer of @vdev is revoked (every
- * importer told, fences waited for, importers' unmaps waited for, at most
- * %PHYR_VGEM_REVOKE_TIMEOUT per buffer) and its dma-buf's CPU mappings are
- * zapped; their faults find the device gone (SIGBUS).  A buffer whose
- * importers did not let go in time is reported; its device memory stays
- * allocated until they do.
+ * its P2P provider: every exported buffer of @vdev is revoked and its
+ * dma-buf's CPU mappings are zapped; their faults find the device gone
+ * (SIGBUS).  All importers are told first, then waited for (fences, and the
+ * unmaps of revocable importers), all of them together at most
+ * %PHYR_VGEM_REVOKE_TIMEOUT: a user who keeps fences of many buffers
+ * unsignaled delays the removal by that much, not by that much per buffer.
+ * A buffer whose importers did not let go in time is reported; its device
+ * memory stays allocated until they do.  No export starts after the unplug
+ * (phyr_vgem_prime_export()), so no dma-buf escapes this.
  *
  * Context: Process context; sleeps.  Takes &phyr_vgem_device.bos_lock and
  * each buffer's reservation.
  */
 void phyr_vgem_revoke_all(struct phyr_vgem_device *vdev)
 {
-	struct drm_gem_object **objs;
+	unsigned long deadline = jiffies + PHYR_VGEM_REVOKE_TIMEOUT;
 	struct phyr_vgem_bo *bo;
 	unsigned int n = 0, i;
+	struct {
+		struct drm_gem_object *obj;
+		struct dma_buf *dmabuf;
+	} *rv;
 
 	mutex_lock(&vdev->bos_lock);
 	list_for_each_entry(bo, &vdev->bos, node)
 		n++;
-	objs = kvmalloc_array(n, sizeof(*objs), GFP_KERNEL);
+	rv = kvcalloc(n, sizeof(*rv), GFP_KERNEL);
 	n = 0;
 	list_for_each_entry(bo, &vdev->bos, node) {
-		if (objs && kref_get_unless_zero(&bo->shmem.base.refcount))
-			objs[n++] = &bo->shmem.base;
+		if (rv && kref_get_unless_zero(&bo->shmem.base.refcount))
+			rv[n++].obj = &bo->shmem.base;
 	}
 	mutex_unlock(&vdev->bos_lock);
-	if (!objs) {
+	if (!rv) {
 		drm_err(&vdev->drm, "unplug: no memory to revoke the buffers\n");
 		return;
 	}
 
+	/* tell every importer of every buffer, waiting for nobody yet */
 	for (i = 0; i < n; i++) {
-		struct dma_buf *dmabuf = phyr_vgem_bo_dmabuf_get(to_phyr_vgem_bo(objs[i]));
+		rv[i].dmabuf = phyr_vgem_bo_dmabuf_get(to_phyr_vgem_bo(rv[i].obj));
+		if (rv[i].dmabuf)
+			dma_buf_revoke(rv[i].dmabuf, 0);
+	}
+	/* then wait for them all, out of one budget */
+	for (i = 0; i < n; i++) {
+		struct dma_buf *dmabuf = rv[i].dmabuf;
 
 		if (dmabuf) {
-			if (dma_buf_revoke(dmabuf, PHYR_VGEM_REVOKE_TIMEOUT))
+			if (dma_buf_revoke(dmabuf, max_t(long, deadline - jiffies, 0)))
 				drm_err(&vdev->drm,
 					"unplug: importers of a %zu-byte buffer still map it after %u s\n",
-					objs[i]->size, PHYR_VGEM_REVOKE_TIMEOUT / HZ);
+					rv[i].obj->size, PHYR_VGEM_REVOKE_TIMEOUT / HZ);
 			unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
 			dma_buf_put(dmabuf);
 		}
-		drm_gem_object_put(objs[i]);
+		drm_gem_object_put(rv[i].obj);
 	}
-	kvfree(objs);
+	kvfree(rv);
 }
 
 /* Our imports map nothing (CPU access goes through the exporter's mmap). */
