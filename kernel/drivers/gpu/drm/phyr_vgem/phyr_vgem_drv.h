@@ -90,13 +90,16 @@ struct phyr_vgem_vram {
  *	memory allocated until the last importer unmapped it
  * @vdev: the device whose memory it is
  * @blocks: its buddy blocks, in buffer order
- * @phyr: @blocks as MMIO ranges of the BAR's provider, in buffer order
+ * @phyr: @blocks as MMIO ranges of the BAR's provider, in buffer order,
+ *	exactly @size bytes
+ * @size: bytes of the buffer
  */
 struct phyr_vgem_vmem {
 	struct kref ref;
 	struct phyr_vgem_device *vdev;
 	struct list_head blocks;
 	struct phyr phyr;
+	u64 size;
 };
 
 /**

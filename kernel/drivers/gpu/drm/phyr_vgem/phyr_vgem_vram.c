@@ -30,6 +30,41 @@ static void vmem_free(struct phyr_vgem_vmem *vmem)
 	kfree(vmem);
 }
 
+/* Bytes in @blocks. */
+static u64 blocks_size(struct gpu_buddy *mm, struct list_head *blocks)
+{
+	struct gpu_buddy_block *block;
+	u64 size = 0;
+
+	list_for_each_entry(block, blocks, link)
+		size += gpu_buddy_block_size(mm, block);
+	return size;
+}
+
+/* @vmem's blocks as MMIO ranges, in buffer order. */
+static int vmem_ranges(struct phyr_vgem_vmem *vmem, bool zero)
+{
+	struct phyr_vgem_vram *vram = vmem->vdev->vram;
+	struct gpu_buddy_block *block;
+	int ret;
+
+	list_for_each_entry(block, &vmem->blocks, link) {
+		u64 off = gpu_buddy_block_offset(block);
+		u64 len = gpu_buddy_block_size(&vram->mm, block);
+
+		if (zero)
+			memset_io(vram->va + off, 0, len);
+		ret = phyr_append_mmio(&vmem->phyr, vram->provider,
+				       vram->base + off, len, PHYR_ATTR_WC);
+		if (ret)
+			return ret;
+	}
+	/* the copies walk the phyr page by page, against the buffer's pages */
+	if (WARN_ON_ONCE(phyr_len(&vmem->phyr) != vmem->size))
+		return -EINVAL;
+	return 0;
+}
+
 /**
  * phyr_vgem_vmem_alloc() - allocate device memory
  * @vdev: a device with device memory
@@ -47,7 +82,6 @@ struct phyr_vgem_vmem *phyr_vgem_vmem_alloc(struct phyr_vgem_device *vdev,
 					    bool zero)
 {
 	struct phyr_vgem_vram *vram = vdev->vram;
-	struct gpu_buddy_block *block;
 	struct phyr_vgem_vmem *vmem;
 	int ret;
 
@@ -60,26 +94,28 @@ struct phyr_vgem_vmem *phyr_vgem_vmem_alloc(struct phyr_vgem_device *vdev,
 	vmem->vdev = vdev;
 	drm_dev_get(&vdev->drm);
 
+	vmem->size = size;
 	mutex_lock(&vram->lock);
 	ret = gpu_buddy_alloc_blocks(&vram->mm, 0, vram->size, size, PAGE_SIZE,
 				     &vmem->blocks,
 				     contiguous ? GPU_BUDDY_CONTIGUOUS_ALLOCATION : 0);
-	mutex_unlock(&vram->lock);
+	/*
+	 * A contiguous allocation is a power of two that the allocator trims
+	 * to the size asked for; the trim allocates, and when that fails the
+	 * block is left whole, more than the buffer: fail as the trim did.
+	 */
 	if (ret) {
 		ret = ret == -ENOMEM ? -ENOSPC : ret;
+	} else if (blocks_size(&vram->mm, &vmem->blocks) != size) {
+		gpu_buddy_free_list(&vram->mm, &vmem->blocks, 0);
+		ret = -ENOMEM;
+	}
+	mutex_unlock(&vram->lock);
+	if (ret)
 		goto err;
-	}
-	list_for_each_entry(block, &vmem->blocks, link) {
-		u64 off = gpu_buddy_block_offset(block);
-		u64 len = gpu_buddy_block_size(&vram->mm, block);
-
-		if (zero)
-			memset_io(vram->va + off, 0, len);
-		ret = phyr_append_mmio(&vmem->phyr, vram->provider,
-				       vram->base + off, len, PHYR_ATTR_WC);
-		if (ret)
-			goto err;
-	}
+	ret = vmem_ranges(vmem, zero);
+	if (ret)
+		goto err;
 	return vmem;
 err:
 	vmem_free(vmem);
