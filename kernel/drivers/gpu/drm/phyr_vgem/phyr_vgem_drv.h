@@ -26,6 +26,8 @@
 
 struct dma_buf;
 struct dma_buf_attachment;
+struct dmem_cgroup_pool_state;
+struct dmem_cgroup_region;
 struct faux_device;
 struct p2pdma_provider;
 struct pci_dev;
@@ -71,6 +73,8 @@ struct phyr_vgem_device {
  * @va: the BAR, mapped write-combined, to clear and copy; the same
  * @lock: protects @mm
  * @mm: the allocator of the BAR's pages; lives as long as the DRM device
+ * @cg: the BAR as a region of the dmem cgroup controller ("drm/BDF/vram"),
+ *	or NULL without it; lives as long as the DRM device
  */
 struct phyr_vgem_vram {
 	struct pci_dev *pdev;
@@ -80,6 +84,7 @@ struct phyr_vgem_vram {
 	void __iomem *va;
 	struct mutex lock;	/* protects @mm */
 	struct gpu_buddy mm;
+	struct dmem_cgroup_region *cg;
 };
 
 /**
@@ -92,7 +97,8 @@ struct phyr_vgem_vram {
  * @blocks: its buddy blocks, in buffer order
  * @phyr: @blocks as MMIO ranges of the BAR's provider, in buffer order,
  *	exactly @size bytes
- * @size: bytes of the buffer
+ * @size: bytes of the buffer, charged to @pool
+ * @pool: the dmem cgroup pool charged for it, or NULL
  */
 struct phyr_vgem_vmem {
 	struct kref ref;
@@ -100,6 +106,7 @@ struct phyr_vgem_vmem {
 	struct list_head blocks;
 	struct phyr phyr;
 	u64 size;
+	struct dmem_cgroup_pool_state *pool;
 };
 
 /**

@@ -6,6 +6,7 @@
  * Copyright 2026 The phyr developers
  */
 
+#include <linux/cgroup_dmem.h>
 #include <linux/io.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
@@ -27,6 +28,7 @@ static void phyr_vgem_vram_fini(struct drm_device *drm, void *data)
 static int phyr_vgem_pci_probe(struct pci_dev *pdev,
 			       const struct pci_device_id *id)
 {
+	struct dmem_cgroup_init cg = {};
 	struct phyr_vgem_device *vdev;
 	struct phyr_vgem_vram *vram;
 	int ret;
@@ -65,6 +67,11 @@ static int phyr_vgem_pci_probe(struct pci_dev *pdev,
 	ret = drmm_add_action_or_reset(&vdev->drm, phyr_vgem_vram_fini, vram);
 	if (ret)
 		return ret;
+	/* device memory is charged to the allocating task's dmem cgroup */
+	cg.size = vram->size;
+	vram->cg = drmm_cgroup_register_region(&vdev->drm, "vram", &cg);
+	if (IS_ERR(vram->cg))
+		return PTR_ERR(vram->cg);
 	vdev->vram = vram;
 	ret = phyr_vgem_device_init(vdev);
 	if (ret)

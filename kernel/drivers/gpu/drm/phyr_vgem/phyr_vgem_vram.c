@@ -8,6 +8,7 @@
  * Copyright 2026 The phyr developers
  */
 
+#include <linux/cgroup_dmem.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/slab.h>
@@ -26,6 +27,8 @@ static void vmem_free(struct phyr_vgem_vmem *vmem)
 		gpu_buddy_free_list(&vram->mm, &vmem->blocks, 0);
 		mutex_unlock(&vram->lock);
 	}
+	/* the region lives as long as the DRM device */
+	dmem_cgroup_uncharge(vmem->pool, vmem->size);
 	drm_dev_put(&vmem->vdev->drm);
 	kfree(vmem);
 }
@@ -72,10 +75,14 @@ static int vmem_ranges(struct phyr_vgem_vmem *vmem, bool zero)
  * @contiguous: in one range
  * @zero: clear it (else its contents are whatever was there)
  *
+ * The memory is charged to the dmem cgroup of the calling task, until it is
+ * freed (docs/phyr_vgem.md).
+ *
  * Context: Process context; sleeps.  Touches the BAR: the caller is inside
  * drm_dev_enter().
  * Return: the memory, with one reference for the caller, or an ERR_PTR:
- * -ENOSPC when device memory is full, -ENOMEM.
+ * -ENOSPC when device memory is full or the caller's cgroup is at its dmem
+ * limit, -ENOMEM.
  */
 struct phyr_vgem_vmem *phyr_vgem_vmem_alloc(struct phyr_vgem_device *vdev,
 					    u64 size, bool contiguous,
@@ -94,6 +101,11 @@ struct phyr_vgem_vmem *phyr_vgem_vmem_alloc(struct phyr_vgem_device *vdev,
 	vmem->vdev = vdev;
 	drm_dev_get(&vdev->drm);
 
+	ret = dmem_cgroup_try_charge(vram->cg, size, &vmem->pool, NULL);
+	if (ret) {
+		ret = ret == -EAGAIN ? -ENOSPC : ret;
+		goto err;
+	}
 	vmem->size = size;
 	mutex_lock(&vram->lock);
 	ret = gpu_buddy_alloc_blocks(&vram->mm, 0, vram->size, size, PAGE_SIZE,
