@@ -18,10 +18,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -1323,6 +1327,276 @@ SUBTEST test_bad_dmabuf_flavours(void)
 	close_bo(sys_fd, handle);
 }
 
+/* ---- what importers wrote, and reclaim ---- */
+
+#define IMPORTER	DEBUGFS_ROOT "/phyr_edu_importer"
+#define CGROUP		"/sys/fs/cgroup"
+
+static void write_text(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void write_text(const char *path, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	write_sysfs(path, text);
+}
+
+/* A line of a text file that starts with @prefix, or "" */
+static void read_line(const char *path, const char *prefix, char *out, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	igt_assert(len >= sizeof(line));
+	*out = '\0';
+	igt_assert_f(f, "%s: %s\n", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, prefix, strlen(prefix))) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%s", line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* The edu importer's status line: dmas, errors, bad read-backs, last pattern. */
+static void importer_status(uint64_t *dmas, uint64_t *errors, uint64_t *bad, uint64_t *seq)
+{
+	uint64_t maps, inval;
+	int attached, running, last = 0, n;
+	FILE *f = fopen(IMPORTER "/status", "r");
+
+	igt_assert_f(f, "%s/status: %s\n", IMPORTER, strerror(errno));
+	n = fscanf(f, "attached %d running %d maps %" SCNu64 " invalidations %" SCNu64
+		   " dmas %" SCNu64 " errors %" SCNu64 " bad %" SCNu64 " seq %" SCNu64
+		   " last_error %d", &attached, &running, &maps, &inval, dmas, errors, bad,
+		   seq, &last);
+	fclose(f);
+	igt_assert_eq(n, 9);
+}
+
+/* cgroup2, mounted where distributions mount it */
+static void mount_cgroup2(void)
+{
+	if (access(CGROUP "/cgroup.controllers", F_OK))
+		igt_assert_f(!mount("cgroup2", CGROUP, "cgroup2", 0, NULL),
+			     "mount cgroup2: %s\n", strerror(errno));
+}
+
+/* Bytes of swap in use, and of shmem, from /proc/meminfo. */
+static void meminfo(uint64_t *swap_used, uint64_t *shmem)
+{
+	uint64_t total = 0, free_kb = 0, sh = 0, v;
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	igt_assert(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "SwapTotal: %" SCNu64, &v) == 1)
+			total = v;
+		else if (sscanf(line, "SwapFree: %" SCNu64, &v) == 1)
+			free_kb = v;
+		else if (sscanf(line, "Shmem: %" SCNu64, &v) == 1)
+			sh = v;
+	}
+	fclose(f);
+	*swap_used = (total - free_kb) << 10;
+	*shmem = sh << 10;
+}
+
+/* 128 MiB of swap on zram, as on a laptop; off again with swap_off() */
+static void swap_on(void)
+{
+	igt_require_f(!access("/sys/block/zram0", F_OK), "no zram (CONFIG_ZRAM)\n");
+	write_sysfs("/sys/block/zram0/reset", "1");
+	write_sysfs("/sys/block/zram0/disksize", "128M");
+	igt_assert_eq(system("mkswap /dev/zram0 >/dev/null"), 0);
+	igt_assert_f(!swapon("/dev/zram0", 0), "swapon: %s\n", strerror(errno));
+}
+
+/* Reclaim all the kernel can: asking for more than there is reclaims what it can. */
+static void reclaim_all(void)
+{
+	int fd = open(CGROUP "/memory.reclaim", O_WRONLY);
+
+	igt_assert_f(fd >= 0, "memory.reclaim: %s\n", strerror(errno));
+	igt_assert_f(write(fd, "4G", 2) == 2 || errno == EAGAIN,
+		     "memory.reclaim: %s\n", strerror(errno));
+	close(fd);
+}
+
+static void swap_off(void)
+{
+	swapoff("/dev/zram0");
+	write_sysfs("/sys/block/zram0/reset", "1");
+}
+
+/*
+ * A buffer that only an importer wrote (edu's DMA, the CPU never touched it)
+ * keeps what was written after the importer let go and the kernel reclaimed
+ * memory: by dropping clean caches (drop_caches), or by pushing everything
+ * it can to swap (memory.reclaim with swap on zram).  Neither DMA nor a PFN
+ * mmap dirties a page; the exporter must, or reclaim drops the data.
+ */
+SUBTEST test_importer_writes(bool swap)
+{
+	const uint32_t len = 2048, size = 8 << 20;
+	uint64_t dmas = 0, errors, bad, seq, swap0, swap1, shmem0, shmem1;
+	uint32_t handle = create(sys_fd, size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	int dmabuf = export(sys_fd, handle);
+	uint8_t *p;
+
+	igt_require_f(!access(IMPORTER "/control", W_OK), "no edu importer (debugfs)\n");
+	write_text(IMPORTER "/control", "attach %d", dmabuf);
+	write_text(IMPORTER "/control", "run 0 %u", len);
+	for (int i = 0; i < 600 && dmas < 4; i++) {
+		importer_status(&dmas, &errors, &bad, &seq);
+		usleep(50 * 1000);
+	}
+	write_sysfs(IMPORTER "/control", "stop");
+	write_sysfs(IMPORTER "/control", "detach");
+	importer_status(&dmas, &errors, &bad, &seq);
+	igt_assert_f(dmas >= 4 && !errors && !bad,
+		     "edu: %" PRIu64 " DMAs, %" PRIu64 " errors, %" PRIu64 " bad\n",
+		     dmas, errors, bad);
+	/* the importer pinned the buffer's pages, wrote and let go: none are pinned */
+	igt_assert_eq(query(sys_fd, handle).placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+
+	meminfo(&swap0, &shmem0);
+	if (swap) {
+		swap_on();
+		mount_cgroup2();
+		reclaim_all();
+	} else {
+		write_sysfs("/proc/sys/vm/drop_caches", "3");
+	}
+	meminfo(&swap1, &shmem1);
+	igt_info("shmem %" PRIu64 " -> %" PRIu64 " KiB, swap %" PRIu64 " -> %" PRIu64 " KiB\n",
+		 shmem0 >> 10, shmem1 >> 10, swap0 >> 10, swap1 >> 10);
+	/* the case is real only if reclaim took the buffer's pages */
+	igt_assert_f(shmem0 >= shmem1 + size / 2,
+		     "reclaim left the buffer's pages in memory\n");
+
+	p = map(sys_fd, handle, size);
+	for (uint32_t i = 0; i < len; i++)
+		igt_assert_f(p[i] == (uint8_t)(seq * 131 + i * 7),
+			     "byte %u: %#x, edu wrote %#x (pattern %" PRIu64 ")\n", i, p[i],
+			     (uint8_t)(seq * 131 + i * 7), seq);
+	munmap(p, size);
+	if (swap)
+		swap_off();
+	close(dmabuf);
+	close_bo(sys_fd, handle);
+}
+
+/* ---- device memory and the dmem cgroup controller ---- */
+
+struct dmem_child {
+	int fd;
+	char cg[128];
+	char why[1024];
+};
+
+#define DMEM_FAIL(...) do { \
+	snprintf(dc->why, sizeof(dc->why), __VA_ARGS__); \
+	return 1; \
+} while (0)
+
+/* in the limited cgroup: what it may allocate in device memory */
+static int dmem_limited(struct dmem_child *dc)
+{
+	const uint64_t four = 4 << 20;
+	uint32_t h[3] = {}, sys = 0;
+	char path[256], line[512];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dc->cg);
+	write_text(path, "%d", getpid());
+	if (__create(dc->fd, four, PHYR_VGEM_PLACEMENT_DEVICE, 0, &h[0]) ||
+	    __create(dc->fd, four, PHYR_VGEM_PLACEMENT_DEVICE, 0, &h[1]))
+		DMEM_FAIL("8 MiB of device memory under an 8 MiB limit: %s", strerror(errno));
+	ret = __create(dc->fd, four, PHYR_VGEM_PLACEMENT_DEVICE, 0, &h[2]);
+	if (ret != -ENOSPC)
+		DMEM_FAIL("4 MiB more than the limit: %d (%s), expected ENOSPC", ret,
+			  strerror(-ret));
+	if (info(dc->fd).device_free < 2 * four)
+		DMEM_FAIL("the device is full: the test says nothing of the limit");
+	snprintf(path, sizeof(path), "%s/dmem.current", dc->cg);
+	read_line(path, "drm/", line, sizeof(line));
+	if (!strstr(line, " 8388608"))
+		DMEM_FAIL("dmem.current: '%s', expected 8 MiB", line);
+	/* moving into device memory is allocating it too */
+	if (__create(dc->fd, four, PHYR_VGEM_PLACEMENT_SYSTEM, 0, &sys))
+		DMEM_FAIL("a system buffer: %s", strerror(errno));
+	ret = __migrate(dc->fd, sys, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0);
+	if (ret != -ENOSPC)
+		DMEM_FAIL("migrating over the limit: %d, expected ENOSPC", ret);
+	/* and a buffer freed gives its charge back */
+	close_bo(dc->fd, h[1]);
+	ret = __migrate(dc->fd, sys, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0);
+	if (ret)
+		DMEM_FAIL("migrating under the limit again: %s", strerror(-ret));
+	close_bo(dc->fd, sys);
+	close_bo(dc->fd, h[0]);
+	read_line(path, "drm/", line, sizeof(line));
+	if (!strstr(line, " 0"))
+		DMEM_FAIL("dmem.current after freeing everything: '%s'", line);
+	return 0;
+}
+
+/*
+ * Device memory is charged to the dmem cgroup controller, as xe and amdgpu
+ * charge VRAM: the BAR is a region "drm/PCI/vram" of its size, and a cgroup
+ * at its dmem.max gets ENOSPC, for a new buffer and for a migration, however
+ * much the device has left.
+ */
+SUBTEST test_dmem_limit(void)
+{
+	struct dmem_child dc = { .fd = dev_fd[0] };
+	char pci[32], region[96], line[512];
+	int p[2], status;
+	pid_t pid;
+
+	mount_cgroup2();
+	read_line(CGROUP "/cgroup.controllers", "", line, sizeof(line));
+	igt_require_f(strstr(line, "dmem"), "no dmem cgroup controller (CONFIG_CGROUP_DMEM)\n");
+	pci_address(dev_fd[0], pci, sizeof(pci));
+	snprintf(region, sizeof(region), "drm/%s/vram", pci);
+	read_line(CGROUP "/dmem.capacity", region, line, sizeof(line));
+	igt_assert_f(line[0], "%s is not a region of dmem.capacity\n", region);
+	igt_assert_eq_u64(strtoull(line + strlen(region), NULL, 10), info(dev_fd[0]).device_size);
+
+	write_sysfs(CGROUP "/cgroup.subtree_control", "+dmem");
+	snprintf(dc.cg, sizeof(dc.cg), CGROUP "/phyr-dmem-%d", getpid());
+	igt_assert_eq(mkdir(dc.cg, 0755), 0);
+	snprintf(line, sizeof(line), "%s/dmem.max", dc.cg);
+	write_text(line, "%s 8388608", region);
+
+	igt_assert_eq(pipe(p), 0);
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (!pid) {
+		int ret = dmem_limited(&dc);
+
+		if (write(p[1], dc.why, strlen(dc.why)) < 0)
+			ret = 2;
+		_exit(ret);
+	}
+	close(p[1]);
+	memset(dc.why, 0, sizeof(dc.why));
+	if (read(p[0], dc.why, sizeof(dc.why) - 1) < 0)
+		dc.why[0] = '\0';
+	close(p[0]);
+	igt_assert_eq(waitpid(pid, &status, 0), pid);
+	igt_assert_eq(rmdir(dc.cg), 0);
+	igt_assert_f(WIFEXITED(status) && !WEXITSTATUS(status), "%s\n", dc.why);
+}
+
 igt_main
 {
 	igt_fixture {
@@ -1421,6 +1695,18 @@ igt_main
 	igt_describe("DMABUF_FLAVOURS rejects bad fds, flags and padding.");
 	igt_subtest("bad-dmabuf-flavours")
 		test_bad_dmabuf_flavours();
+
+	igt_describe("What only an importer wrote survives drop_caches after it let go.");
+	igt_subtest("importer-writes-drop-caches")
+		test_importer_writes(false);
+
+	igt_describe("What only an importer wrote survives reclaim to swap (zram).");
+	igt_subtest("importer-writes-swap")
+		test_importer_writes(true);
+
+	igt_describe("Device memory is charged to the dmem cgroup: ENOSPC at dmem.max.");
+	igt_subtest("dmem-limit")
+		test_dmem_limit();
 
 	/* last: it removes a device and brings it back under a new minor */
 	igt_describe("Hot-unplug with live mappings, an export and an import; rescan.");

@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <glob.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -28,7 +30,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/udmabuf.h>
 
@@ -728,9 +732,10 @@ static void check_writes(struct buf *b, struct writer *w)
  * Migration while the peer keeps writing: every write completes successfully
  * (the region follows the buffer), each chunk holds what was written last,
  * and no byte is written into the old device memory after the move (it is
- * given to a new buffer, zeroed, which stays all zeroes).
+ * given to a new buffer, zeroed, which stays all zeroes).  The buffer starts
+ * in @first and moves four times, ending in system memory.
  */
-static void test_migrate_while_writing(void)
+static void migrate_while_writing(uint32_t first)
 {
 	struct phyrbuf_bo *filler[4] = {};
 	uint8_t *fmap[4] = {};
@@ -741,11 +746,12 @@ static void test_migrate_while_writing(void)
 	struct buf b;
 	int ret, i, moves = 0;
 
-	ret = buf_new(&b, PHYRBUF_PLACEMENT_DEVICE, 8u << 20, 0);
+	ret = buf_new(&b, first, 8u << 20, 0);
 	if (!ret)
 		ret = reg(&b, 0, b.size, IOVA, RW, &mr);
 	if (ret) {
-		note("a device-memory region: %s", strerror(-ret));
+		note("a region on a buffer in %s memory: %s",
+		     first == PHYRBUF_PLACEMENT_DEVICE ? "device" : "system", strerror(-ret));
 		goto out;
 	}
 	if (writer_start(&w, mr->rkey, b.size)) {
@@ -754,7 +760,8 @@ static void test_migrate_while_writing(void)
 	}
 	CHECK(writer_wait(&w, 8, 120), "the peer writes (%s)", st(w.first_bad));
 	for (i = 0; i < 4; i++) {
-		uint32_t to = i % 2 ? PHYRBUF_PLACEMENT_DEVICE : PHYRBUF_PLACEMENT_SYSTEM;
+		uint32_t to = (i % 2) ^ (first == PHYRBUF_PLACEMENT_SYSTEM) ?
+			      PHYRBUF_PLACEMENT_DEVICE : PHYRBUF_PLACEMENT_SYSTEM;
 
 		ret = phyrbuf_bo_migrate(b.bo, to);
 		CHECK_OK(ret, "migrate");
@@ -798,6 +805,94 @@ out:
 		ibv_dereg_mr(mr);
 	buf_free(&b);
 	reset_qps();
+}
+
+static void test_migrate_while_writing(void)
+{
+	migrate_while_writing(PHYRBUF_PLACEMENT_DEVICE);
+}
+
+/* A region registered on system memory follows its buffer into device memory. */
+static void test_migrate_system_first(void)
+{
+	migrate_while_writing(PHYRBUF_PLACEMENT_SYSTEM);
+}
+
+static const char *open_pair(void);
+
+/* the nodes nobody needs, opened up for a test and closed down again */
+static const char *const nodes_glob[] = { "/dev/dri/*", "/dev/infiniband/uverbs*" };
+
+static void nodes_chmod(glob_t *g, mode_t *modes, bool open_up)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < g->gl_pathc; i++) {
+		if (open_up) {
+			modes[i] = stat(g->gl_pathv[i], &st) ? 0600 : st.st_mode & 07777;
+			chmod(g->gl_pathv[i], 0666);
+		} else {
+			chmod(g->gl_pathv[i], modes[i]);
+		}
+	}
+}
+
+/*
+ * The system-first migration as a user without privileges: nobody, with the
+ * DRM and uverbs nodes open to everyone and no memlock limit (what a
+ * distribution's groups and limits.conf give an RDMA user), on queue pairs
+ * of its own.
+ */
+static void test_migrate_system_first_nobody(void)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	char why[sizeof(first_failure)] = "";
+	mode_t *modes;
+	int p[2], status = 0;
+	glob_t g = {};
+	ssize_t n;
+	pid_t pid;
+
+	glob(nodes_glob[0], 0, NULL, &g);
+	glob(nodes_glob[1], GLOB_APPEND, NULL, &g);
+	modes = calloc(g.gl_pathc + 1, sizeof(*modes));
+	if (!modes || pipe(p)) {
+		note("setting up");
+		goto out;
+	}
+	nodes_chmod(&g, modes, true);
+	pid = fork();
+	if (!pid) {
+		const char *err = NULL;
+
+		close(p[0]);
+		failures = 0;
+		if (setrlimit(RLIMIT_MEMLOCK, &unlimited) || setgroups(0, NULL) ||
+		    setgid(65534) || setuid(65534))
+			err = "dropping privileges";
+		if (!err)
+			err = open_pair();
+		if (err)
+			note("as nobody: %s", err);
+		else
+			migrate_while_writing(PHYRBUF_PLACEMENT_SYSTEM);
+		if (write(p[1], first_failure, strlen(first_failure)) < 0)
+			failures++;
+		_exit(failures ? 1 : 0);
+	}
+	close(p[1]);
+	n = pid > 0 ? read(p[0], why, sizeof(why) - 1) : -1;
+	why[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	nodes_chmod(&g, modes, false);
+	CHECK(pid > 0 && WIFEXITED(status) && !WEXITSTATUS(status), "as nobody: %s",
+	      why[0] ? why : "the child did not finish");
+out:
+	free(modes);
+	globfree(&g);
 }
 
 /*
@@ -1023,6 +1118,31 @@ static void test_cli(void)
 	CHECK(system(cmd) == 0, "a bad size is a usage error");
 }
 
+/*
+ * Both devices, a connected queue pair on each, and the peer's memory, as
+ * whoever runs this: NULL, or what failed.
+ */
+static const char *open_pair(void)
+{
+	int ret = rp_dev_open(&nic, nic_name);
+
+	if (!ret)
+		ret = rp_dev_open(&peer, peer_name);
+	if (!ret)
+		ret = rp_qp_create(&nq, &nic, DEPTH);
+	if (!ret)
+		ret = rp_qp_create(&pq, &peer, DEPTH);
+	if (!ret)
+		ret = rp_qp_connect(&nq, &pq);
+	if (ret)
+		return strerror(-ret);
+	pbuf = mmap(NULL, PEER_LEN, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	pmr = pbuf == MAP_FAILED ? NULL :
+	      ibv_reg_mr(peer.pd, pbuf, PEER_LEN, RW | IBV_ACCESS_REMOTE_ATOMIC);
+	return pmr ? NULL : "the peer's memory";
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1034,6 +1154,8 @@ static const struct {
 	{ "mr-end", test_mr_end },
 	{ "atomics", test_atomics },
 	{ "migrate-while-writing", test_migrate_while_writing },
+	{ "migrate-system-first", test_migrate_system_first },
+	{ "migrate-system-first-nobody", test_migrate_system_first_nobody },
 	{ "close-while-writing", test_close_while_writing },
 	{ "bad-input", test_bad_input },
 	{ "cli", test_cli },
@@ -1053,7 +1175,7 @@ int main(int argc, char **argv)
 	};
 	const char *only = NULL, *setup = NULL;
 	unsigned int i, bad = 0;
-	int c, ret;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -1083,25 +1205,7 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = rp_dev_open(&nic, nic_name);
-	if (!ret)
-		ret = rp_dev_open(&peer, peer_name);
-	if (!ret)
-		ret = rp_qp_create(&nq, &nic, DEPTH);
-	if (!ret)
-		ret = rp_qp_create(&pq, &peer, DEPTH);
-	if (!ret)
-		ret = rp_qp_connect(&nq, &pq);
-	if (ret)
-		setup = strerror(-ret);
-	if (!setup) {
-		pbuf = mmap(NULL, PEER_LEN, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		pmr = pbuf == MAP_FAILED ? NULL :
-		      ibv_reg_mr(peer.pd, pbuf, PEER_LEN, RW | IBV_ACCESS_REMOTE_ATOMIC);
-		if (!pmr)
-			setup = "the peer's memory";
-	}
+	setup = open_pair();
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		double t0 = rp_now();
 

@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 
 #include <linux/dma-buf.h>
+#include <linux/dma-buf-cpu.h>
 #include <linux/dma-buf-flavour.h>
 #include <linux/dma-resv.h>
 #include <linux/pci.h>
@@ -18,6 +19,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
+#include <linux/pagemap.h>
 #include <linux/scatterlist.h>
 #include <linux/workqueue.h>
 
@@ -813,6 +815,77 @@ out:
 }
 
 /*
+ * Unplug waits for the importers of all of a device's buffers out of one
+ * budget: buffers whose fences never signal (a user keeps them busy) hold
+ * the removal %PHYR_VGEM_REVOKE_TIMEOUT in all, not that long each.  And no
+ * export starts once the unplug began: a buffer that had no dma-buf gets
+ * none.  The bus is rescanned at the end.
+ */
+static void phyr_vgem_test_unplug_budget(struct kunit *test)
+{
+	struct phyr_vgem_device *b = pci_vdev(test, 1);
+	struct pci_dev *pdev = b->vram->pdev;
+	struct pci_bus *bus = pdev->bus;
+	unsigned int devfn = pdev->devfn, i;
+	struct test_fence *f[3] = {};
+	struct dma_buf *dmabuf[3] = {};
+	struct phyr_vgem_bo *bo[3], *late;
+	struct dma_buf *late_buf;
+	unsigned long t0, took;
+
+	for (i = 0; i < ARRAY_SIZE(bo); i++) {
+		bo[i] = phyr_vgem_bo_create(&b->drm, PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(bo[i]));
+		dmabuf[i] = bo[i]->shmem.base.funcs->export(&bo[i]->shmem.base, O_RDWR);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf[i]));
+		/* freed by the fence's last reference */
+		f[i] = kzalloc_obj(*f[i]);
+		KUNIT_ASSERT_NOT_NULL(test, f[i]);
+		spin_lock_init(&f[i]->lock);
+		dma_fence_init(&f[i]->base, &test_fence_ops, &f[i]->lock,
+			       dma_fence_context_alloc(1), 1);
+		dma_resv_lock(dmabuf[i]->resv, NULL);
+		KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(dmabuf[i]->resv, 1), 0);
+		dma_resv_add_fence(dmabuf[i]->resv, &f[i]->base, DMA_RESV_USAGE_READ);
+		dma_resv_unlock(dmabuf[i]->resv);
+	}
+	late = phyr_vgem_bo_create(&b->drm, PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(late));
+
+	pci_dev_get(pdev);
+	t0 = jiffies;
+	pci_stop_and_remove_bus_device_locked(pdev);
+	took = jiffies - t0;
+	/* the fences held it for the whole budget, once */
+	KUNIT_EXPECT_GE(test, took, PHYR_VGEM_REVOKE_TIMEOUT);
+	KUNIT_EXPECT_LT_MSG(test, took, PHYR_VGEM_REVOKE_TIMEOUT * 3 / 2,
+			    "%lu ms for %zu buffers", jiffies_to_msecs(took), ARRAY_SIZE(bo));
+	for (i = 0; i < ARRAY_SIZE(bo); i++)
+		KUNIT_EXPECT_TRUE(test, dmabuf[i]->revoked);
+	late_buf = late->shmem.base.funcs->export(&late->shmem.base, O_RDWR);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(late_buf), -ENODEV);
+	if (!IS_ERR(late_buf))
+		dma_buf_put(late_buf);
+
+	for (i = 0; i < ARRAY_SIZE(bo); i++) {
+		dma_fence_signal(&f[i]->base);
+		dma_fence_put(&f[i]->base);
+		dma_buf_put(dmabuf[i]);
+		drm_gem_object_put(&bo[i]->shmem.base);
+	}
+	drm_gem_object_put(&late->shmem.base);
+	pci_dev_put(pdev);
+
+	pci_lock_rescan_remove();
+	pci_rescan_bus(bus);
+	pci_unlock_rescan_remove();
+	pdev = pci_get_slot(bus, devfn);
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	KUNIT_EXPECT_TRUE(test, phyr_vgem_is_pci_device(&pdev->dev));
+	pci_dev_put(pdev);
+}
+
+/*
  * Hot-unplug of a device whose buffer is exported and mapped: the remove
  * revokes it (the importer is told and unmaps; maps and attaches then fail
  * with -ENODEV), the device's ioctls are gone, and nothing of the BAR is
@@ -878,6 +951,212 @@ static void phyr_vgem_test_unplug(struct kunit *test)
 		drm_gem_object_put(&bo->shmem.base);
 }
 
+/*
+ * A buffer written only by an importer, which then unmapped: nobody pins its
+ * pages any more, so reclaim may take them -- and must write them to swap,
+ * not drop them as clean (neither DMA nor our PFN mmaps dirty the folios).
+ * Here the shmem mapping is stripped of its clean pages, as drop_caches does.
+ */
+static void phyr_vgem_test_importer_writes_survive_reclaim(struct kunit *test)
+{
+	static const struct dma_buf_flavour_req ram = { .flavour = DMA_BUF_FLAVOUR_PHYR };
+	struct phyr_vgem_test *t = test->priv;
+	struct test_importer *imp;
+	struct phyr_vgem_bo *bo;
+	struct dma_buf *dmabuf;
+
+	bo = phyr_vgem_bo_create(t->drm, 3 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	imp = test_importer_attach(test, dmabuf, t->importer, &ram);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp));
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	imp->phyr = dma_buf_map_phyr(imp->a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp->phyr));
+	phyr_pages_pattern(test, imp->phyr, 0xd1e7, false);
+	dma_buf_unmap_phyr(imp->a, imp->phyr);
+	imp->phyr = NULL;
+	/* the precondition: nobody holds the pages, only the shmem file has them */
+	KUNIT_EXPECT_FALSE(test, bo->sys_pinned);
+	KUNIT_EXPECT_NULL(test, bo->shmem.pages);
+	dma_resv_unlock(dmabuf->resv);
+
+	invalidate_mapping_pages(bo->shmem.base.filp->f_mapping, 0, -1);
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	imp->phyr = dma_buf_map_phyr(imp->a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(imp->phyr));
+	KUNIT_EXPECT_EQ_MSG(test, phyr_pages_pattern(test, imp->phyr, 0xd1e7, true), 0,
+			    "the importer's writes were dropped with clean pages");
+	dma_buf_unmap_phyr(imp->a, imp->phyr);
+	imp->phyr = NULL;
+	dma_resv_unlock(dmabuf->resv);
+
+	test_importer_detach(test, imp);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
+/*
+ * An importer that, when told to drop its mapping, still has DMA in flight:
+ * it adds a fence for it to the reservation and lets a worker finish the
+ * "DMA" (a write into the pages it still maps) and signal the fence.
+ */
+struct inflight {
+	struct test_fence f;		/* first: freed by the fence's release */
+	struct dma_buf_attachment *a;
+	const struct phyr *phyr;
+	struct work_struct work;
+	struct completion moved;	/* the migration returned */
+	bool early;			/* ... before the fence signaled */
+};
+
+static void inflight_work(struct work_struct *work)
+{
+	struct inflight *in = container_of(work, struct inflight, work);
+	struct phyr_page_cursor pc;
+	pgoff_t i = 0;
+	size_t w;
+
+	/*
+	 * A move that waits for the fence cannot return before it signals:
+	 * waiting a bounded time for it to return proves that it waits.
+	 */
+	in->early = wait_for_completion_timeout(&in->moved, msecs_to_jiffies(500));
+	phyr_page_cursor_init(&pc, in->phyr);
+	while (phyr_page_cursor_next(&pc)) {
+		u32 *p = kmap_local_page(phyr_page_cursor_page(&pc));
+
+		for (w = 0; w < PAGE_SIZE / 4; w++)
+			p[w] = pattern(i * PAGE_SIZE / 4 + w) ^ 0x1a7e;
+		kunmap_local(p);
+		i++;
+	}
+	dma_fence_signal(&in->f.base);
+}
+
+static void inflight_invalidate(struct dma_buf_attachment *a)
+{
+	struct inflight *in = a->importer_priv;
+
+	if (dma_resv_reserve_fences(a->dmabuf->resv, 1))
+		return;
+	dma_resv_add_fence(a->dmabuf->resv, &in->f.base, DMA_RESV_USAGE_WRITE);
+	schedule_work(&in->work);
+}
+
+static const struct dma_buf_attach_ops inflight_ops = {
+	.invalidate_mappings = inflight_invalidate,
+};
+
+/*
+ * A move copies only after the fences that importers add when they are told
+ * to unmap (DMA still in flight) signaled: the copy holds the importer's
+ * last write.
+ */
+static void phyr_vgem_test_move_waits_for_invalidate_fences(struct kunit *test)
+{
+	static const struct dma_buf_flavour_req ram = { .flavour = DMA_BUF_FLAVOUR_PHYR };
+	struct phyr_vgem_test *t = test->priv;
+	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
+	struct inflight *in = kzalloc_obj(*in);
+	struct phyr_vgem_vram *vram = vdev->vram;
+	struct phyr_page_cursor pc;
+	struct phyr_vgem_bo *bo;
+	struct dma_buf *dmabuf;
+	size_t w, bad = 0;
+	pgoff_t i = 0;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, in);
+	spin_lock_init(&in->f.lock);
+	dma_fence_init(&in->f.base, &test_fence_ops, &in->f.lock, dma_fence_context_alloc(1), 1);
+	INIT_WORK(&in->work, inflight_work);
+	init_completion(&in->moved);
+	bo = phyr_vgem_bo_create(&vdev->drm, 2 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	in->a = dma_buf_flavour_attach(dmabuf, t->importer, &ram, 1, &inflight_ops, in);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(in->a));
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	in->phyr = dma_buf_map_phyr(in->a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(in->phyr));
+	phyr_pages_pattern(test, in->phyr, 0x01d, false);
+	ret = phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE);
+	complete(&in->moved);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&in->f.base),
+			      "the move returned before the importer's DMA ended");
+	/* what the move copied is the importer's last write */
+	phyr_page_cursor_init(&pc, &bo->vmem->phyr);
+	while (ret == 0 && phyr_page_cursor_next(&pc)) {
+		u32 __iomem *p = vram->va + (pc.phys - vram->base);
+
+		for (w = 0; w < PAGE_SIZE / 4; w++)
+			bad += readl(p + w) != (pattern(i * PAGE_SIZE / 4 + w) ^ 0x1a7e);
+		i++;
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	/* the "DMA" is done before its memory goes */
+	flush_work(&in->work);
+	dma_buf_unmap_phyr(in->a, in->phyr);
+	dma_resv_unlock(dmabuf->resv);
+
+	KUNIT_EXPECT_FALSE(test, in->early);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(dmabuf, in->a), 0);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+	dma_fence_put(&in->f.base);
+}
+
+/*
+ * A CPU-access importer that attached while the buffer was in system memory
+ * (the core served it from the phyr of the pages) follows the buffer into
+ * device memory, which phyr_vgem offers for CPU access: the move is
+ * invisible to it, and does not bounce the buffer back.
+ */
+static void phyr_vgem_test_cpu_access_follows_move(struct kunit *test)
+{
+	struct phyr_vgem_test *t = test->priv;
+	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
+	char a[64] = "written in system memory", b[64] = "written in device memory";
+	char back[64];
+	struct phyr_vgem_bo *bo;
+	struct dma_buf_cpu *cpu;
+	struct dma_buf *dmabuf;
+
+	bo = phyr_vgem_bo_create(&vdev->drm, 2 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	cpu = dma_buf_cpu_attach(dmabuf, t->importer, DMA_BUF_FLAVOUR_MMIO, NULL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cpu));
+	KUNIT_EXPECT_TRUE(test, dma_buf_cpu_attachment(cpu)->flavour_bridged);
+	KUNIT_ASSERT_EQ(test, dma_buf_cpu_validate(cpu), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_write(cpu, PAGE_SIZE - 8, a, sizeof(a)), 0);
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), 0);
+	dma_resv_unlock(dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_read(cpu, back, PAGE_SIZE - 8, sizeof(back)), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), 0);
+	KUNIT_EXPECT_EQ(test, bo->placement, PHYR_VGEM_PLACEMENT_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_read(cpu, back, PAGE_SIZE - 8, sizeof(back)), 0);
+	KUNIT_EXPECT_MEMEQ(test, back, a, sizeof(a));
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_write(cpu, PAGE_SIZE - 8, b, sizeof(b)), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_read(cpu, back, PAGE_SIZE - 8, sizeof(back)), 0);
+	KUNIT_EXPECT_MEMEQ(test, back, b, sizeof(b));
+	KUNIT_EXPECT_EQ(test, bo->placement, PHYR_VGEM_PLACEMENT_DEVICE);
+
+	dma_buf_cpu_detach(cpu);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
 static struct kunit_case phyr_vgem_test_cases[] = {
 	KUNIT_CASE(phyr_vgem_test_create),
 	KUNIT_CASE(phyr_vgem_test_export_import_self),
@@ -890,7 +1169,11 @@ static struct kunit_case phyr_vgem_test_cases[] = {
 	KUNIT_CASE(phyr_vgem_test_move_keeps_mapped_memory),
 	KUNIT_CASE(phyr_vgem_test_move_keeps_importer_writes),
 	KUNIT_CASE(phyr_vgem_test_move_waits_for_fences),
+	KUNIT_CASE(phyr_vgem_test_move_waits_for_invalidate_fences),
+	KUNIT_CASE(phyr_vgem_test_importer_writes_survive_reclaim),
+	KUNIT_CASE(phyr_vgem_test_cpu_access_follows_move),
 	KUNIT_CASE(phyr_vgem_test_device_p2p),
+	KUNIT_CASE_SLOW(phyr_vgem_test_unplug_budget),
 	KUNIT_CASE_SLOW(phyr_vgem_test_unplug),
 	{}
 };
