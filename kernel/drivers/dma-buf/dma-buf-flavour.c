@@ -876,7 +876,10 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_phyr_bridge_unmap, "DMA_BUF");
  * for the fences of its reservation object and for every revocable importer
  * to unmap (see DOC: revoke).  From the first step on, every new attachment
  * and every new map of any flavour fails with -ENODEV, until
- * dma_buf_unrevoke().  Revoking a revoked buffer waits again.
+ * dma_buf_unrevoke().  Revoking a revoked buffer only waits again: its
+ * importers were told, and nothing was mapped since.  So an exporter that
+ * revokes many buffers can tell all their importers first (a @timeout of 0)
+ * and then wait for them out of one budget.
  *
  * Context: Process context; sleeps.  Takes the buffer's dma_resv lock: must
  * be called without it.
@@ -891,8 +894,10 @@ int dma_buf_revoke(struct dma_buf *dmabuf, unsigned long timeout)
 
 	might_sleep();
 	dma_resv_lock(dmabuf->resv, NULL);
-	dmabuf->revoked = true;
-	dma_buf_invalidate_mappings(dmabuf);
+	if (!dmabuf->revoked) {
+		dmabuf->revoked = true;
+		dma_buf_invalidate_mappings(dmabuf);
+	}
 	left = dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
 				     false, timeout);
 	dma_resv_unlock(dmabuf->resv);
