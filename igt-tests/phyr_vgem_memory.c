@@ -1442,14 +1442,24 @@ static void swap_off(void)
  * memory: by dropping clean caches (drop_caches), or by pushing everything
  * it can to swap (memory.reclaim with swap on zram).  Neither DMA nor a PFN
  * mmap dirties a page; the exporter must, or reclaim drops the data.
+ *
+ * That reclaim really reached phyr_vgem's pages is shown by a second buffer,
+ * whose system memory holds nothing any more (it moved to device memory):
+ * its pages must go.
  */
 SUBTEST test_importer_writes(bool swap)
 {
 	const uint32_t len = 2048, size = 8 << 20;
 	uint64_t dmas = 0, errors, bad, seq, swap0, swap1, shmem0, shmem1;
 	uint32_t handle = create(sys_fd, size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
+	uint32_t moved = create(dev_fd[0], size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
 	int dmabuf = export(sys_fd, handle);
 	uint8_t *p;
+
+	p = map(dev_fd[0], moved, size);
+	fill((uint32_t *)p, size, 0x77);
+	munmap(p, size);
+	igt_assert_eq(__migrate(dev_fd[0], moved, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0), 0);
 
 	igt_require_f(!access(IMPORTER "/control", W_OK), "no edu importer (debugfs)\n");
 	write_text(IMPORTER "/control", "attach %d", dmabuf);
@@ -1478,9 +1488,9 @@ SUBTEST test_importer_writes(bool swap)
 	meminfo(&swap1, &shmem1);
 	igt_info("shmem %" PRIu64 " -> %" PRIu64 " KiB, swap %" PRIu64 " -> %" PRIu64 " KiB\n",
 		 shmem0 >> 10, shmem1 >> 10, swap0 >> 10, swap1 >> 10);
-	/* the case is real only if reclaim took the buffer's pages */
+	/* the case is real only if reclaim took pages of phyr_vgem's */
 	igt_assert_f(shmem0 >= shmem1 + size / 2,
-		     "reclaim left the buffer's pages in memory\n");
+		     "reclaim left the pages of a buffer moved away in memory\n");
 
 	p = map(sys_fd, handle, size);
 	for (uint32_t i = 0; i < len; i++)
@@ -1492,6 +1502,7 @@ SUBTEST test_importer_writes(bool swap)
 		swap_off();
 	close(dmabuf);
 	close_bo(sys_fd, handle);
+	close_bo(dev_fd[0], moved);
 }
 
 /* ---- device memory and the dmem cgroup controller ---- */
