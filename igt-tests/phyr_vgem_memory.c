@@ -403,7 +403,8 @@ SUBTEST test_export_import_device(void)
 	dmabuf = export(dev_fd[0], handle);
 	fdinfo_flavours(dmabuf, flavours, sizeof(flavours));
 	igt_info("device buffer offers: %s\n", flavours);
-	igt_assert_streq(flavours, "private phyr+mmio cpu_access+mmio sg_table(bridge)");
+	igt_assert_streq(flavours,
+			 "private phyr+mmio cpu_access+mmio cpu_access+cpu sg_table(bridge)");
 
 	igt_assert_eq(__import(dev_fd[1], dmabuf, &imported), 0);
 	q = query(dev_fd[1], imported);
@@ -1256,14 +1257,15 @@ SUBTEST test_dmabuf_flavours(void)
 	close_bo(sys_fd, handle);
 
 	/*
-	 * device memory: private, phyr of the BAR, CPU access to the BAR, the
-	 * bridge; the provider is that device
+	 * device memory: private, phyr of the BAR, CPU access to the BAR, CPU
+	 * access to CPU RAM (served by a move), the bridge; the provider is that
+	 * device
 	 */
 	handle = create(dev_fd[0], 4 * page_size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
 	dmabuf = export(dev_fd[0], handle);
 	pci_address(dev_fd[0], pci, sizeof(pci));
 	f = dmabuf_flavours(sys_fd, dmabuf);
-	igt_assert_eq_u32(f.nr_offers, 4);
+	igt_assert_eq_u32(f.nr_offers, 5);
 	igt_assert_eq_u32(f.offers[0].flavour, PHYR_VGEM_FLAVOUR_PRIVATE);
 	igt_assert_eq_u32(f.offers[1].flavour, PHYR_VGEM_FLAVOUR_PHYR);
 	igt_assert_eq_u32(f.offers[1].flags, PHYR_VGEM_OFFER_MMIO | PHYR_VGEM_OFFER_PROVIDER_PCI);
@@ -1274,8 +1276,10 @@ SUBTEST test_dmabuf_flavours(void)
 	igt_assert_eq_u32(f.offers[2].flavour, PHYR_VGEM_FLAVOUR_CPU_ACCESS);
 	igt_assert_eq_u32(f.offers[2].flags, PHYR_VGEM_OFFER_MMIO | PHYR_VGEM_OFFER_PROVIDER_PCI);
 	igt_assert_eq_u32(f.offers[2].provider_bdf, f.offers[1].provider_bdf);
-	igt_assert_eq_u32(f.offers[3].flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
-	igt_assert_eq_u32(f.offers[3].flags, PHYR_VGEM_OFFER_BRIDGE | PHYR_VGEM_OFFER_MMIO |
+	igt_assert_eq_u32(f.offers[3].flavour, PHYR_VGEM_FLAVOUR_CPU_ACCESS);
+	igt_assert_eq_u32(f.offers[3].flags, PHYR_VGEM_OFFER_CPU);
+	igt_assert_eq_u32(f.offers[4].flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
+	igt_assert_eq_u32(f.offers[4].flags, PHYR_VGEM_OFFER_BRIDGE | PHYR_VGEM_OFFER_MMIO |
 			  PHYR_VGEM_OFFER_PROVIDER_PCI);
 	/* the system device reaches no BAR: refused, and PRIME agrees */
 	igt_assert_eq_u32(f.import.flavour, 0);

@@ -163,7 +163,7 @@ has ranges-device '^    mmio +0x[0-9a-f]+\+0x200000 +at offset 0x0 \(2 MiB\)$'
 # alloc prints them too, and what the dma-buf offers as data
 run alloc-offers 0 alloc --size 64K --placement device
 has alloc-offers '^  ranges: +[1-9]'
-has alloc-offers '^  offers: +private phyr\+mmio@[0-9a-f:.]+ cpu_access\+mmio@[0-9a-f:.]+ sg_table\+mmio\(bridge\)@'
+has alloc-offers '^  offers: +private phyr\+mmio@[0-9a-f:.]+ cpu_access\+mmio@[0-9a-f:.]+ cpu_access\+cpu sg_table\+mmio\(bridge\)@'
 
 # an image buffer
 run alloc-image 0 alloc --width 256 --height 256 --format XRGB8888
@@ -236,10 +236,11 @@ need(info["devices"][dm]["driver"] == {"major": 1, "minor": 2}, "driver version"
 a = load("alloc")[0]
 need(a["buffer"]["placement"] == "device" and a["buffer"]["nr_ranges"] == 1, "alloc buffer")
 need(a["buffer"]["ranges"][0]["type"] == "mmio" and a["buffer"]["ranges"][0]["length"] == 4 << 20, "alloc ranges")
-need([o["flavour"] for o in a["dmabuf"]["offers"]] == ["private", "phyr", "cpu_access", "sg_table"], "alloc offers")
+need([o["flavour"] for o in a["dmabuf"]["offers"]] == ["private", "phyr", "cpu_access", "cpu_access", "sg_table"], "alloc offers")
 need(a["dmabuf"]["offers"][1]["mmio"] and a["dmabuf"]["offers"][1]["provider"] == info["devices"][dm]["location"], "MMIO provider")
 need(a["dmabuf"]["offers"][2]["mmio"] and not a["dmabuf"]["offers"][2]["bridge"], "CPU access to the BAR")
-need(a["dmabuf"]["offers"][3]["bridge"], "the bridge")
+need(a["dmabuf"]["offers"][3]["cpu"] and not a["dmabuf"]["offers"][3]["mmio"], "CPU access to CPU RAM, by a move")
+need(a["dmabuf"]["offers"][4]["bridge"], "the bridge")
 need(a["migrated"]["placement"] == "system" and a["migrated"]["verified"] == 4 << 20, "migrated")
 need(a["import"]["import_flavour"] == "sg_table" and a["import"]["verified"] == 4 << 20, "import")
 im = load("alloc-image")[0]["buffer"]

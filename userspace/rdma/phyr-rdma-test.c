@@ -568,8 +568,10 @@ static int atomic(enum ibv_wr_opcode op, uint64_t off, uint32_t rkey,
 /*
  * Remote atomics need CPU RAM: on system memory they work; a move of the
  * buffer to device memory is undone by the region's next atomic (the
- * buffer comes back); a misaligned one is refused.  ATOMIC WRITE, which
- * needs only write access, works in device memory too.
+ * buffer comes back), and registering a buffer that is in device memory
+ * moves it to system memory, contents and all (one rule); a misaligned one
+ * is refused.  ATOMIC WRITE, which needs only write access, works in device
+ * memory too.
  */
 static void test_atomics(void)
 {
@@ -619,6 +621,28 @@ static void test_atomics(void)
 	CHECK(!ret && info.placement == PHYRBUF_PLACEMENT_SYSTEM,
 	      "the atomic moved the buffer back to system memory (now %s)",
 	      phyrbuf_placement_name(info.placement));
+	ibv_dereg_mr(mr);
+	mr = NULL;
+	buf_free(&b);
+
+	/* registered while in device memory: the registration brings it to RAM */
+	ret = buf_new(&b, PHYRBUF_PLACEMENT_DEVICE, 1u << 20, 0);
+	CHECK_OK(ret, "a device-memory buffer");
+	if (ret)
+		goto out;
+	wr64(b.map + 8192, 41);
+	ret = reg(&b, 0, b.size, IOVA, acc, &mr);
+	CHECK_OK(ret, "ibv_reg_dmabuf_mr with remote atomics on device memory");
+	if (ret)
+		goto out;
+	ret = phyrbuf_bo_query(b.bo, &info);
+	CHECK(!ret && info.placement == PHYRBUF_PLACEMENT_SYSTEM,
+	      "the registration moved the buffer to system memory (now %s)",
+	      phyrbuf_placement_name(info.placement));
+	ret = atomic(IBV_WR_ATOMIC_FETCH_AND_ADD, 8192, mr->rkey, 1, 0);
+	CHECK(!ret && rd64(pbuf) == 41 && rd64(b.map + 8192) == 42,
+	      "FETCH_ADD on what device memory held: %s, old %" PRIu64 ", now %" PRIu64,
+	      st(ret), rd64(pbuf), rd64(b.map + 8192));
 	ibv_dereg_mr(mr);
 	mr = NULL;
 	buf_free(&b);
@@ -1034,8 +1058,6 @@ static void test_bad_input(void)
 	BAD(reg(&sys, sys.size, 1, IOVA, RW, &mr), -EINVAL, "at its end");
 	BAD(reg(&sys, 0, 4096, IOVA + 1, RW, &mr), -EINVAL, "an iova at another page offset");
 	BAD(reg(&sys, 1, 4096, IOVA, RW, &mr), -EINVAL, "an offset at another page offset");
-	BAD(reg(&dev, 0, 4096, IOVA, RW | IBV_ACCESS_REMOTE_ATOMIC, &mr), -EOPNOTSUPP,
-	    "remote atomics on device memory");
 	BAD(reg(&sys, 0, 4096, IOVA, RW | IBV_ACCESS_ON_DEMAND, &mr), -EINVAL,
 	    "on-demand paging");
 	BAD(phyrbuf_reg_dmabuf_mr(nic.pd, 1 << 20, 0, 4096, IOVA, RW, &mr), -EBADF, "a bad fd");

@@ -1732,12 +1732,15 @@ static void test_probe(void)
 	close(dmabuf);
 	check_ok(phyrbuf_bo_close(bo));
 
-	/* device memory: private, phyr of the BAR, CPU access to it, the bridge */
+	/*
+	 * device memory: private, phyr of the BAR, CPU access to it, CPU access
+	 * to CPU RAM (by a move), the bridge
+	 */
 	check_ok(phyrbuf_bo_create(dm, 64 * 1024, PHYRBUF_PLACEMENT_DEVICE, 0, &bo));
 	check_ok(phyrbuf_bo_export(bo, &dmabuf));
 	probe(sys, dmabuf, &d);
 	check_eq(d.status, 0);
-	check_eq(d.nr_offers, 4);
+	check_eq(d.nr_offers, 5);
 	check_eq(d.offers[0].flavour, PHYRBUF_FLAVOUR_PRIVATE);
 	check_eq(d.offers[1].flavour, PHYRBUF_FLAVOUR_PHYR);
 	check_eq(d.offers[1].flags, PHYRBUF_OFFER_MMIO);
@@ -1746,9 +1749,11 @@ static void test_probe(void)
 	check_eq(d.offers[2].flavour, PHYRBUF_FLAVOUR_CPU_ACCESS);
 	check_eq(d.offers[2].flags, PHYRBUF_OFFER_MMIO);
 	check(!strcmp(d.offers[2].provider, dinfo.location));
-	check_eq(d.offers[3].flavour, PHYRBUF_FLAVOUR_SG_TABLE);
-	check_eq(d.offers[3].flags, PHYRBUF_OFFER_BRIDGE | PHYRBUF_OFFER_MMIO);
-	check(!strcmp(d.offers[3].provider, dinfo.location));
+	check_eq(d.offers[3].flavour, PHYRBUF_FLAVOUR_CPU_ACCESS);
+	check_eq(d.offers[3].flags, PHYRBUF_OFFER_CPU);
+	check_eq(d.offers[4].flavour, PHYRBUF_FLAVOUR_SG_TABLE);
+	check_eq(d.offers[4].flags, PHYRBUF_OFFER_BRIDGE | PHYRBUF_OFFER_MMIO);
+	check(!strcmp(d.offers[4].provider, dinfo.location));
 	/* the faux device reaches no BAR */
 	check_eq(d.import.flavour, 0);
 	check_eq(d.import_error, -EOPNOTSUPP);

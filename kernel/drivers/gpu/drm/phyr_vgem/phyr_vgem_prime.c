@@ -61,6 +61,14 @@ int phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, struct phyr *phyr)
  * the provider is refused at attach time (-EOPNOTSUPP): phyr_vgem does not
  * move the buffer behind userspace's back when an importer attaches.
  *
+ * One exception, offered last in device memory: CPU access to CPU RAM.  A
+ * software importer that needs RAM (atomics, which are not atomic for other
+ * agents on write-combined MMIO) reaches any placement by a move: it gets
+ * the buffer in system memory at its first map, as it would at its next map
+ * after userspace moved the buffer to device memory (below).  One rule for
+ * such an importer, whether the buffer was in device memory when it
+ * attached or went there later.
+ *
  * Device memory goes away with its PCI device, so only importers that can be
  * revoked (dma_buf_attach_revocable()) may map it: a static importer is
  * refused while the buffer is in device memory.  Each attachment knows the
@@ -78,6 +86,9 @@ int phyr_vgem_shmem_phyr(struct drm_gem_shmem_object *shmem, struct phyr *phyr)
 static const struct dma_buf_interconnect phyr_vgem_link = {
 	.name = "phyr_vgem",
 };
+
+/* the most offers a buffer makes (device memory) */
+#define BO_MAX_OFFERS	4
 
 /* what an attachment can use, decided when it attaches */
 struct phyr_vgem_attach {
@@ -107,7 +118,12 @@ static int bo_offers(struct phyr_vgem_bo *bo,
 			.flags = DMA_BUF_FLAVOUR_MMIO,
 			.provider = offers[1].provider,
 		};
-		return 3;
+		/* served by moving the buffer to system memory at the map */
+		offers[3] = (struct dma_buf_flavour_offer){
+			.flavour = DMA_BUF_FLAVOUR_CPU_ACCESS,
+			.flags = DMA_BUF_FLAVOUR_CPU,
+		};
+		return 4;
 	}
 	offers[0] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PHYR,
@@ -137,7 +153,7 @@ static_assert(BIT(DMA_BUF_FLAVOUR_CPU_ACCESS) == PHYR_VGEM_FLAVOUR_CPU_ACCESS);
  */
 u32 phyr_vgem_bo_flavours(struct phyr_vgem_bo *bo)
 {
-	struct dma_buf_flavour_offer offers[3];
+	struct dma_buf_flavour_offer offers[BO_MAX_OFFERS];
 	u32 bits = PHYR_VGEM_FLAVOUR_SG_TABLE | PHYR_VGEM_FLAVOUR_CPU_ACCESS;
 	int i, n = bo_offers(bo, offers);
 
@@ -150,7 +166,7 @@ static int phyr_vgem_offers(struct dma_buf *dmabuf,
 			    struct dma_buf_flavour_offer *offers,
 			    unsigned int max)
 {
-	if (max < 3)
+	if (max < BO_MAX_OFFERS)
 		return -EINVAL;
 	return bo_offers(dmabuf_bo(dmabuf), offers);
 }
@@ -192,8 +208,14 @@ static int phyr_vgem_dmabuf_attach(struct dma_buf *dmabuf,
 			ok |= BIT(PHYR_VGEM_PLACEMENT_DEVICE);
 		drm_dev_exit(idx);
 	}
-	/* no silent move at attach: the importer must use where it is now */
-	if (!(ok & BIT(READ_ONCE(bo->placement))))
+	/*
+	 * no silent move at attach: the importer must use where the buffer is
+	 * now -- but for CPU access to CPU RAM, offered in every placement:
+	 * its maps move the buffer to system memory
+	 */
+	if (!(ok & BIT(READ_ONCE(bo->placement))) &&
+	    !(attach->flavour == DMA_BUF_FLAVOUR_CPU_ACCESS &&
+	      !(attach->flavour_flags & DMA_BUF_FLAVOUR_MMIO)))
 		return -EOPNOTSUPP;
 	pa = kzalloc_obj(*pa);
 	if (!pa)

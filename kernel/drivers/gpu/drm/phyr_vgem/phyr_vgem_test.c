@@ -1157,6 +1157,51 @@ static void phyr_vgem_test_cpu_access_follows_move(struct kunit *test)
 	drm_gem_object_put(&bo->shmem.base);
 }
 
+/*
+ * CPU access that needs CPU RAM (a software importer's atomics) is offered
+ * for device memory too: attaching there moves nothing, and the first map
+ * moves the buffer to system memory with its contents -- as the next map
+ * after userspace moved it back to device memory does again.
+ */
+static void phyr_vgem_test_cpu_ram_from_device(struct kunit *test)
+{
+	struct phyr_vgem_test *t = test->priv;
+	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
+	char a[32] = "written in device memory", back[32];
+	struct phyr_cursor cur;
+	struct phyr_vgem_bo *bo;
+	struct dma_buf_cpu *cpu;
+	struct dma_buf *dmabuf;
+
+	bo = phyr_vgem_bo_create(&vdev->drm, 2 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
+	phyr_cursor_init(&cur, &bo->vmem->phyr);
+	KUNIT_ASSERT_TRUE(test, phyr_cursor_next(&cur));
+	memcpy_toio(vdev->vram->va + (cur.phys - vdev->vram->base) + 100, a, sizeof(a));
+	dmabuf = bo->shmem.base.funcs->export(&bo->shmem.base, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+
+	cpu = dma_buf_cpu_attach(dmabuf, t->importer, DMA_BUF_FLAVOUR_CPU, NULL, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(cpu), "attach: %ld", PTR_ERR(cpu));
+	KUNIT_EXPECT_EQ(test, bo->placement, PHYR_VGEM_PLACEMENT_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), 0);
+	KUNIT_EXPECT_EQ(test, bo->placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_read(cpu, back, 100, sizeof(back)), 0);
+	KUNIT_EXPECT_MEMEQ(test, back, a, sizeof(a));
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), 0);
+	dma_resv_unlock(dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), 0);
+	KUNIT_EXPECT_EQ(test, bo->placement, PHYR_VGEM_PLACEMENT_SYSTEM);
+	KUNIT_EXPECT_EQ(test, dma_buf_cpu_read(cpu, back, 100, sizeof(back)), 0);
+	KUNIT_EXPECT_MEMEQ(test, back, a, sizeof(a));
+
+	dma_buf_cpu_detach(cpu);
+	dma_buf_put(dmabuf);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
 static struct kunit_case phyr_vgem_test_cases[] = {
 	KUNIT_CASE(phyr_vgem_test_create),
 	KUNIT_CASE(phyr_vgem_test_export_import_self),
@@ -1172,6 +1217,7 @@ static struct kunit_case phyr_vgem_test_cases[] = {
 	KUNIT_CASE(phyr_vgem_test_move_waits_for_invalidate_fences),
 	KUNIT_CASE(phyr_vgem_test_importer_writes_survive_reclaim),
 	KUNIT_CASE(phyr_vgem_test_cpu_access_follows_move),
+	KUNIT_CASE(phyr_vgem_test_cpu_ram_from_device),
 	KUNIT_CASE(phyr_vgem_test_device_p2p),
 	KUNIT_CASE_SLOW(phyr_vgem_test_unplug_budget),
 	KUNIT_CASE_SLOW(phyr_vgem_test_unplug),
