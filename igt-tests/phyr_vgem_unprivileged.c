@@ -276,37 +276,25 @@ static void *race_dumb(void *arg)
 	return NULL;
 }
 
-/* closes the handles the others are about to get: the lowest ones */
-static void *race_close(void *arg)
+/*
+ * closes the handles the dumb creates get, the lowest ones, and takes one
+ * of them again at once, for a buffer that is listed already: importing
+ * its dma-buf is a new handle made fast
+ */
+static void *race_close_import(void *arg)
 {
 	struct race *r = arg;
 	uint32_t h;
 
 	while (!r->stop) {
-		for (h = 1; h <= 3; h++) {
+		struct drm_prime_handle p = { .fd = r->dmabuf };
+
+		for (h = 1; h <= 2; h++) {
 			struct drm_gem_close c = { .handle = h };
 
 			r->closes += !ioctl(r->fd, DRM_IOCTL_GEM_CLOSE, &c);
 		}
-	}
-	return NULL;
-}
-
-/*
- * takes a handle just closed for a buffer that is listed already: importing
- * its dma-buf is a new handle for it, made much faster than a new buffer
- */
-static void *race_create(void *arg)
-{
-	struct race *r = arg;
-
-	while (!r->stop) {
-		struct drm_prime_handle p = { .fd = r->dmabuf };
-
-		if (!ioctl(r->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p)) {
-			r->creates++;
-			gem_close_handle(r->fd, p.handle);
-		}
+		r->creates += !ioctl(r->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &p);
 	}
 	return NULL;
 }
@@ -316,7 +304,7 @@ static int dumb_race_user(void *arg, char *why)
 	const int seconds = *(int *)arg;
 	struct race r = { .fd = open(card_sys.path, O_RDWR | O_CLOEXEC) };
 	struct drm_prime_handle p = { .flags = DRM_CLOEXEC };
-	pthread_t t[3];
+	pthread_t t[2];
 	int i;
 
 	if (r.fd < 0)
@@ -327,12 +315,11 @@ static int dumb_race_user(void *arg, char *why)
 	gem_close_handle(r.fd, p.handle);
 	r.dmabuf = p.fd;
 	if (pthread_create(&t[0], NULL, race_dumb, &r) ||
-	    pthread_create(&t[1], NULL, race_close, &r) ||
-	    pthread_create(&t[2], NULL, race_create, &r))
+	    pthread_create(&t[1], NULL, race_close_import, &r))
 		FAIL("pthread_create");
 	sleep(seconds);
 	r.stop = true;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	close(r.fd);
 	close(r.dmabuf);
