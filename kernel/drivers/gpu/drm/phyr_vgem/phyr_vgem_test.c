@@ -766,7 +766,8 @@ static void phyr_vgem_test_move_waits_for_fences(struct kunit *test)
  * Device memory to edu: offered as phyr with the BAR's MMIO and provider, so
  * edu attaches only where it reaches the provider.  What the topology must
  * give: refused on q35's root bus; behind the PCIe switch, the BAR's bus
- * address.  Device memory takes revocable importers only: a static one is
+ * address; through a whitelisted host bridge, an IOVA that edu's domain maps
+ * to the BAR.  Device memory takes revocable importers only: a static one is
  * refused whatever the topology.
  */
 static void phyr_vgem_test_device_p2p(struct kunit *test)
@@ -776,6 +777,7 @@ static void phyr_vgem_test_device_p2p(struct kunit *test)
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
 	struct device *dev = &edu->pdev->dev;
+	enum pci_p2pdma_map_type want;
 	struct test_importer *imp;
 	struct phyr_vgem_bo *bo;
 	struct dma_buf *dmabuf;
@@ -791,7 +793,8 @@ static void phyr_vgem_test_device_p2p(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_flavour_attach(dmabuf, dev, &mmio, 1, NULL, NULL)),
 			-EOPNOTSUPP);
 	imp = test_importer_attach(test, dmabuf, dev, &mmio);
-	if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT) {
+	want = phyr_kunit_p2p_expected(test, 0);
+	if (want == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
 		KUNIT_EXPECT_EQ(test, PTR_ERR(imp), -EOPNOTSUPP);
 		goto out;
 	}
@@ -801,9 +804,12 @@ static void phyr_vgem_test_device_p2p(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
 	phyr_cursor_init(&cur, &bo->vmem->phyr);
 	KUNIT_ASSERT_TRUE(test, phyr_cursor_next(&cur));
-	KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
-			cur.phys - vdev->vram->base +
-			pci_bus_address(vdev->vram->pdev, PHYR_VGEM_BAR));
+	if (want == PCI_P2PDMA_MAP_BUS_ADDR)
+		KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
+				cur.phys - vdev->vram->base +
+				pci_bus_address(vdev->vram->pdev, PHYR_VGEM_BAR));
+	else
+		KUNIT_EXPECT_EQ(test, phyr_kunit_iova_to_phys(dev, map.vecs[0].addr), cur.phys);
 	dma_buf_unmap_phyr_dma(imp->a, &map);
 	dma_resv_unlock(dmabuf->resv);
 	test_importer_detach(test, imp);
