@@ -567,6 +567,8 @@ static bool phyrs_overlap(const struct phyr *a, const struct phyr *b)
  * Device memory that an importer still maps after the buffer moved away (it
  * was told, and unmaps later, as importers whose hardware must stop first
  * do) is not handed to the next buffer: it is freed at the importer's unmap.
+ * The importer's unmap waits for the test (a deferred work that only the
+ * test runs), so the next buffer is made while the old memory is mapped.
  */
 static void phyr_vgem_test_move_keeps_mapped_memory(struct kunit *test)
 {
@@ -598,7 +600,8 @@ static void phyr_vgem_test_move_keeps_mapped_memory(struct kunit *test)
 	priv.interconnect = ic;
 	imp = test_importer_attach(test, dmabuf, &b->vram->pdev->dev, &priv);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(imp));
-	imp->delay = msecs_to_jiffies(100);
+	/* told to unmap, the importer defers it: far beyond the test, never by itself */
+	imp->delay = 3600 * HZ;
 
 	phyr_init(&old, GFP_KERNEL);
 	dma_resv_lock(dmabuf->resv, NULL);
@@ -617,7 +620,12 @@ static void phyr_vgem_test_move_keeps_mapped_memory(struct kunit *test)
 	KUNIT_EXPECT_FALSE_MSG(test, phyrs_overlap(&next->vmem->phyr, &old),
 			       "a new buffer got device memory an importer still maps");
 
-	flush_delayed_work(&imp->work);
+	/* the importer still mapped it all along: its unmap is still pending */
+	KUNIT_EXPECT_TRUE(test, cancel_delayed_work_sync(&imp->work));
+	dma_resv_lock(dmabuf->resv, NULL);
+	KUNIT_EXPECT_NOT_NULL(test, imp->priv);
+	test_importer_unmap(imp);
+	dma_resv_unlock(dmabuf->resv);
 	KUNIT_EXPECT_NULL(test, imp->priv);
 	/* the importer let go: its old memory is free again, and can be reused */
 	KUNIT_EXPECT_EQ(test, a->vram->mm.avail, free_before);
