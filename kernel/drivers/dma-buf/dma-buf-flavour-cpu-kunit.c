@@ -25,6 +25,7 @@
 #include <linux/kthread.h>
 #include <linux/pci.h>
 #include <linux/phyr.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -703,7 +704,7 @@ static void writer_stop(void *data)
 	struct writer *w = data;
 
 	if (w->task)
-		kthread_stop(w->task);
+		kthread_stop_put(w->task);
 	w->task = NULL;
 }
 
@@ -726,11 +727,14 @@ static struct writer *writer_start(struct kunit *test, struct cpu_mock *m,
 	w->m = m;
 	init_waitqueue_head(&w->progress);
 	init_waitqueue_head(&w->kick);
-	w->task = kthread_run(writer_fn, w, "cpu_access_writer");
+	w->task = kthread_create(writer_fn, w, "cpu_access_writer");
 	if (IS_ERR(w->task)) {
 		w->task = NULL;
 		KUNIT_FAIL_AND_ABORT(test, "no writer thread");
 	}
+	/* stoppable even after it died (an oops in the code under test) */
+	get_task_struct(w->task);
+	wake_up_process(w->task);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, writer_stop, w), 0);
 	KUNIT_ASSERT_TRUE_MSG(test, writer_wait(w, &w->writes, 19),
 			      "the writer wrote %d times", atomic_read(&w->writes));
