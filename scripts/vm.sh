@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Boot the built test kernel under QEMU (TCG) and run one command inside.
-#   scripts/vm.sh [--timeout S] [--topology root|switch] [--rw DIR]... -- CMD [ARGS...]
+#   scripts/vm.sh [--timeout S] [--topology root|switch|hostbridge] [--rw DIR]... -- CMD [ARGS...]
 # The guest is q35 with 3 GiB (RAM above 4 GiB, so that x86 sets up a swiotlb pool, as
 # on real machines: the bounce tests need it), an emulated intel-iommu (interrupt
 # remapping on), QEMU's edu device and two ivshmem-plain devices backed by 64 MiB each (phyr_vgem's device memory,
@@ -10,7 +10,10 @@
 # $VM_CONSOLE (default: stderr); the command's output alone is copied to $VM_OUTPUT if set.
 # The kernel is $VM_KERNEL (prepare_all in lib.sh sets it to the run's own copy), by
 # default the last one built.  The kernel command line says which topology booted
-# (phyr.topology=root|switch), so that tests can assert what that topology must give.
+# (phyr.topology=root|switch|hostbridge), so that tests can assert what that topology
+# must give.  The CPU model is the topology's (-cpu max; hostbridge: an AMD Zen model,
+# see below); $VM_CPU overrides it, for experiments only: the tests' expectations
+# assume the topology's own model.
 # Exit: the command's exit code as written by the guest, or 124 (timeout), or 125 (the
 # guest never reported, e.g. a panic).  Ctrl-C or TERM stops QEMU at once.
 set -euo pipefail
@@ -40,6 +43,7 @@ mkdir -p "$CACHE/vm"
 st=$(mktemp -d "$CACHE/vm/run.XXXXXX")
 trap 'rm -rf "$st"' EXIT
 
+cpu=max
 devs="-device intel-iommu,intremap=on,caching-mode=on"
 devs+=" -object memory-backend-ram,id=ivmem,size=64M"
 devs+=" -object memory-backend-ram,id=ivmem2,size=64M"
@@ -56,6 +60,14 @@ switch)
 	devs+=" -device xio3130-downstream,id=dn2,bus=up,chassis=3,slot=2"
 	devs+=" -device edu,bus=dn1,dma_mask=0xffffffffffffffff"
 	devs+=" -device ivshmem-plain,memdev=ivmem,bus=dn2"
+	devs+=" -device ivshmem-plain,memdev=ivmem2" ;;
+hostbridge)
+	# the devices of root, with a CPU that makes 7.3 whitelist q35's host bridge
+	# for P2P (cpu_supports_p2pdma(): AMD, family 0x17 or later): P2P from either
+	# ivshmem to edu goes through the host bridge, mapped by the IOMMU
+	# (PCI_P2PDMA_MAP_THRU_HOST_BRIDGE), with edu in a translating domain
+	cpu=max,family=23,vendor=AuthenticAMD
+	devs+=" -device edu,dma_mask=0xffffffffffffffff -device ivshmem-plain,memdev=ivmem"
 	devs+=" -device ivshmem-plain,memdev=ivmem2" ;;
 *) die "unknown topology $topology" ;;
 esac
@@ -100,7 +112,7 @@ append+=" phyr.rw=$rwarg phyr.ro=top:$TOP phyr.topology=$topology"
 set +e
 # --foreground: QEMU stays in our process group, so that Ctrl-C reaches it too
 # shellcheck disable=SC2086
-timeout --foreground -k 15 "$timeout_s" qemu-system-x86_64 -machine q35,accel=tcg -cpu max \
+timeout --foreground -k 15 "$timeout_s" qemu-system-x86_64 -machine q35,accel=tcg -cpu "${VM_CPU:-$cpu}" \
 	-m "${VM_MEMORY:-3G}" -smp 2 -nographic -no-reboot -nic none -vga none \
 	-kernel "$kernel" -append "$append" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \

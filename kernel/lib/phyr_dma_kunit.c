@@ -424,48 +424,196 @@ static void phyr_dma_test_edu_unaligned(struct kunit *test)
 	free_pages_array(pages, 2);
 }
 
+/* where the P2P test moves bytes: the last 64 KiB of ivshmem's BAR2 */
+#define P2P_WINDOW	SZ_64K
+
+struct p2p_window {
+	void __iomem *va;
+	u8 *saved;
+};
+
+static void p2p_window_restore(void *data)
+{
+	struct p2p_window *win = data;
+
+	memcpy_toio(win->va, win->saved, P2P_WINDOW);
+	iounmap(win->va);
+	kvfree(win->saved);
+}
+
+/* The BAR window at @bar, its contents saved and restored when @test ends. */
+static void __iomem *p2p_window_map(struct kunit *test, phys_addr_t bar)
+{
+	struct p2p_window *win = kunit_kzalloc(test, sizeof(*win), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, win);
+	win->saved = kvmalloc(P2P_WINDOW, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, win->saved);
+	win->va = ioremap(bar, P2P_WINDOW);
+	if (!win->va) {
+		kvfree(win->saved);
+		KUNIT_FAIL_AND_ABORT(test, "cannot map ivshmem's BAR");
+	}
+	memcpy_fromio(win->saved, win->va, P2P_WINDOW);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, p2p_window_restore, win), 0);
+	return win->va;
+}
+
+static u8 p2p_byte(unsigned int off)
+{
+	return (u8)(off * 29 + (off >> 12) + 11);
+}
+
 /*
- * P2P: ivshmem's BAR2 as the provider, edu as the client.  On q35's root bus
- * the host bridge is not on the P2P whitelist: pci_p2pdma_distance() refuses
- * and so must phyr_dma_map(), with -EREMOTEIO and nothing left mapped.  Behind
- * one PCIe switch the two can talk by bus address: one dma_vec holding the
- * BAR's bus address.  The provider lives in a devres group released at the
- * end, so that no resources stay on a device without a driver.
+ * edu moves bytes between the BAR window (@va for the CPU, @p2p its DMA
+ * address for edu) and a page of RAM: BAR -> edu -> RAM, then RAM -> edu ->
+ * BAR, each transfer crossing a page of the BAR; every byte moved is
+ * checked, and the bytes next to them are untouched.
+ */
+static void p2p_move_bytes(struct kunit *test, struct phyr_kunit_edu *edu,
+			   void __iomem *va, dma_addr_t p2p)
+{
+	const u32 rd = 2 * PAGE_SIZE - 1000, wr = 5 * PAGE_SIZE - 700, len = 3000;
+	u8 *pat = kunit_kmalloc(test, P2P_WINDOW, GFP_KERNEL);
+	struct device *dev = &edu->pdev->dev;
+	unsigned int i, bad = 0;
+	struct phyr_dma ram;
+	struct page *page;
+	struct phyr phyr;
+	u8 *cpu;
+
+	KUNIT_ASSERT_NOT_NULL(test, pat);
+	for (i = 0; i < P2P_WINDOW; i++)
+		pat[i] = p2p_byte(i);
+	memcpy_toio(va, pat, P2P_WINDOW);
+	/* the stores reach the BAR before edu reads it */
+	wmb();
+
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	cpu = page_address(page);
+	phyr_init(&phyr, GFP_KERNEL);
+	if (phyr_append(&phyr, page_to_phys(page), PAGE_SIZE, 0) ||
+	    phyr_dma_map(&ram, &phyr, dev, DMA_BIDIRECTIONAL, 0)) {
+		KUNIT_FAIL(test, "cannot map a page of RAM for edu");
+		goto out;
+	}
+
+	/* the device reads the BAR */
+	KUNIT_EXPECT_EQ(test, phyr_kunit_edu_dma(edu, p2p + rd, 0, len, false), 0);
+	KUNIT_EXPECT_EQ(test, phyr_kunit_edu_dma(edu, ram.vecs[0].addr + 100, 0, len, true), 0);
+	phyr_dma_sync_for_cpu(&ram);
+	for (i = 0; i < len; i++)
+		bad += cpu[100 + i] != pat[rd + i];
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0U, "bytes edu read from the BAR");
+	KUNIT_EXPECT_EQ(test, cpu[99], 0);
+	KUNIT_EXPECT_EQ(test, cpu[100 + len], 0);
+
+	/* the device writes the BAR */
+	for (i = 0; i < PAGE_SIZE; i++)
+		cpu[i] = ~p2p_byte(i + 7);
+	phyr_dma_sync_for_device(&ram);
+	KUNIT_EXPECT_EQ(test, phyr_kunit_edu_dma(edu, ram.vecs[0].addr, 0, len, false), 0);
+	KUNIT_EXPECT_EQ(test, phyr_kunit_edu_dma(edu, p2p + wr, 0, len, true), 0);
+	memcpy_fromio(pat, va, P2P_WINDOW);
+	for (i = 0, bad = 0; i < len; i++)
+		bad += pat[wr + i] != cpu[i];
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0U, "bytes edu wrote into the BAR");
+	KUNIT_EXPECT_EQ(test, pat[wr - 1], p2p_byte(wr - 1));
+	KUNIT_EXPECT_EQ(test, pat[wr + len], p2p_byte(wr + len));
+	KUNIT_EXPECT_EQ(test, pat[rd], p2p_byte(rd));
+	phyr_dma_unmap(&ram);
+out:
+	phyr_destroy(&phyr);
+	__free_page(page);
+}
+
+/*
+ * P2P: ivshmem's BAR2 as the provider, edu as the client, and what the booted
+ * topology must give (phyr_kunit_p2p_expected()), not what the P2P core
+ * computes -- which must agree:
+ *
+ * - root: the host bridge is not on the P2P whitelist: -EREMOTEIO, and
+ *   nothing left mapped;
+ * - switch: one dma_vec holding the BAR's bus address, nothing mapped;
+ * - hostbridge: through the whitelisted host bridge, linked into edu's
+ *   translating IOMMU domain with DMA_ATTR_MMIO: one dma_vec holding an IOVA
+ *   that the domain maps to the BAR.
+ *
+ * Where P2P is allowed, edu's DMA engine reads and writes the BAR through
+ * that dma_vec, byte-checked.  By bus address QEMU delivers edu's requests
+ * only untranslated (its vIOMMU translates switch-local requests too): the
+ * switch boot runs edu in an identity domain, and elsewhere that part skips.
+ * The provider lives in a devres group released at the end, so that no
+ * resources stay on a device without a driver.
  */
 static void phyr_dma_test_p2p(struct kunit *test)
 {
+	enum pci_p2pdma_map_type want = phyr_kunit_p2p_expected(test, 0);
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
-	struct p2pdma_provider *provider;
 	struct device *client = &edu->pdev->dev;
+	bool translated = phyr_kunit_edu_translated(edu);
+	struct p2pdma_provider *provider;
 	struct pci_dev *ivshmem;
+	bool skip_dma = false;
 	struct phyr_dma map;
+	void __iomem *va;
 	struct phyr phyr;
-	int dist, ret;
+	phys_addr_t bar;
+	dma_addr_t bus;
+	int ret;
 
 	provider = phyr_kunit_ivshmem_provider(test, &ivshmem);
+	bar = pci_resource_end(ivshmem, PHYR_KUNIT_IVSHMEM_BAR) + 1 - P2P_WINDOW;
+	bus = pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR) +
+	      (bar - pci_resource_start(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
+	KUNIT_EXPECT_EQ_MSG(test, pci_p2pdma_map_type(provider, client), want,
+			    "the P2P core disagrees with the booted topology");
+	if (want == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)
+		KUNIT_ASSERT_TRUE_MSG(test, translated,
+				      "edu must sit in a translating IOMMU domain here");
+	va = p2p_window_map(test, bar);
 
 	phyr_init(&phyr, GFP_KERNEL);
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, provider,
-					       pci_resource_start(ivshmem, PHYR_KUNIT_IVSHMEM_BAR),
-					       SZ_64K, PHYR_ATTR_WC), 0);
-	dist = pci_p2pdma_distance(ivshmem, client, false);
-	ret = phyr_dma_map(&map, &phyr, client, DMA_TO_DEVICE, 0);
-	if (dist < 0) {
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&phyr, provider, bar, P2P_WINDOW,
+					       PHYR_ATTR_WC), 0);
+	ret = phyr_dma_map(&map, &phyr, client, DMA_BIDIRECTIONAL, 0);
+	kunit_info(test, "ivshmem -> edu: %s expected, map %d, IOMMU %s\n",
+		   want == PCI_P2PDMA_MAP_BUS_ADDR ? "bus address" :
+		   want == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE ? "through the host bridge" :
+		   "no P2P", ret, translated ? "translating" : "not translating");
+	if (want == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
 		KUNIT_EXPECT_EQ(test, ret, -EREMOTEIO);
 		KUNIT_EXPECT_NULL(test, map.vecs);
-	} else {
-		KUNIT_EXPECT_EQ(test, ret, 0);
-		if (!ret) {
-			KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
-			if (pci_p2pdma_map_type(provider, client) == PCI_P2PDMA_MAP_BUS_ADDR)
-				KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
-						pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
-			KUNIT_EXPECT_EQ(test, map.vecs[0].len, SZ_64K);
+		if (!ret)
 			phyr_dma_unmap(&map);
-		}
+		phyr_destroy(&phyr);
+		return;
 	}
-	kunit_info(test, "ivshmem -> edu P2P distance %d: map %d\n", dist, ret);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
+	KUNIT_EXPECT_EQ(test, map.vecs[0].len, P2P_WINDOW);
+	if (want == PCI_P2PDMA_MAP_BUS_ADDR) {
+		KUNIT_EXPECT_EQ(test, map.vecs[0].addr, bus);
+		KUNIT_EXPECT_FALSE(test, map.use_iova);
+		skip_dma = translated;
+	} else {
+		/* an IOVA (the IOVA space keeps clear of the host bridge's windows) */
+		KUNIT_EXPECT_NE(test, map.vecs[0].addr, bus);
+		KUNIT_EXPECT_TRUE(test, map.use_iova);
+		KUNIT_EXPECT_TRUE(test, map.link_attrs & DMA_ATTR_MMIO);
+		KUNIT_EXPECT_EQ(test, phyr_kunit_iova_to_phys(client, map.vecs[0].addr), bar);
+		KUNIT_EXPECT_EQ(test, phyr_kunit_iova_to_phys(client, map.vecs[0].addr +
+							      P2P_WINDOW - PAGE_SIZE),
+				bar + P2P_WINDOW - PAGE_SIZE);
+	}
+	if (!skip_dma && map.nr_vecs == 1)
+		p2p_move_bytes(test, edu, va, map.vecs[0].addr);
+	phyr_dma_unmap(&map);
 	phyr_destroy(&phyr);
+	if (skip_dma)
+		kunit_skip(test, "bus-address DMA needs edu in an identity domain: %s",
+			   "QEMU's vIOMMU translates it");
 }
 
 /* --- watching and failing the DMA API calls of phyr_dma ------------------- */

@@ -184,6 +184,24 @@ bool phyr_kunit_dev_translated(struct device *dev)
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_dev_translated);
 
 /**
+ * phyr_kunit_iova_to_phys() - where a device's IOMMU domain maps an IOVA
+ * @dev: the device
+ * @iova: a DMA address of @dev
+ *
+ * Context: Any context.
+ * Return: the CPU physical address that @iova translates to in @dev's
+ * translating (paging) IOMMU domain; 0 if it is not mapped, or @dev sits in
+ * no such domain.
+ */
+phys_addr_t phyr_kunit_iova_to_phys(struct device *dev, dma_addr_t iova)
+{
+	if (!phyr_kunit_dev_translated(dev))
+		return 0;
+	return iommu_iova_to_phys(iommu_get_domain_for_dev(dev), iova);
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_iova_to_phys);
+
+/**
  * phyr_kunit_edu_translated() - whether edu's DMA goes through IOMMU paging
  * @edu: the borrowed device
  *
@@ -316,29 +334,71 @@ EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_ivshmem_provider);
 #define MODULE_PARAM_PREFIX "phyr."
 static char phyr_kunit_topology_arg[16];
 module_param_string(topology, phyr_kunit_topology_arg, sizeof(phyr_kunit_topology_arg), 0444);
-MODULE_PARM_DESC(topology, "the PCI topology of the test bed's boot: root or switch");
+MODULE_PARM_DESC(topology,
+		 "the PCI topology of the test bed's boot: root, switch or hostbridge");
+
+static const char *const topology_names[] = {
+	[PHYR_KUNIT_ROOT] = "root",
+	[PHYR_KUNIT_SWITCH] = "switch",
+	[PHYR_KUNIT_HOST_BRIDGE] = "hostbridge",
+};
 
 /**
  * phyr_kunit_topology() - the PCI topology this boot says it has
  * @test: the test
  *
  * The test bed (scripts/vm.sh) boots with ``phyr.topology=root`` (edu and the
- * ivshmem devices on q35's root bus, where P2P between them is refused) or
+ * ivshmem devices on q35's root bus, where P2P between them is refused),
  * ``phyr.topology=switch`` (edu and the first ivshmem behind one PCIe switch,
- * where P2P goes by bus address; the second ivshmem on the root bus).  Tests
- * assert what the topology must give, not what the code computes.  Fails
- * @test when the boot said nothing.
+ * where P2P goes by bus address; the second ivshmem on the root bus) or
+ * ``phyr.topology=hostbridge`` (the devices of root, with an AMD Zen CPU
+ * model: 7.3 then whitelists the host bridge, and P2P from either ivshmem to
+ * edu goes through it, mapped by the IOMMU).  Tests assert what the topology
+ * must give, not what the code computes.  Fails @test when the boot said
+ * nothing.
  *
- * Return: %PHYR_KUNIT_ROOT or %PHYR_KUNIT_SWITCH.
+ * Context: Process context.
+ * Return: the topology.
  */
 enum phyr_kunit_topology phyr_kunit_topology(struct kunit *test)
 {
-	if (!strcmp(phyr_kunit_topology_arg, "root"))
-		return PHYR_KUNIT_ROOT;
-	if (!strcmp(phyr_kunit_topology_arg, "switch"))
-		return PHYR_KUNIT_SWITCH;
-	KUNIT_FAIL_AND_ABORT(test, "boot without phyr.topology=root|switch ('%s')",
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(topology_names); i++)
+		if (!strcmp(phyr_kunit_topology_arg, topology_names[i]))
+			return i;
+	KUNIT_FAIL_AND_ABORT(test, "boot without phyr.topology=root|switch|hostbridge ('%s')",
 			     phyr_kunit_topology_arg);
 	return PHYR_KUNIT_ROOT;
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_topology);
+
+/**
+ * phyr_kunit_p2p_expected() - how edu must reach an ivshmem's BAR, by topology
+ * @test: the test
+ * @nth: which ivshmem-plain, as phyr_kunit_ivshmem_get() counts
+ *
+ * What the booted topology must give as pci_p2pdma_map_type() of ivshmem
+ * @nth's BAR for edu, from phyr_kunit_topology() alone: on q35's root bus
+ * nothing (%PCI_P2PDMA_MAP_NOT_SUPPORTED); behind the switch the first
+ * ivshmem by bus address (%PCI_P2PDMA_MAP_BUS_ADDR) and the second, on the
+ * root bus, not at all; with the host bridge whitelisted both through it
+ * (%PCI_P2PDMA_MAP_THRU_HOST_BRIDGE).
+ *
+ * Context: Process context.
+ * Return: the map type the topology must give.
+ */
+enum pci_p2pdma_map_type phyr_kunit_p2p_expected(struct kunit *test,
+						 unsigned int nth)
+{
+	switch (phyr_kunit_topology(test)) {
+	case PHYR_KUNIT_SWITCH:
+		return nth ? PCI_P2PDMA_MAP_NOT_SUPPORTED : PCI_P2PDMA_MAP_BUS_ADDR;
+	case PHYR_KUNIT_HOST_BRIDGE:
+		return PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
+	case PHYR_KUNIT_ROOT:
+	default:
+		return PCI_P2PDMA_MAP_NOT_SUPPORTED;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_p2p_expected);

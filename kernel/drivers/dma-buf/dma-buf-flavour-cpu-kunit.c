@@ -13,7 +13,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 
-#include <linux/delay.h>
+#include <linux/completion.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-cpu.h>
 #include <linux/dma-buf-flavour.h>
@@ -21,10 +21,13 @@
 #include <linux/dma-resv.h>
 #include <linux/fcntl.h>
 #include <linux/io.h>
+#include <linux/iopoll.h>
 #include <linux/kthread.h>
 #include <linux/pci.h>
 #include <linux/phyr.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "dma-buf-flavour-cpu.h"
@@ -643,34 +646,54 @@ static void cpu_test_invalidate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, m->total_maps, 2);
 }
 
-/* a thread that keeps writing the whole buffer, validating when told to */
+/* how long a test waits for another thread to get somewhere */
+#define WAIT_BOUND	(5 * HZ)
+
+/*
+ * A thread that keeps writing the whole buffer, validating when told to
+ * (-EAGAIN).  It counts its writes and validations and wakes @progress at
+ * each, so that tests wait for what it did instead of sleeping.  A failed
+ * validation (a revoked buffer) is counted in @refused; the thread then waits
+ * for a @kick before it tries again.
+ */
 struct writer {
 	struct dma_buf_cpu *cpu;
 	struct cpu_mock *m;
 	u8 *src;
 	atomic_t writes;
 	atomic_t validations;
+	atomic_t refused;
+	atomic_t kicks;
 	int last;		/* the last error of a validation */
+	wait_queue_head_t progress;
+	wait_queue_head_t kick;
 	struct task_struct *task;
 };
 
 static int writer_fn(void *data)
 {
 	struct writer *w = data;
-	int ret;
+	int ret, kicks;
 
 	while (!kthread_should_stop()) {
 		ret = dma_buf_cpu_write(w->cpu, 0, w->src, w->m->size);
 		if (!ret) {
 			atomic_inc(&w->writes);
 		} else if (ret == -EAGAIN) {
+			kicks = atomic_read(&w->kicks);
 			ret = dma_buf_cpu_validate(w->cpu);
-			atomic_inc(&w->validations);
 			if (ret) {
 				WRITE_ONCE(w->last, ret);
-				usleep_range(5000, 10000);
+				atomic_inc(&w->refused);
 			}
+			atomic_inc(&w->validations);
+			wake_up_all(&w->progress);
+			if (ret)
+				wait_event_idle(w->kick, kthread_should_stop() ||
+						atomic_read(&w->kicks) != kicks);
+			continue;
 		}
+		wake_up_all(&w->progress);
 		cond_resched();
 	}
 	return 0;
@@ -681,15 +704,20 @@ static void writer_stop(void *data)
 	struct writer *w = data;
 
 	if (w->task)
-		kthread_stop(w->task);
+		kthread_stop_put(w->task);
 	w->task = NULL;
+}
+
+/* Wait, at most WAIT_BOUND, until @counter of @w is above @above. */
+static bool writer_wait(struct writer *w, atomic_t *counter, int above)
+{
+	return wait_event_timeout(w->progress, atomic_read(counter) > above, WAIT_BOUND);
 }
 
 static struct writer *writer_start(struct kunit *test, struct cpu_mock *m,
 				   struct dma_buf_cpu *cpu)
 {
 	struct writer *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
-	unsigned int tries;
 
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	w->src = kunit_kzalloc(test, m->size, GFP_KERNEL);
@@ -697,15 +725,19 @@ static struct writer *writer_start(struct kunit *test, struct cpu_mock *m,
 	memset(w->src, 0xa5, m->size);
 	w->cpu = cpu;
 	w->m = m;
-	w->task = kthread_run(writer_fn, w, "cpu_access_writer");
+	init_waitqueue_head(&w->progress);
+	init_waitqueue_head(&w->kick);
+	w->task = kthread_create(writer_fn, w, "cpu_access_writer");
 	if (IS_ERR(w->task)) {
 		w->task = NULL;
 		KUNIT_FAIL_AND_ABORT(test, "no writer thread");
 	}
+	/* stoppable even after it died (an oops in the code under test) */
+	get_task_struct(w->task);
+	wake_up_process(w->task);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, writer_stop, w), 0);
-	for (tries = 0; tries < 500 && atomic_read(&w->writes) < 20; tries++)
-		usleep_range(2000, 4000);
-	KUNIT_ASSERT_GE(test, atomic_read(&w->writes), 20);
+	KUNIT_ASSERT_TRUE_MSG(test, writer_wait(w, &w->writes, 19),
+			      "the writer wrote %d times", atomic_read(&w->writes));
 	return w;
 }
 
@@ -726,38 +758,47 @@ static bool all_bytes(struct cpu_mock *m, unsigned int p, u8 val)
 /*
  * Moves while a thread keeps writing: once the move's invalidate returned,
  * not one byte reaches the old placement (poisoned right after it), and the
- * writes go on in the new one after the thread validated again.
+ * writes go on in the new one after the thread validated again.  Each round
+ * waits until the thread did both -- validated after the move, and wrote
+ * after that validation -- before it looks at the old placement.
  */
 static void cpu_test_move_while_writing(struct kunit *test)
 {
 	struct cpu_mock *m = mock_create(test, ram_layout, ARRAY_SIZE(ram_layout));
 	struct dma_buf_cpu *cpu = cpu_attach(test, m, DMA_BUF_FLAVOUR_MMIO, NULL);
+	int round, validations, writes;
 	struct writer *w;
-	int round, before;
 
 	KUNIT_ASSERT_EQ(test, dma_buf_cpu_validate(cpu), 0);
 	w = writer_start(test, m, cpu);
 	for (round = 0; round < 8; round++) {
 		unsigned int old = m->place;
 
+		/* the thread validates only after an invalidation: none is due */
+		validations = atomic_read(&w->validations);
 		mock_move(m);
 		mock_fill(m, old, 0x5a);
-		before = atomic_read(&w->writes);
-		msleep(20);
+		KUNIT_ASSERT_TRUE_MSG(test, writer_wait(w, &w->validations, validations),
+				      "round %d: the writer never validated again", round);
+		/* a write counted from now on was made after that validation */
+		writes = atomic_read(&w->writes);
+		KUNIT_ASSERT_TRUE_MSG(test, writer_wait(w, &w->writes, writes),
+				      "round %d: the writer wrote nothing after validating",
+				      round);
 		KUNIT_EXPECT_TRUE_MSG(test, all_bytes(m, old, 0x5a),
 				      "round %d: a write reached the old placement", round);
-		KUNIT_EXPECT_GT(test, atomic_read(&w->writes), before);
 	}
 	writer_stop(w);
 	KUNIT_EXPECT_TRUE(test, all_bytes(m, m->place, 0xa5));
-	KUNIT_EXPECT_GE(test, atomic_read(&w->validations), 8);
+	KUNIT_EXPECT_EQ(test, atomic_read(&w->validations), 8);
 	KUNIT_EXPECT_EQ(test, w->last, 0);
 }
 
 /*
  * dma_buf_revoke() while a thread keeps writing: it returns with the handle
  * unmapped, no write lands after it, and the thread's validations fail with
- * -ENODEV.  The same with MMIO ranges.
+ * -ENODEV -- each of three tries after the revoke, waited for.  The same with
+ * MMIO ranges.
  */
 static void revoke_while_writing(struct kunit *test, const struct piece *layout,
 				 unsigned int nr)
@@ -765,16 +806,25 @@ static void revoke_while_writing(struct kunit *test, const struct piece *layout,
 	struct cpu_mock *m = mock_create(test, layout, nr);
 	struct dma_buf_cpu *cpu = cpu_attach(test, m, DMA_BUF_FLAVOUR_MMIO, NULL);
 	struct writer *w;
+	int try;
 
 	KUNIT_ASSERT_EQ(test, dma_buf_cpu_validate(cpu), 0);
 	w = writer_start(test, m, cpu);
 	KUNIT_EXPECT_EQ(test, dma_buf_revoke(m->dmabuf, HZ), 0);
 	KUNIT_EXPECT_EQ(test, m->maps, 0);
 	mock_fill(m, m->place, 0x5a);
-	msleep(50);
+	for (try = 0; try < 3; try++) {
+		if (try) {
+			atomic_inc(&w->kicks);
+			wake_up_all(&w->kick);
+		}
+		KUNIT_ASSERT_TRUE_MSG(test, writer_wait(w, &w->refused, try),
+				      "try %d: the writer was not refused", try);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(w->last), -ENODEV);
+	}
 	KUNIT_EXPECT_TRUE(test, all_bytes(m, m->place, 0x5a));
-	KUNIT_EXPECT_EQ(test, READ_ONCE(w->last), -ENODEV);
 	writer_stop(w);
+	KUNIT_EXPECT_EQ(test, atomic_read(&w->refused), 3);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), -ENODEV);
 	/* lifted: the handle maps again */
 	dma_buf_unrevoke(m->dmabuf);
@@ -798,6 +848,10 @@ struct revoker {
 	struct dma_buf *dmabuf;
 	int ret;
 	bool done;
+	/* set by the test right before it closes its window */
+	bool closing;
+	/* @closing as the revoke found it when it returned */
+	bool closed_first;
 };
 
 static void revoke_work(struct work_struct *work)
@@ -805,13 +859,25 @@ static void revoke_work(struct work_struct *work)
 	struct revoker *r = container_of(work, struct revoker, work);
 
 	r->ret = dma_buf_revoke(r->dmabuf, 5 * HZ);
+	r->closed_first = READ_ONCE(r->closing);
 	WRITE_ONCE(r->done, true);
+}
+
+/* Whether new access windows of @cpu are refused (its mapping is going). */
+static bool cpu_refuses_windows(struct dma_buf_cpu *cpu)
+{
+	if (dma_buf_cpu_begin(cpu))
+		return true;
+	dma_buf_cpu_end(cpu);
+	return false;
 }
 
 /*
  * A revoke waits for an access window that is open: while it is, the memory
  * stays mapped (the exporter cannot free it); the revoke returns once the
- * window closes.
+ * window closes.  The test waits until the revoke has reached the handle (no
+ * new window opens) and checks that it is still waiting; the revoke notes
+ * whether the window was closing when it returned.
  */
 static void cpu_test_revoke_waits_for_window(struct kunit *test)
 {
@@ -819,29 +885,44 @@ static void cpu_test_revoke_waits_for_window(struct kunit *test)
 	struct dma_buf_cpu *cpu = cpu_attach(test, m, DMA_BUF_FLAVOUR_MMIO, NULL);
 	struct revoker r = { .dmabuf = m->dmabuf };
 	struct iosys_map map;
+	bool refused;
+	int ret;
 
 	KUNIT_ASSERT_EQ(test, dma_buf_cpu_validate(cpu), 0);
 	KUNIT_ASSERT_EQ(test, dma_buf_cpu_begin(cpu), 0);
 	INIT_WORK_ONSTACK(&r.work, revoke_work);
 	schedule_work(&r.work);
-	msleep(200);
+	ret = read_poll_timeout(cpu_refuses_windows, refused, refused, 1000,
+				jiffies_to_usecs(WAIT_BOUND), false, cpu);
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "the revoke never reached the handle");
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(r.done));
-	/* the window still works, and no new one opens */
+	/* the exporter's ranges are still mapped, and the window still works */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(m->maps), 1);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_map(cpu, 0, 1, &map), 1);
 	dma_buf_cpu_unmap(cpu, &map);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_write(cpu, 0, m, 1), -EAGAIN);
+	WRITE_ONCE(r.closing, true);
 	dma_buf_cpu_end(cpu);
 	flush_work(&r.work);
 	destroy_work_on_stack(&r.work);
 	KUNIT_EXPECT_TRUE(test, r.done);
+	KUNIT_EXPECT_TRUE_MSG(test, r.closed_first,
+			      "the revoke returned before the window closed");
 	KUNIT_EXPECT_EQ(test, r.ret, 0);
 	KUNIT_EXPECT_EQ(test, m->maps, 0);
 }
 
+/*
+ * A fence that a worker signals only once somebody waits for it: the wait
+ * enables signalling (&dma_fence_ops.enable_signaling), which lets the
+ * worker go on; it records whether a waiter came, then signals.
+ */
 struct late_fence {
 	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
 	spinlock_t lock;	/* the fence's */
-	struct delayed_work work;
+	struct work_struct work;
+	struct completion waiter;
+	bool had_waiter;
 };
 
 static const char *late_fence_name(struct dma_fence *f)
@@ -849,40 +930,52 @@ static const char *late_fence_name(struct dma_fence *f)
 	return "cpu_access_test";
 }
 
+static bool late_fence_enable_signaling(struct dma_fence *f)
+{
+	complete(&container_of(f, struct late_fence, base)->waiter);
+	return true;
+}
+
 static const struct dma_fence_ops late_fence_ops = {
 	.get_driver_name = late_fence_name,
 	.get_timeline_name = late_fence_name,
+	.enable_signaling = late_fence_enable_signaling,
 };
 
 static void late_fence_signal(struct work_struct *work)
 {
-	struct late_fence *f = container_of(work, struct late_fence, work.work);
+	struct late_fence *f = container_of(work, struct late_fence, work);
 
+	f->had_waiter = wait_for_completion_timeout(&f->waiter, WAIT_BOUND);
 	dma_fence_signal(&f->base);
 }
 
-/* A validation waits for the exporter's kernel fences (a move in progress). */
+/*
+ * A validation waits for the exporter's kernel fences (a move in progress):
+ * it returns only after the fence signalled, which happens only after it
+ * started waiting.
+ */
 static void cpu_test_waits_for_kernel_fence(struct kunit *test)
 {
 	struct cpu_mock *m = mock_create(test, ram_layout, ARRAY_SIZE(ram_layout));
 	struct dma_buf_cpu *cpu = cpu_attach(test, m, DMA_BUF_FLAVOUR_MMIO, NULL);
 	struct late_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
-	unsigned long t0;
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
 	spin_lock_init(&f->lock);
+	init_completion(&f->waiter);
 	dma_fence_init(&f->base, &late_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
-	INIT_DELAYED_WORK(&f->work, late_fence_signal);
+	INIT_WORK(&f->work, late_fence_signal);
 	dma_resv_lock(m->dmabuf->resv, NULL);
 	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(m->dmabuf->resv, 1), 0);
 	dma_resv_add_fence(m->dmabuf->resv, &f->base, DMA_RESV_USAGE_KERNEL);
 	dma_resv_unlock(m->dmabuf->resv);
-	t0 = jiffies;
-	schedule_delayed_work(&f->work, msecs_to_jiffies(200));
+	schedule_work(&f->work);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), 0);
-	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(&f->base));
-	KUNIT_EXPECT_GE(test, jiffies - t0, msecs_to_jiffies(150));
-	flush_delayed_work(&f->work);
+	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&f->base),
+			      "the validation returned before the fence signalled");
+	flush_work(&f->work);
+	KUNIT_EXPECT_TRUE_MSG(test, f->had_waiter, "the validation never waited for the fence");
 	dma_fence_put(&f->base);
 }
 

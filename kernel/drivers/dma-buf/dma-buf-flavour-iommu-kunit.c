@@ -12,7 +12,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 
-#include <linux/delay.h>
+#include <linux/completion.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-flavour.h>
 #include <linux/dma-buf-mapping.h>
@@ -723,12 +723,27 @@ static void iommu_test_move(struct kunit *test)
 	dma_buf_iommu_unmap(imp->conv, domain, IOVA_A, BUF_SIZE);
 }
 
-/* a revoke started from the middle of a map, by a worker */
+/* how long a test waits for another thread to get somewhere */
+#define WAIT_BOUND	(5 * HZ)
+
+/*
+ * A revoke started from the middle of a map, by a worker.  A second importer,
+ * attached after the converter, is told of the revoke just before the
+ * converter is (dma_buf_invalidate_mappings() goes newest first): the map
+ * goes on only once the revoke has come that far.
+ */
 struct revoker {
 	struct work_struct work;
 	struct dma_buf *dmabuf;
+	struct conv_imp *imp;
+	struct completion revoking;
 	int ret;
 	bool started;
+	/* the revoke told the importers while the map was under way */
+	bool came_during_map;
+	/* the converter was invalidated before the map had mapped everything */
+	bool invalidated_during_map;
+	unsigned int map_calls;
 };
 
 static struct revoker *revoker;
@@ -740,15 +755,30 @@ static void revoke_work(struct work_struct *work)
 	r->ret = dma_buf_revoke(r->dmabuf, 5 * HZ);
 }
 
+static void sentinel_invalidate(struct dma_buf_attachment *a)
+{
+	struct revoker *r = a->importer_priv;
+
+	complete(&r->revoking);
+}
+
+static const struct dma_buf_attach_ops sentinel_ops = {
+	.invalidate_mappings = sentinel_invalidate,
+};
+
 static int revoke_in_map_range(struct iommu_domain *domain, unsigned long iova,
 			       phys_addr_t phys, size_t len, int prot)
 {
-	if (!revoker->started) {
-		revoker->started = true;
-		schedule_work(&revoker->work);
-		/* long enough for the revoke to reach the converter's lock */
-		msleep(100);
+	struct revoker *r = revoker;
+
+	if (!r->started) {
+		r->started = true;
+		schedule_work(&r->work);
+		r->came_during_map = wait_for_completion_timeout(&r->revoking, WAIT_BOUND);
+	} else if (READ_ONCE(r->imp->invalidated)) {
+		r->invalidated_during_map = true;
 	}
+	r->map_calls++;
 	return iommu_map_nosync(domain, iova, phys, len, prot, GFP_KERNEL);
 }
 
@@ -763,18 +793,29 @@ static void iommu_test_revoke_during_map(struct kunit *test)
 	struct iommu_domain *domain = edu_domain(test, edu, false);
 	struct conv_buf *cb = cb_create(test, &cb_ops);
 	struct conv_imp *imp = imp_create(test);
+	struct dma_buf_attachment *sentinel;
 	int ret;
 
 	revoker = kunit_kzalloc(test, sizeof(*revoker), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, revoker);
 	INIT_WORK(&revoker->work, revoke_work);
+	init_completion(&revoker->revoking);
 	revoker->dmabuf = cb->dmabuf;
+	revoker->imp = imp;
 
 	KUNIT_ASSERT_EQ(test, imp_attach(imp, cb, &edu->pdev->dev, 0), 0);
+	sentinel = dma_buf_dynamic_attach(cb->dmabuf, &edu->pdev->dev, &sentinel_ops, revoker);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sentinel));
 	kunit_activate_static_stub(test, dma_buf_iommu_map_range, revoke_in_map_range);
 	ret = dma_buf_iommu_map(imp->conv, domain, IOVA_A, 0, BUF_SIZE, RW);
 	kunit_deactivate_static_stub(test, dma_buf_iommu_map_range);
 	flush_work(&revoker->work);
+	dma_buf_detach(cb->dmabuf, sentinel);
+	KUNIT_EXPECT_TRUE_MSG(test, revoker->came_during_map,
+			      "the revoke did not reach the importers during the map");
+	KUNIT_EXPECT_FALSE_MSG(test, revoker->invalidated_during_map,
+			       "the converter was invalidated in the middle of a map");
+	KUNIT_EXPECT_EQ(test, revoker->map_calls, NR_PAGES);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, revoker->ret, 0);
 	KUNIT_EXPECT_EQ(test, imp->invalidated, 1);
@@ -873,27 +914,44 @@ static const char *test_fence_name(struct dma_fence *f)
 	return "conv_test";
 }
 
-static const struct dma_fence_ops test_fence_ops = {
-	.get_driver_name = test_fence_name,
-	.get_timeline_name = test_fence_name,
+/*
+ * A kernel fence that a worker signals only once somebody waits for it: the
+ * wait enables signalling (&dma_fence_ops.enable_signaling), which lets the
+ * worker go on; it records whether a waiter came, then signals.
+ */
+struct late_fence {
+	struct dma_fence base;		/* first: dma_fence_free() frees the whole */
+	spinlock_t lock;		/* the fence's */
+	struct work_struct work;
+	struct completion waiter;
+	bool had_waiter;
 };
 
-struct late_fence {
-	struct dma_fence base;
-	spinlock_t lock;		/* the fence's */
-	struct delayed_work work;
-	bool signalled;
+static bool late_enable_signaling(struct dma_fence *f)
+{
+	complete(&container_of(f, struct late_fence, base)->waiter);
+	return true;
+}
+
+static const struct dma_fence_ops late_fence_ops = {
+	.get_driver_name = test_fence_name,
+	.get_timeline_name = test_fence_name,
+	.enable_signaling = late_enable_signaling,
 };
 
 static void late_signal(struct work_struct *work)
 {
-	struct late_fence *f = container_of(work, struct late_fence, work.work);
+	struct late_fence *f = container_of(work, struct late_fence, work);
 
-	f->signalled = true;
+	f->had_waiter = wait_for_completion_timeout(&f->waiter, WAIT_BOUND);
 	dma_fence_signal(&f->base);
 }
 
-/* The ranges are handed to the converter only once the kernel fences signalled. */
+/*
+ * The ranges are handed to the converter only once the kernel fences
+ * signalled: the attach returns after the fence signalled, which happens
+ * only after the attach started waiting for it.
+ */
 static void iommu_test_fence(struct kunit *test)
 {
 	struct conv_buf *cb = cb_create(test, &cb_ops);
@@ -904,16 +962,19 @@ static void iommu_test_fence(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
 	spin_lock_init(&f->lock);
-	dma_fence_init(&f->base, &test_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
-	INIT_DELAYED_WORK(&f->work, late_signal);
+	init_completion(&f->waiter);
+	dma_fence_init(&f->base, &late_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
+	INIT_WORK(&f->work, late_signal);
 	dma_resv_lock(cb->dmabuf->resv, NULL);
 	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(cb->dmabuf->resv, 1), 0);
 	dma_resv_add_fence(cb->dmabuf->resv, &f->base, DMA_RESV_USAGE_KERNEL);
 	dma_resv_unlock(cb->dmabuf->resv);
-	schedule_delayed_work(&f->work, msecs_to_jiffies(200));
+	schedule_work(&f->work);
 	KUNIT_EXPECT_EQ(test, imp_attach(imp, cb, dev, 0), 0);
-	KUNIT_EXPECT_TRUE(test, f->signalled);
-	flush_delayed_work(&f->work);
+	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&f->base),
+			      "the attach returned before the fence signalled");
+	flush_work(&f->work);
+	KUNIT_EXPECT_TRUE_MSG(test, f->had_waiter, "the attach never waited for the fence");
 	imp_detach(imp);
 	dma_fence_put(&f->base);
 }
@@ -991,6 +1052,7 @@ static void put_dmabuf(void *data)
 
 static void phys_vec_test_free_sgt(struct kunit *test)
 {
+	enum pci_p2pdma_map_type want = phyr_kunit_p2p_expected(test, 0);
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct vec_buf *vb = kunit_kzalloc(test, sizeof(*vb), GFP_KERNEL);
 	DEFINE_DMA_BUF_EXPORT_INFO(exp);
@@ -1019,7 +1081,7 @@ static void phys_vec_test_free_sgt(struct kunit *test)
 	dma_resv_lock(dmabuf->resv, NULL);
 	for (i = 0; i < 64; i++) {
 		sgt = dma_buf_map_attachment(a, DMA_BIDIRECTIONAL);
-		if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT) {
+		if (want == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
 			/* the host bridge is not whitelisted: no P2P at all */
 			KUNIT_EXPECT_TRUE(test, IS_ERR(sgt));
 			break;
@@ -1028,9 +1090,21 @@ static void phys_vec_test_free_sgt(struct kunit *test)
 			KUNIT_FAIL(test, "map %u: %ld", i, PTR_ERR(sgt));
 			break;
 		}
-		KUNIT_EXPECT_EQ(test, sgt->nents, 2);
-		KUNIT_EXPECT_EQ(test, sg_dma_address(sgt->sgl),
-				pci_p2pdma_bus_addr_map(vb->provider, bar));
+		if (want == PCI_P2PDMA_MAP_BUS_ADDR) {
+			KUNIT_EXPECT_EQ(test, sgt->nents, 2);
+			KUNIT_EXPECT_EQ(test, sg_dma_address(sgt->sgl),
+					pci_p2pdma_bus_addr_map(vb->provider, bar));
+		} else {
+			/* through the host bridge: one IOVA range for both pages */
+			KUNIT_EXPECT_EQ(test, sgt->nents, 1);
+			KUNIT_EXPECT_EQ(test, phyr_kunit_iova_to_phys(&edu->pdev->dev,
+								      sg_dma_address(sgt->sgl)),
+					bar);
+			KUNIT_EXPECT_EQ(test, phyr_kunit_iova_to_phys(&edu->pdev->dev,
+								      sg_dma_address(sgt->sgl) +
+								      PAGE_SIZE),
+					bar + 2 * PAGE_SIZE);
+		}
 		dma_buf_unmap_attachment(a, sgt, DMA_BIDIRECTIONAL);
 	}
 	dma_resv_unlock(dmabuf->resv);

@@ -616,7 +616,8 @@ static void flavour_test_mmio_unreachable(struct kunit *test)
 /*
  * P2P reachability on real PCI devices: ivshmem's BAR as the provider, edu
  * as the importer.  What the boot's topology must give: refused on q35's root
- * bus, the BAR's bus address behind one PCIe switch.
+ * bus, the BAR's bus address behind one PCIe switch, an IOVA that edu's
+ * domain maps to the BAR through a whitelisted host bridge.
  */
 static void flavour_test_p2p_reachability(struct kunit *test)
 {
@@ -624,6 +625,7 @@ static void flavour_test_p2p_reachability(struct kunit *test)
 	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
 	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
 	struct device *dev = &edu->pdev->dev;
+	enum pci_p2pdma_map_type want;
 	struct dma_buf_attachment *a;
 	struct pci_dev *ivshmem;
 	struct phyr_dma map;
@@ -640,7 +642,8 @@ static void flavour_test_p2p_reachability(struct kunit *test)
 	mb->nr_offers = 1;
 	ret = try_attach(test, mb, dev, &mmio, 1, &a);
 	kunit_info(test, "ivshmem -> edu: attach %d\n", ret);
-	if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT) {
+	want = phyr_kunit_p2p_expected(test, 0);
+	if (want == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
 		KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
 		return;
 	}
@@ -652,8 +655,12 @@ static void flavour_test_p2p_reachability(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	if (!ret) {
 		KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
-		KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
-				pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
+		if (want == PCI_P2PDMA_MAP_BUS_ADDR)
+			KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
+					pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
+		else
+			KUNIT_EXPECT_EQ(test, phyr_kunit_iova_to_phys(dev, map.vecs[0].addr),
+					pci_resource_start(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
 		dma_buf_unmap_phyr_dma(a, &map);
 	}
 	dma_resv_unlock(mb->dmabuf->resv);
@@ -781,7 +788,8 @@ static void flavour_test_provider_per_range(struct kunit *test)
 	struct pci_dev *iv0, *iv1;
 	const struct phyr *phyr;
 
-	if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT)
+	if (phyr_kunit_p2p_expected(test, 0) == PCI_P2PDMA_MAP_NOT_SUPPORTED ||
+	    phyr_kunit_p2p_expected(test, 1) != PCI_P2PDMA_MAP_NOT_SUPPORTED)
 		kunit_skip(test, "needs edu to reach one BAR and not the other (switch boot)");
 	mb->provider = phyr_kunit_ivshmem_provider_nth(test, 0, &iv0);
 	other = phyr_kunit_ivshmem_provider_nth(test, 1, &iv1);

@@ -569,6 +569,8 @@ static bool phyrs_overlap(const struct phyr *a, const struct phyr *b)
  * Device memory that an importer still maps after the buffer moved away (it
  * was told, and unmaps later, as importers whose hardware must stop first
  * do) is not handed to the next buffer: it is freed at the importer's unmap.
+ * The importer's unmap waits for the test (a deferred work that only the
+ * test runs), so the next buffer is made while the old memory is mapped.
  */
 static void phyr_vgem_test_move_keeps_mapped_memory(struct kunit *test)
 {
@@ -600,7 +602,8 @@ static void phyr_vgem_test_move_keeps_mapped_memory(struct kunit *test)
 	priv.interconnect = ic;
 	imp = test_importer_attach(test, dmabuf, &b->vram->pdev->dev, &priv);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(imp));
-	imp->delay = msecs_to_jiffies(100);
+	/* told to unmap, the importer defers it: far beyond the test, never by itself */
+	imp->delay = 3600 * HZ;
 
 	phyr_init(&old, GFP_KERNEL);
 	dma_resv_lock(dmabuf->resv, NULL);
@@ -619,7 +622,12 @@ static void phyr_vgem_test_move_keeps_mapped_memory(struct kunit *test)
 	KUNIT_EXPECT_FALSE_MSG(test, phyrs_overlap(&next->vmem->phyr, &old),
 			       "a new buffer got device memory an importer still maps");
 
-	flush_delayed_work(&imp->work);
+	/* the importer still mapped it all along: its unmap is still pending */
+	KUNIT_EXPECT_TRUE(test, cancel_delayed_work_sync(&imp->work));
+	dma_resv_lock(dmabuf->resv, NULL);
+	KUNIT_EXPECT_NOT_NULL(test, imp->priv);
+	test_importer_unmap(imp);
+	dma_resv_unlock(dmabuf->resv);
 	KUNIT_EXPECT_NULL(test, imp->priv);
 	/* the importer let go: its old memory is free again, and can be reused */
 	KUNIT_EXPECT_EQ(test, a->vram->mm.avail, free_before);
@@ -768,7 +776,8 @@ static void phyr_vgem_test_move_waits_for_fences(struct kunit *test)
  * Device memory to edu: offered as phyr with the BAR's MMIO and provider, so
  * edu attaches only where it reaches the provider.  What the topology must
  * give: refused on q35's root bus; behind the PCIe switch, the BAR's bus
- * address.  Device memory takes revocable importers only: a static one is
+ * address; through a whitelisted host bridge, an IOVA that edu's domain maps
+ * to the BAR.  Device memory takes revocable importers only: a static one is
  * refused whatever the topology.
  */
 static void phyr_vgem_test_device_p2p(struct kunit *test)
@@ -778,6 +787,7 @@ static void phyr_vgem_test_device_p2p(struct kunit *test)
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
 	struct device *dev = &edu->pdev->dev;
+	enum pci_p2pdma_map_type want;
 	struct test_importer *imp;
 	struct phyr_vgem_bo *bo;
 	struct dma_buf *dmabuf;
@@ -793,7 +803,8 @@ static void phyr_vgem_test_device_p2p(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_flavour_attach(dmabuf, dev, &mmio, 1, NULL, NULL)),
 			-EOPNOTSUPP);
 	imp = test_importer_attach(test, dmabuf, dev, &mmio);
-	if (phyr_kunit_topology(test) == PHYR_KUNIT_ROOT) {
+	want = phyr_kunit_p2p_expected(test, 0);
+	if (want == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
 		KUNIT_EXPECT_EQ(test, PTR_ERR(imp), -EOPNOTSUPP);
 		goto out;
 	}
@@ -803,9 +814,12 @@ static void phyr_vgem_test_device_p2p(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, map.nr_vecs, 1U);
 	phyr_cursor_init(&cur, &bo->vmem->phyr);
 	KUNIT_ASSERT_TRUE(test, phyr_cursor_next(&cur));
-	KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
-			cur.phys - vdev->vram->base +
-			pci_bus_address(vdev->vram->pdev, PHYR_VGEM_BAR));
+	if (want == PCI_P2PDMA_MAP_BUS_ADDR)
+		KUNIT_EXPECT_EQ(test, map.vecs[0].addr,
+				cur.phys - vdev->vram->base +
+				pci_bus_address(vdev->vram->pdev, PHYR_VGEM_BAR));
+	else
+		KUNIT_EXPECT_EQ(test, phyr_kunit_iova_to_phys(dev, map.vecs[0].addr), cur.phys);
 	dma_buf_unmap_phyr_dma(imp->a, &map);
 	dma_resv_unlock(dmabuf->resv);
 	test_importer_detach(test, imp);
