@@ -51,11 +51,24 @@ checkers() {
 	} >"$1/checkers.txt" 2>&1
 }
 
-# finish DIR: the kmemleak report, the checkers' state and the kernel log of this
-# boot, into DIR
+# pci_ids DIR: every PCI device of this boot as "ADDRESS VENDOR:DEVICE" lines in
+# DIR/pci.txt (results.py finds there the device of an IOMMU fault that an expected
+# list declares by its ids)
+pci_ids() {
+	local d v i
+	for d in /sys/bus/pci/devices/*; do
+		read -r v <"$d/vendor"
+		read -r i <"$d/device"
+		echo "${d##*/} ${v#0x}:${i#0x}"
+	done >"$1/pci.txt"
+}
+
+# finish DIR: the kmemleak report, the checkers' state, the PCI devices and the
+# kernel log of this boot, into DIR
 finish() {
 	kmemleak_scan "$1/kmemleak.txt"
 	checkers "$1"
+	pci_ids "$1"
 	dmesg >"$1/dmesg.txt"
 	sync
 }
