@@ -4,7 +4,7 @@
 #   scripts/tests/gate-selftest.sh RESULTS_DIR
 # 1. on the host (seconds): gate-selftest.py parsing, a small results directory of
 #    real excerpts and a broken copy of it per rule;
-# 2. in a short guest (the KUnit suites off, ~2 min under TCG): guest-gate.sh has edu
+# 2. in a short guest (KUnit off, 1 GiB, 2-4 min under TCG): guest-gate.sh has edu
 #    really DMA to a declared and to an undeclared IOVA, a program crash after its
 #    PASS line and kmemleak switch itself off; gate-selftest.py guest judges each.
 # One line per case into RESULTS_DIR/results-gate-selftest.txt.  Needs the run's
@@ -19,7 +19,7 @@ python3 "$TOP/scripts/tests/gate-selftest.py" parsing "$out" "$PRISTINE"
 
 g=$res/gate-selftest
 mkdir -p "$g"
-VM_KUNIT_FILTER=' kunit.enable=0' VM_CONSOLE=$g/console.txt \
+VM_KUNIT_FILTER=' kunit.enable=0' VM_MEMORY=1G VM_CONSOLE=$g/console.txt \
 	bash "$TOP/scripts/vm.sh" --timeout "${GATE_SELFTEST_TIMEOUT:-600}" --rw "$g" \
 	-- bash "$TOP/scripts/tests/guest-gate.sh" "$g"
 vmrc=$?
