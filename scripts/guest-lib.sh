@@ -15,21 +15,60 @@ guest_topology() {
 }
 
 # kmemleak_scan OUT: two scans (objects freed late are not reported), then the report;
-# OUT.unavailable instead if this kernel has no kmemleak
+# OUT.unavailable instead if this kernel has no kmemleak.  KMEMLEAK_SCAN says how the
+# scans went: ok, failed (a write of "scan" was refused: kmemleak switched itself off)
+# or unavailable
 kmemleak_scan() {
+	KMEMLEAK_SCAN=ok
 	if [ -w /sys/kernel/debug/kmemleak ]; then
-		echo scan >/sys/kernel/debug/kmemleak
+		echo scan >/sys/kernel/debug/kmemleak || KMEMLEAK_SCAN=failed
 		sleep 6
-		echo scan >/sys/kernel/debug/kmemleak
+		echo scan >/sys/kernel/debug/kmemleak || KMEMLEAK_SCAN=failed
 		cat /sys/kernel/debug/kmemleak >"$1"
 	else
+		KMEMLEAK_SCAN=unavailable
 		echo "kmemleak not available" >"$1.unavailable"
 	fi
 }
 
-# finish DIR: the kmemleak report and the kernel log of this boot, into DIR
+# checkers DIR: whether the kernel's checkers are still on at the end of the boot, as
+# key=value lines in DIR/checkers.txt (results.py fails the boot otherwise): the
+# kmemleak scans, lockdep's debug_locks, DMA-API debugging's disabled flag and error
+# count.  Run after kmemleak_scan.
+checkers() {
+	local l v
+	{
+		echo "kmemleak_scan=${KMEMLEAK_SCAN:-not run}"
+		while read -r l; do
+			case "$l" in debug_locks:*) echo "debug_locks=${l##* }" ;; esac
+		done </proc/lockdep_stats
+		for v in disabled:disabled errors:error_count; do
+			l=missing
+			[ -r "/sys/kernel/debug/dma-api/${v#*:}" ] &&
+				l=$(<"/sys/kernel/debug/dma-api/${v#*:}")
+			echo "dma_api_${v%%:*}=$l"
+		done
+	} >"$1/checkers.txt" 2>&1
+}
+
+# pci_ids DIR: every PCI device of this boot as "ADDRESS VENDOR:DEVICE" lines in
+# DIR/pci.txt (results.py finds there the device of an IOMMU fault that an expected
+# list declares by its ids)
+pci_ids() {
+	local d v i
+	for d in /sys/bus/pci/devices/*; do
+		read -r v <"$d/vendor"
+		read -r i <"$d/device"
+		echo "${d##*/} ${v#0x}:${i#0x}"
+	done >"$1/pci.txt"
+}
+
+# finish DIR: the kmemleak report, the checkers' state, the PCI devices and the
+# kernel log of this boot, into DIR
 finish() {
 	kmemleak_scan "$1/kmemleak.txt"
+	checkers "$1"
+	pci_ids "$1"
 	dmesg >"$1/dmesg.txt"
 	sync
 }

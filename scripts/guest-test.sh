@@ -3,6 +3,8 @@
 #   guest-test.sh RESULTS_DIR USERSPACE_BUILD_DIR
 # KUnit suites ran at boot; their KTAP output is in the kernel log saved at the end.
 # What must run, and which skips are expected, is in scripts/expected/ (results.py).
+# Every program's exit code goes into LAYER.rc or LAYER.PROG.rc, which results.py reads:
+# a program that printed its results and then crashed fails its layer.
 res=$1
 ub=$2
 . "$(dirname "$0")/guest-lib.sh"
@@ -21,13 +23,15 @@ export PHYR_VGEM_SLOW_TESTS=1
 	# for the RDMA tests
 	bash "$(dirname "$0")/guest-rdma.sh"
 } >"$res/setup.txt" 2>&1
-echo $? >"$res/setup.rc"
+echo $? >"$res/rdma.setup.rc"
 
 # userspace tests (meson test), built on the host
 if [ -f "$ub/build.ninja" ]; then
+	# a log of an earlier run must not pass for this one's
+	rm -f "$ub/meson-logs/testlog.json"
 	meson test -C "$ub" --no-rebuild --print-errorlogs --timeout-multiplier 4 \
 		>"$res/meson.txt" 2>&1
-	echo $? >"$res/meson.rc"
+	echo $? >"$res/userspace.rc"
 	cp "$ub/meson-logs/testlog.json" "$res/meson-testlog.json" 2>/dev/null
 fi
 
@@ -47,7 +51,7 @@ for t in "$ub"/igt-tests/*; do
 	"$t" --list-subtests >"$res/igt-$name.list" 2>/dev/null
 	IGT_FORCE_DRIVER=phyr_vgem IGT_PLAIN_OUTPUT=1 timeout -k 5 300 "$t" \
 		>"$res/igt-$name.txt" 2>&1
-	echo $? >"$res/igt-$name.rc"
+	echo $? >"$res/igt.$name.rc"
 done
 
 # fault-injection sweeps of phyr_vgem's uAPI: results-faults.txt, per-path counts in faults.log
@@ -62,14 +66,19 @@ if [ -x "$mesa" ]; then
 	: >"$res/results-mesa.txt"
 	for c in $("$mesa" --list); do
 		timeout -k 5 300 "$mesa" "$c" >"$res/mesa-$c.txt" 2>&1
-		case $? in 0) st=PASS ;; 77) st=SKIP ;; *) st=FAIL ;; esac
-		echo "$st mesa-$c" >>"$res/results-mesa.txt"
+		rc=$?
+		# a skip gives its reason: the last line the case printed
+		why=
+		while IFS= read -r l; do [ -n "$l" ] && why=$l; done <"$res/mesa-$c.txt"
+		case $rc in 0) st=PASS why= ;; 77) st=SKIP ;; *) st=FAIL why="exit $rc: $why" ;; esac
+		echo "$st mesa-$c${why:+ $why}" >>"$res/results-mesa.txt"
 	done
 	timeout -k 5 300 "$ub/userspace/phyrbuf/phyrbuf" alloc --width 160 --height 90 \
 		--format XRGB8888 --placement device -- "$mesa" external \
 		>"$res/mesa-phyrbuf-handoff.txt" 2>&1
-	case $? in 0) st=PASS ;; *) st=FAIL ;; esac
-	echo "$st mesa-phyrbuf-handoff" >>"$res/results-mesa.txt"
+	rc=$?
+	case $rc in 0) st=PASS why= ;; *) st=FAIL why=" exit $rc" ;; esac
+	echo "$st mesa-phyrbuf-handoff$why" >>"$res/results-mesa.txt"
 fi
 # rdma: dma-buf memory regions on soft-RoCE (rxe0 registers phyr_vgem buffers, rxe1 is
 # the peer); after the others, since its revoke test unplugs an ivshmem device (and rescans it)

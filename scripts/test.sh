@@ -22,6 +22,10 @@ prepare_all
 step "style: checkpatch --strict and kernel-doc on our kernel files"
 bash "$TOP/scripts/lint.sh" "$res/lint.txt" || fail "lint"
 echo root >"$res/boot"
+step "the gate's own tests: deliberately broken runs must fail it (2-4 min; scripts/tests/gate-selftest.sh)"
+gsrc=0
+bash "$TOP/scripts/tests/gate-selftest.sh" "$res" || gsrc=$?
+echo $gsrc >"$res/gate-selftest.rc"
 step "booting the test kernel under QEMU/TCG and running the tests (~20 min; console: $res/console.txt)"
 set +e
 # the root boot also runs upstream's iommufd selftests (150-600 s under TCG)

@@ -12,12 +12,15 @@
  *
  * /sys/kernel/debug/phyr_edu_importer/control takes one command per write:
  *
- * - ``attach FD``: attach the dma-buf FD (of the writing process) with edu as
- *   the importer's device, asking for phyr (MMIO too, where edu reaches it),
- *   as a dynamic importer;
+ * - ``attach FD``: attach the dma-buf FD (of the writing process) twice with
+ *   edu as the importer's device, asking for phyr (MMIO too, where edu
+ *   reaches it), as a dynamic importer;
  * - ``run OFFSET LEN``: start a thread that, until ``stop``, writes a new
  *   pattern into [OFFSET, OFFSET + LEN) of the buffer with edu's DMA engine
- *   and reads it back with a second transfer, comparing every byte;
+ *   through the first attachment's mapping and reads it back with a second
+ *   transfer through the second one's, comparing every byte.  Behind an
+ *   IOMMU the two mappings are two IOVA ranges of the same memory: a DMA
+ *   that a wrong mapping sends elsewhere does not read back;
  * - ``stop``: stop the thread and unmap;
  * - ``detach``: drop the attachment and the dma-buf.
  *
@@ -34,8 +37,11 @@
  *
  * /sys/kernel/debug/phyr_edu_importer/status reads as one line:
  * ``attached A running R maps M invalidations I dmas D errors E bad B seq S
- * last_error X``, where B counts read-backs that differed from what was
- * written.
+ * last_error X aliased L``, where M counts the mappings of the pair, I the
+ * invalidations of a mapped pair, E the failed maps and transfers, B the
+ * read-backs that differed from what was written and L the writes read back
+ * at the address they were written to (no IOMMU between edu and the memory:
+ * the read-back proves less).
  */
 
 #include <linux/debugfs.h>
@@ -54,23 +60,27 @@
 
 MODULE_IMPORT_NS("DMA_BUF");
 
+/* the attachment edu writes through, and the one it reads back through */
+#define EDU_WRITE	0
+#define EDU_READ	1
+
 struct edu_importer {
 	struct mutex lock;		/* serialises the commands */
 	struct phyr_edu edu;
 	struct dma_buf *dmabuf;
-	struct dma_buf_attachment *attach;
+	struct dma_buf_attachment *attach[2];
 	struct task_struct *thread;
 	u8 *scratch;			/* pattern, then read-back */
 	dma_addr_t scratch_dma;
 	u64 offset;
 	u32 len;
 	u64 fence_context;
-	/* under the buffer's reservation */
-	struct phyr_dma map;
+	/* under the buffer's reservation: both mapped, or neither */
+	struct phyr_dma map[2];
 	bool mapped;
 	bool stale;
 	/* what it did */
-	u64 maps, invalidations, dmas, errors, bad, seq;
+	u64 maps, invalidations, dmas, errors, bad, seq, aliased;
 	int last_error;
 };
 
@@ -98,7 +108,7 @@ static void edu_invalidate(struct dma_buf_attachment *attach)
 	struct edu_importer *imp = attach->importer_priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
-	if (imp->mapped) {
+	if (imp->mapped && !imp->stale) {
 		imp->stale = true;
 		imp->invalidations++;
 	}
@@ -112,23 +122,50 @@ static const struct dma_buf_attach_ops edu_importer_ops = {
 /* with the reservation held */
 static void edu_unmap(struct edu_importer *imp)
 {
-	if (imp->mapped)
-		dma_buf_unmap_phyr_dma(imp->attach, &imp->map);
+	if (imp->mapped) {
+		dma_buf_unmap_phyr_dma(imp->attach[EDU_READ], &imp->map[EDU_READ]);
+		dma_buf_unmap_phyr_dma(imp->attach[EDU_WRITE], &imp->map[EDU_WRITE]);
+	}
 	imp->mapped = false;
 	imp->stale = false;
 }
 
-/* The DMA address of the range, which must lie in one dma_vec. */
-static int edu_range_addr(struct edu_importer *imp, dma_addr_t *addr)
+/*
+ * With the reservation held: both attachments mapped.  The first map may move
+ * the buffer back where edu reaches it; the second then finds it there.
+ */
+static int edu_map(struct edu_importer *imp)
+{
+	int ret;
+
+	ret = dma_buf_map_phyr_dma(imp->attach[EDU_WRITE], &imp->map[EDU_WRITE],
+				   DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		return ret;
+	ret = dma_buf_map_phyr_dma(imp->attach[EDU_READ], &imp->map[EDU_READ],
+				   DMA_BIDIRECTIONAL, 0);
+	if (ret) {
+		dma_buf_unmap_phyr_dma(imp->attach[EDU_WRITE], &imp->map[EDU_WRITE]);
+		return ret;
+	}
+	imp->mapped = true;
+	imp->stale = false;
+	imp->maps++;
+	return 0;
+}
+
+/* The DMA address of the range in @map, which must lie in one dma_vec. */
+static int edu_range_addr(struct edu_importer *imp, struct phyr_dma *map,
+			  dma_addr_t *addr)
 {
 	u64 off = imp->offset;
 	unsigned int i;
 
-	for (i = 0; i < imp->map.nr_vecs; off -= imp->map.vecs[i].len, i++) {
-		if (off < imp->map.vecs[i].len) {
-			if (off + imp->len > imp->map.vecs[i].len)
+	for (i = 0; i < map->nr_vecs; off -= map->vecs[i].len, i++) {
+		if (off < map->vecs[i].len) {
+			if (off + imp->len > map->vecs[i].len)
 				return -ERANGE;
-			*addr = imp->map.vecs[i].addr + off;
+			*addr = map->vecs[i].addr + off;
 			return 0;
 		}
 	}
@@ -146,7 +183,7 @@ static bool edu_step(struct edu_importer *imp)
 {
 	struct dma_resv *resv = imp->dmabuf->resv;
 	struct edu_fence *fence;
-	dma_addr_t addr;
+	dma_addr_t waddr, raddr;
 	u64 seq;
 	u32 i;
 	int ret;
@@ -160,8 +197,7 @@ static bool edu_step(struct edu_importer *imp)
 	if (imp->stale)
 		edu_unmap(imp);
 	if (!imp->mapped) {
-		ret = dma_buf_map_phyr_dma(imp->attach, &imp->map,
-					   DMA_BIDIRECTIONAL, 0);
+		ret = edu_map(imp);
 		if (ret) {
 			dma_resv_unlock(resv);
 			kfree(fence);
@@ -170,10 +206,10 @@ static bool edu_step(struct edu_importer *imp)
 			msleep(ret == -ENODEV ? 200 : 20);
 			return true;
 		}
-		imp->mapped = true;
-		imp->maps++;
 	}
-	ret = edu_range_addr(imp, &addr);
+	ret = edu_range_addr(imp, &imp->map[EDU_WRITE], &waddr);
+	if (!ret)
+		ret = edu_range_addr(imp, &imp->map[EDU_READ], &raddr);
 	if (!ret)
 		ret = dma_resv_reserve_fences(resv, 1);
 	if (ret) {
@@ -187,17 +223,22 @@ static bool edu_step(struct edu_importer *imp)
 		       imp->fence_context, lower_32_bits(imp->seq + 1));
 	dma_resv_add_fence(resv, &fence->base, DMA_RESV_USAGE_WRITE);
 	seq = ++imp->seq;
+	if (waddr == raddr)
+		imp->aliased++;
 	dma_resv_unlock(resv);
 
-	/* the device writes the pattern into the buffer, then reads it back */
+	/*
+	 * The device writes the pattern into the buffer through one mapping,
+	 * then reads it back through the other
+	 */
 	for (i = 0; i < imp->len; i++)
 		imp->scratch[i] = (u8)(seq * 131 + i * 7);
 	memset(imp->scratch + PHYR_EDU_BUF_SIZE, 0, imp->len);
 	ret = phyr_edu_dma(&imp->edu, imp->scratch_dma, 0, imp->len, false);
 	if (!ret)
-		ret = phyr_edu_dma(&imp->edu, addr, 0, imp->len, true);
+		ret = phyr_edu_dma(&imp->edu, waddr, 0, imp->len, true);
 	if (!ret)
-		ret = phyr_edu_dma(&imp->edu, addr, 0, imp->len, false);
+		ret = phyr_edu_dma(&imp->edu, raddr, 0, imp->len, false);
 	if (!ret)
 		ret = phyr_edu_dma(&imp->edu, imp->scratch_dma + PHYR_EDU_BUF_SIZE,
 				   0, imp->len, true);
@@ -226,7 +267,7 @@ static int cmd_attach(struct edu_importer *imp, int fd)
 		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
 	};
 	struct dma_buf *dmabuf;
-	int ret;
+	int i, ret;
 
 	if (imp->dmabuf)
 		return -EBUSY;
@@ -238,11 +279,14 @@ static int cmd_attach(struct edu_importer *imp, int fd)
 		ret = PTR_ERR(dmabuf);
 		goto err_edu;
 	}
-	imp->attach = dma_buf_flavour_attach(dmabuf, &imp->edu.pdev->dev, &req,
-					     1, &edu_importer_ops, imp);
-	if (IS_ERR(imp->attach)) {
-		ret = PTR_ERR(imp->attach);
-		goto err_put;
+	for (i = 0; i < ARRAY_SIZE(imp->attach); i++) {
+		imp->attach[i] = dma_buf_flavour_attach(dmabuf, &imp->edu.pdev->dev,
+							&req, 1, &edu_importer_ops,
+							imp);
+		if (IS_ERR(imp->attach[i])) {
+			ret = PTR_ERR(imp->attach[i]);
+			goto err_detach;
+		}
 	}
 	imp->scratch = dma_alloc_coherent(&imp->edu.pdev->dev, 2 * PHYR_EDU_BUF_SIZE,
 					  &imp->scratch_dma, GFP_KERNEL);
@@ -258,12 +302,13 @@ static int cmd_attach(struct edu_importer *imp, int fd)
 	imp->errors = 0;
 	imp->bad = 0;
 	imp->seq = 0;
+	imp->aliased = 0;
 	imp->last_error = 0;
 	return 0;
 
 err_detach:
-	dma_buf_flavour_detach(dmabuf, imp->attach);
-err_put:
+	while (i--)
+		dma_buf_flavour_detach(dmabuf, imp->attach[i]);
 	dma_buf_put(dmabuf);
 err_edu:
 	phyr_edu_put(&imp->edu);
@@ -310,7 +355,8 @@ static int cmd_detach(struct edu_importer *imp)
 		return 0;
 	dma_free_coherent(&imp->edu.pdev->dev, 2 * PHYR_EDU_BUF_SIZE,
 			  imp->scratch, imp->scratch_dma);
-	WARN_ON(dma_buf_flavour_detach(imp->dmabuf, imp->attach));
+	WARN_ON(dma_buf_flavour_detach(imp->dmabuf, imp->attach[EDU_READ]));
+	WARN_ON(dma_buf_flavour_detach(imp->dmabuf, imp->attach[EDU_WRITE]));
 	dma_buf_put(imp->dmabuf);
 	imp->dmabuf = NULL;
 	phyr_edu_put(&imp->edu);
@@ -358,9 +404,10 @@ static int status_show(struct seq_file *m, void *data)
 	struct edu_importer *imp = &importer;
 
 	mutex_lock(&imp->lock);
-	seq_printf(m, "attached %d running %d maps %llu invalidations %llu dmas %llu errors %llu bad %llu seq %llu last_error %d\n",
+	seq_printf(m, "attached %d running %d maps %llu invalidations %llu dmas %llu errors %llu bad %llu seq %llu last_error %d aliased %llu\n",
 		   !!imp->dmabuf, !!imp->thread, imp->maps, imp->invalidations,
-		   imp->dmas, imp->errors, imp->bad, imp->seq, imp->last_error);
+		   imp->dmas, imp->errors, imp->bad, imp->seq, imp->last_error,
+		   imp->aliased);
 	mutex_unlock(&imp->lock);
 	return 0;
 }
