@@ -34,18 +34,14 @@ print(next(d["render_node"] for d in json.load(sys.stdin)["devices"] if d["devic
 	gid=
 	for g in /sys/class/infiniband/rxe0/ports/1/gids/*; do
 		read -r v <"$g"
-		t=$(cat "/sys/class/infiniband/rxe0/ports/1/gid_attrs/types/${g##*/}" 2>/dev/null)
+		t=
+		read -r t <"/sys/class/infiniband/rxe0/ports/1/gid_attrs/types/${g##*/}" 2>/dev/null
 		case "$v $t" in 0000:0000:0000:0000:0000:ffff:*" RoCE v2") gid=${g##*/}; break ;; esac
 	done
 	echo "== rdma-core's tests on rxe0 (GID index $gid), buffers from $node (--gpu $gpu)"
-	for p in device system; do
-		gtt=
-		[ $p = system ] && gtt=--gtt
-		echo "== $p memory"
-		"${clean[@]}" PYTHONDONTWRITEBYTECODE=1 timeout -k 5 1200 python3 \
-			"$here/../userspace/rdma-core/pyverbs-results.py" "$out" "pyverbs-$p" \
-			--dev rxe0 --port 1 --gid "$gid" --gpu "$gpu" $gtt \
-			test_mr.DmaBufMRTest test_mr.DmaBufTestCase
-		echo "exit $?"
-	done
+	"${clean[@]}" PYTHONDONTWRITEBYTECODE=1 timeout -k 5 1800 python3 \
+		"$here/../userspace/rdma-core/pyverbs-results.py" "$out" \
+		pyverbs-device pyverbs-system:--gtt -- --dev rxe0 --port 1 --gid "$gid" \
+		--gpu "$gpu" test_mr.DmaBufMRTest test_mr.DmaBufTestCase
+	echo "exit $?"
 } >"$log" 2>&1

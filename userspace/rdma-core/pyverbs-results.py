@@ -1,43 +1,63 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Run rdma-core's own tests as their run_tests.py does, and append one line per
-test to a results file: 'PASS|FAIL|SKIP PREFIX/ID [why]' (ID without 'tests.').
+"""Run rdma-core's own tests as their run_tests.py does, once per variant, in one
+process, and append one line per test and variant to a results file:
+'PASS|FAIL|SKIP PREFIX/ID [why]' (ID without 'tests.').
 
-    pyverbs-results.py RESULTS PREFIX [run_tests.py's options] TEST...
+    pyverbs-results.py RESULTS PREFIX[:OPTION...]... -- [run_tests.py's options] TEST...
+
+e.g.  pyverbs-results.py r.txt pyverbs-device pyverbs-system:--gtt -- \\
+          --dev rxe0 --gid 1 --gpu 1 test_mr.DmaBufMRTest test_mr.DmaBufTestCase
 
 The tests are python3-pyverbs' (/usr/share/doc/rdma-core/tests, or $RDMA_CORE_TESTS,
 e.g. a built rdma-core tree's tests/); options as run_tests.py's (--dev, --gid,
---gpu, --gtt, ...), names as unittest's (test_mr.DmaBufMRTest).  The unittest
-output goes to stderr; the exit status is 0 when every test passed or skipped.
+--gpu, --gtt, ...), a variant's own after its prefix; names as unittest's.  One
+process for all variants: loading pyverbs takes about a minute in the TCG guest.
+The unittest output, each test's time included, goes to stderr; the exit status is
+0 when every test of every variant passed or skipped.
 """
 import os
 import sys
+import time
 import unittest
 from importlib.machinery import SourceFileLoader
 
 TESTS = os.environ.get("RDMA_CORE_TESTS", "/usr/share/doc/rdma-core/tests")
 
-if len(sys.argv) < 4:
+if len(sys.argv) < 5 or "--" not in sys.argv[3:]:
     sys.exit(__doc__)
-results, prefix = sys.argv[1:3]
-del sys.argv[1:3]
+argv0, results = sys.argv[0], sys.argv[1]
+sep = sys.argv.index("--", 3)
+variants, common = sys.argv[2:sep], sys.argv[sep + 1:]
+
+t_start = time.monotonic()
 sys.path.insert(0, TESTS)
 from args_parser import parser  # noqa: E402  (rdma-core's, from TESTS)
 
 tests = SourceFileLoader("tests", os.path.join(TESTS, "__init__.py")).load_module()
-parser.parse_args()
+print(f"pyverbs-results: the tests loaded in {time.monotonic() - t_start:.1f} s",
+      file=sys.stderr)
 lines = []
+durations = []
+prefix = None
 
 
 def one_line(text):
-    text = " ".join(str(text).split())
-    return text[:300]
+    return " ".join(str(text).split())[:300]
 
 
 class Result(unittest.TextTestResult):
     def name(self, test):
         tid = test.id()
         return f"{prefix}/{tid[len('tests.'):] if tid.startswith('tests.') else tid}"
+
+    def startTest(self, test):
+        self.t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        durations.append((time.monotonic() - self.t0, self.name(test)))
 
     def addSuccess(self, test):
         super().addSuccess(test)
@@ -64,9 +84,19 @@ class Result(unittest.TextTestResult):
         lines.append(f"PASS {self.name(test)}")
 
 
-runner = unittest.TextTestRunner(stream=sys.stderr, verbosity=2, resultclass=Result)
-prog = unittest.main(module=tests, testRunner=runner, exit=False)
+ok = True
+for variant in variants:
+    prefix, *options = variant.split(":")
+    print(f"pyverbs-results: {prefix}: {' '.join(options + common)}", file=sys.stderr)
+    # run_tests.py's order: the options parsed, the rest is unittest's command line
+    sys.argv = [argv0] + options + common
+    parser.parse_args()
+    runner = unittest.TextTestRunner(stream=sys.stderr, verbosity=2, resultclass=Result)
+    prog = unittest.main(module=tests, testRunner=runner, exit=False)
+    ok = ok and prog.result.wasSuccessful()
+for d, name in sorted(durations, reverse=True):
+    print(f"pyverbs-results: {d:7.1f} s  {name}", file=sys.stderr)
 with open(results, "a") as f:
     for line in lines:
         f.write(line + "\n")
-sys.exit(0 if prog.result.wasSuccessful() else 1)
+sys.exit(0 if ok else 1)
