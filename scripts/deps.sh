@@ -7,6 +7,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+# rdma_core: our rdma-core build (the rxe provider's dma-buf verb, pyverbs)
+. "$here/rdma-core.sh"
 
 HOST_PKGS=(build-essential flex bison bc libelf-dev libssl-dev ccache cpio kmod xz-utils
 	   python3 qemu-system-x86 qemu-utils meson ninja-build pkg-config libdrm-dev
@@ -123,6 +125,7 @@ main() {
 	APT_UPDATED=${APT_UPDATED:-}
 	add_suites extra trixie trixie-backports
 	apt_install "${HOST_PKGS[@]}"
+	rdma_core
 	fetch_ksrc
 	info "kernel source: $(basename "$(ksrc_deb)")"
 }

@@ -80,6 +80,7 @@ if [ -x "$mesa" ]; then
 	case $rc in 0) st=PASS why= ;; *) st=FAIL why=" exit $rc" ;; esac
 	echo "$st mesa-phyrbuf-handoff$why" >>"$res/results-mesa.txt"
 fi
+bash "$(dirname "$0")/guest-rdma-core.sh" "$res" "$ub"	# rdma-core: plain ibverbs apps, pyverbs' dma-buf tests
 # rdma: dma-buf memory regions on soft-RoCE (rxe0 registers phyr_vgem buffers, rxe1 is
 # the peer); after the others, since its revoke test unplugs an ivshmem device (and rescans it)
 if [ -x "$ub/userspace/rdma/phyr-rdma-test" ]; then

@@ -58,6 +58,8 @@ RC_REQUIRED = {
     "stress": ["stress"],
     "faults": ["faults"],
     "rdma": ["rdma.setup", "rdma"],
+    "rdma-core": ["rdma-core.ibv-dmabuf-rc-system", "rdma-core.ibv-dmabuf-rc-device",
+                  "rdma-core.pyverbs"],
     "vfio": ["vfio"],
     "iommufd-selftests": ["iommufd-selftests.iommufd", "iommufd-selftests.iommufd_fail_nth"],
     "iommufd-selftests-full": ["iommufd-selftests-full.iommufd",

@@ -6,10 +6,8 @@
  * Copyright 2026 The phyr developers
  */
 
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "phyrbuf.h"
@@ -18,56 +16,7 @@
 
 #ifdef PHYRBUF_HAVE_RDMA
 
-#include <dlfcn.h>
 #include <infiniband/verbs.h>
-
-/*
- * libibverbs' struct verbs_mr (libibverbs/driver.h, the providers' header,
- * which libibverbs-dev does not install): what ibv_cmd_reg_dmabuf_mr()
- * fills in and a provider's dereg_mr frees.
- */
-struct phyrbuf_verbs_mr {
-	struct ibv_mr ibv_mr;
-	int mr_type;		/* enum ibv_mr_type */
-	int access;
-};
-
-typedef int (*cmd_reg_dmabuf_mr_fn)(struct ibv_pd *pd, uint64_t offset,
-				    size_t length, uint64_t iova, int fd,
-				    int access, struct phyrbuf_verbs_mr *vmr);
-
-/*
- * The dma-buf verb of providers that have none (rdma-core's rxe): the
- * kernel command, as such a provider's verb sends it.  Looked up at run
- * time: it is libibverbs' private provider interface.
- */
-static struct ibv_mr *reg_dmabuf_mr_cmd(struct ibv_pd *pd, uint64_t offset,
-					size_t length, uint64_t iova, int fd,
-					int access)
-{
-	cmd_reg_dmabuf_mr_fn cmd;
-	struct phyrbuf_verbs_mr *vmr;
-	int ret;
-
-	cmd = (cmd_reg_dmabuf_mr_fn)dlsym(RTLD_DEFAULT, "ibv_cmd_reg_dmabuf_mr");
-	if (!cmd) {
-		errno = EOPNOTSUPP;
-		return NULL;
-	}
-	/* the provider's dereg_mr free()s it */
-	vmr = calloc(1, sizeof(*vmr));
-	if (!vmr) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	ret = cmd(pd, offset, length, iova, fd, access, vmr);
-	if (ret) {
-		free(vmr);
-		errno = ret;
-		return NULL;
-	}
-	return &vmr->ibv_mr;
-}
 
 PHYRBUF_EXPORT int phyrbuf_rdma_available(void)
 {
@@ -83,9 +32,8 @@ PHYRBUF_EXPORT int phyrbuf_reg_dmabuf_mr(struct ibv_pd *pd, int dmabuf_fd,
 
 	if (!pd || !mr)
 		return -EINVAL;
+	errno = 0;
 	m = ibv_reg_dmabuf_mr(pd, offset, length, iova, dmabuf_fd, access);
-	if (!m && errno == EOPNOTSUPP)
-		m = reg_dmabuf_mr_cmd(pd, offset, length, iova, dmabuf_fd, access);
 	if (!m)
 		return errno ? -errno : -EIO;
 	*mr = m;

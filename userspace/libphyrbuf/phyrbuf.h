@@ -941,19 +941,18 @@ int phyrbuf_rdma_available(void);
  * @access: IBV_ACCESS_* flags
  * @mr: the region, on success; ibv_dereg_mr() it
  *
- * Exports @bo as a dma-buf and registers it with ibv_reg_dmabuf_mr(): the
- * RDMA device maps the buffer where it is and follows it when it moves (see
- * the kernel's docs).  For a provider without the dma-buf verb (rdma-core's
- * rxe provider has none), the registration goes to the kernel through
- * libibverbs' own command, ibv_cmd_reg_dmabuf_mr(), which is what such a
- * provider's verb would do.  The dma-buf fd is closed again: the region
- * holds the buffer until it is deregistered.
+ * Exports @bo as a dma-buf and registers it with ibv_reg_dmabuf_mr(), as
+ * any ibverbs application does: the RDMA device maps the buffer where it is
+ * and follows it when it moves (see the kernel's docs).  The dma-buf fd is
+ * closed again: the region holds the buffer until it is deregistered.
  *
  * Return: 0; -EINVAL for NULL pointers, or the range outside the buffer, or
  * an @iova not in @offset's place in a page; -EOPNOTSUPP if the device or
  * the buffer's exporter cannot do it (e.g. remote atomics on device memory,
- * which is write-combined) or libphyrbuf has no RDMA; -ENODEV if the buffer
- * is revoked; another errno of the kernel.
+ * which is write-combined), the device's libibverbs provider has no dma-buf
+ * verb (rdma-core's rxe provider without its patch, docs/rdma.md) or
+ * libphyrbuf has no RDMA; -ENODEV if the buffer is revoked; another errno of
+ * the kernel.
  */
 int phyrbuf_bo_reg_mr(struct phyrbuf_bo *bo, struct ibv_pd *pd,
 		      uint64_t offset, size_t length, uint64_t iova, int access,

@@ -3,7 +3,11 @@
 """libphyrbuf's ABI check, as libdrm's symbols-check: the shared library
 exports exactly the functions of libphyrbuf.map, each with the version node
 the map gives it, and phyrbuf.h declares exactly those (the static inline
-wrappers of the *_sized() calls aside).  Fails naming what differs.
+wrappers of the *_sized() calls aside).  And it imports only other
+libraries' public API: no symbol of a private version node (libibverbs'
+IBVERBS_PRIVATE_*, its providers' interface) and no run-time lookup
+(dlopen/dlsym), which would tie it to one build of a library.  Fails naming
+what differs.
 
     symbols-check.py LIBRARY MAPFILE HEADER NM
 """
@@ -46,6 +50,18 @@ for line in out.splitlines():
     if kind == "A" and sym == ver:
         continue
     exported[sym] = ver
+
+# what it imports: public symbols only, none looked up at run time
+out = subprocess.run([nm, "-D", "--undefined-only", "--with-symbol-versions", lib],
+                     capture_output=True, text=True, check=True).stdout
+for line in out.splitlines():
+    name = line.split()[-1]
+    sym, _, ver = name.partition("@")
+    ver = ver.lstrip("@")
+    if "PRIVATE" in ver:
+        problems.append(f"{lib}: imports {sym} of the private version node {ver}")
+    if sym in ("dlopen", "dlmopen", "dlsym", "dlvsym"):
+        problems.append(f"{lib}: imports {sym}: symbols looked up at run time")
 
 # the header: prototypes of exported functions (not static inline ones)
 hdr = re.sub(r"/\*.*?\*/", "", open(header).read(), flags=re.S)
