@@ -1,0 +1,110 @@
+#!/bin/bash
+# Inside the guest (booted with VM_NICS=1): devmem TCP TX through a real NIC's DMA.
+# The two e1000e NICs are wired to each other by a QEMU hub: the first stays here
+# (10.99.0.1), the second goes into the network namespace devmem-peer (10.99.0.2).
+# Then phyr-devmem-test binds dma-bufs for TX on the first NIC (netdev netlink
+# bind-tx), sends them over TCP (SCM_DEVMEM_DMABUF, MSG_ZEROCOPY) and checks every
+# byte at a plain socket in devmem-peer.
+#   guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]
+# Cases (default: all): device, system, udmabuf, unreachable, ncdevmem; and, for
+# comparison, copy and zerocopy (the same bytes from anonymous memory, no devmem).  Each case
+# writes "PASS|FAIL|SKIP devmem-CASE [why]" to OUTDIR/results-devmem.txt and its
+# output to OUTDIR/devmem-CASE.log; the kernel log ends up in OUTDIR/dmesg.txt.
+set -u
+. "$(dirname "$0")/guest-lib.sh"
+out=${1:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
+ubuild=${2:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
+shift 2
+cases=${*:-device system udmabuf unreachable ncdevmem copy zerocopy}
+top=$(cd "$(dirname "$0")/.." && pwd)
+test=$ubuild/userspace/devmem/phyr-devmem-test
+res=$out/results-devmem.txt
+: >"$res"
+
+# the e1000e NICs, in PCI order
+nics=()
+for n in /sys/class/net/*; do
+	[ "$(basename "$(readlink -f "$n/device/driver" 2>/dev/null)")" = e1000e ] &&
+		nics+=("${n##*/}")
+done
+if [ ${#nics[@]} -lt 2 ]; then
+	echo "FAIL devmem-setup fewer than two e1000e NICs (boot with VM_NICS=1)" >>"$res"
+	finish "$out"
+	exit 1
+fi
+tx=${nics[0]} rx=${nics[1]}
+ip netns add devmem-peer &&
+ip link set "$rx" netns devmem-peer &&
+ip addr add 10.99.0.1/24 dev "$tx" && ip link set "$tx" up && ip link set lo up &&
+ip -n devmem-peer addr add 10.99.0.2/24 dev "$rx" &&
+ip -n devmem-peer link set "$rx" up && ip -n devmem-peer link set lo up || exit 1
+# the link comes up asynchronously (e1000e's watchdog): wait for the carrier, 20 s at most
+for _ in $(seq 200); do
+	[ "$(cat "/sys/class/net/$tx/carrier" 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+pci=$(basename "$(readlink -f "/sys/class/net/$tx/device")")
+{
+	echo "tx=$tx ($pci) rx=$rx (netns devmem-peer)"
+	echo "carrier=$(cat "/sys/class/net/$tx/carrier" 2>/dev/null)"
+	echo "cpu_vendor=$(grep -m1 vendor_id /proc/cpuinfo)"
+	echo "iommu_group_type=$(cat "/sys/class/net/$tx/device/iommu_group/type" 2>/dev/null)"
+	ip addr show dev "$tx"
+} >"$out/devmem-setup.log" 2>&1
+
+# run NAME CMD...: one case
+run() {
+	local name=$1 rc
+	shift
+	"$@" >"$out/devmem-$name.log" 2>&1
+	rc=$?
+	# which flavour the NIC's attachment took, while it was attached: recorded by
+	# phyr-devmem-test's own output; the bufinfo lines of the NIC are kept as well
+	if [ $rc = 0 ]; then echo "PASS devmem-$name" >>"$res"
+	else echo "FAIL devmem-$name (exit $rc)" >>"$res"; fi
+}
+
+common=(--ifname "$tx" --peer-netns devmem-peer --peer-addr 10.99.0.2)
+for c in $cases; do
+	case $c in
+	device)
+		# 8 MiB of ivshmem's BAR (phyr_vgem device memory): reachable from the
+		# NIC only where the host bridge is whitelisted for P2P
+		if grep -q AuthenticAMD /proc/cpuinfo; then
+			run device "$test" "${common[@]}" --memory device --size 8388608 \
+				--offset 4095 --length 8380000 --port 5201
+		else
+			echo "SKIP devmem-device P2P through q35's host bridge needs an AMD CPU model" >>"$res"
+		fi ;;
+	system)
+		run system "$test" "${common[@]}" --memory system --size 8388608 \
+			--offset 1 --length 8388000 --port 5202 ;;
+	udmabuf)
+		run udmabuf "$test" "${common[@]}" --memory udmabuf --size 4194304 \
+			--port 5203 ;;
+	unreachable)
+		# device memory where 7.3 refuses P2P (q35's host bridge with an Intel
+		# CPU model): no flavour matches, bind-tx fails with EOPNOTSUPP (95)
+		if grep -q AuthenticAMD /proc/cpuinfo; then
+			echo "SKIP devmem-unreachable the host bridge is whitelisted on this CPU model" >>"$res"
+		else
+			run unreachable "$test" "${common[@]}" --memory device --size 1048576 \
+				--expect-bind-error 95
+		fi ;;
+	ncdevmem)
+		nc=$ubuild/ncdevmem/ncdevmem
+		if [ -x "$nc" ]; then
+			run ncdevmem bash "$top/scripts/guest-ncdevmem.sh" "$nc" "$tx" 10.99.0.1 10.99.0.2
+		else
+			echo "SKIP devmem-ncdevmem not built ($nc)" >>"$res"
+		fi ;;
+	copy|zerocopy)
+		run $c "$test" "${common[@]}" --memory $c --size 8388608 \
+			--offset 1 --length 8388000 --port 5205 ;;
+	*) echo "FAIL devmem-$c unknown case" >>"$res" ;;
+	esac
+done
+cat /sys/kernel/debug/dma_buf/bufinfo >"$out/bufinfo.txt" 2>&1
+cat "$res"
+finish "$out"
+! grep -q '^FAIL' "$res"
