@@ -53,15 +53,17 @@ pci=$(basename "$(readlink -f "/sys/class/net/$tx/device")")
 } >"$out/devmem-setup.log" 2>&1
 
 # run NAME CMD...: one case
+# (a DMAR fault while it ran fails it: the NIC read where it should not)
 run() {
-	local name=$1 rc
+	local name=$1 rc faults before
 	shift
+	before=$(dmesg | grep -c 'DMAR: \[DMA')
 	"$@" >"$out/devmem-$name.log" 2>&1
 	rc=$?
-	# which flavour the NIC's attachment took, while it was attached: recorded by
-	# phyr-devmem-test's own output; the bufinfo lines of the NIC are kept as well
-	if [ $rc = 0 ]; then echo "PASS devmem-$name" >>"$res"
-	else echo "FAIL devmem-$name (exit $rc)" >>"$res"; fi
+	faults=$(( $(dmesg | grep -c 'DMAR: \[DMA') - before ))
+	echo "dmar_faults=$faults" >>"$out/devmem-$name.log"
+	if [ $rc = 0 ] && [ "$faults" = 0 ]; then echo "PASS devmem-$name" >>"$res"
+	else echo "FAIL devmem-$name (exit $rc, $faults DMAR faults)" >>"$res"; fi
 }
 
 common=(--ifname "$tx" --peer-netns devmem-peer --peer-addr 10.99.0.2)
@@ -105,6 +107,12 @@ for c in $cases; do
 	esac
 done
 cat /sys/kernel/debug/dma_buf/bufinfo >"$out/bufinfo.txt" 2>&1
+# both NICs' counters (drops, missed frames: where retransmits come from)
+{
+	ip -s -s link show dev "$tx"
+	ip -n devmem-peer -s -s link show dev "$rx"
+	nstat -a -z 2>/dev/null | grep -E 'Retrans|Lost|Timeouts|OutSegs|InSegs'
+} >"$out/devmem-stats.log" 2>&1
 cat "$res"
 finish "$out"
 ! grep -q '^FAIL' "$res"
