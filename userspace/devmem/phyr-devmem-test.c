@@ -22,6 +22,13 @@
  * With --expect-bind-error ERRNO the bind must fail with that errno (for
  * a buffer whose memory the NIC cannot reach, say), and nothing is sent.
  *
+ * With --migrate-at BYTES (a phyr_vgem buffer) the buffer is migrated to the
+ * other placement once BYTES were sent: the exporter invalidates the NIC's
+ * mapping, so the binding is revoked and the next sendmsg() must fail with
+ * ENODEV; the connection is reset, and every byte that reached the receiver
+ * before must be right.  Then the buffer is bound again (where it is now)
+ * and sent whole over a second connection, which must arrive complete.
+ *
  * For comparison, --memory copy and zerocopy send the same bytes from
  * anonymous memory without devmem: send() (the kernel copies) and
  * MSG_ZEROCOPY (the kernel pins the pages; the NIC reads them by DMA).
@@ -65,6 +72,8 @@
 
 static const char *ifname, *peer_netns, *peer_addr, *memory = "device";
 static uint64_t size = 1 << 20, offset, length, chunk = 64 << 10;
+/* migrate the phyr_vgem buffer once this much was sent (0: never) */
+static uint64_t migrate_at;
 static int port = 5201, expect_bind_error;
 
 static void usage(void)
@@ -72,7 +81,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: phyr-devmem-test --ifname IF --peer-netns NS --peer-addr ADDR\n"
 		"	[--memory device|system|udmabuf|copy|zerocopy] [--size B] [--offset B]\n"
-		"	[--length B] [--chunk B] [--port N] [--expect-bind-error ERRNO]\n");
+		"	[--length B] [--chunk B] [--port N] [--expect-bind-error ERRNO]\n"
+		"	[--migrate-at B]\n");
 	exit(2);
 }
 
@@ -153,6 +163,7 @@ static void print_nic_attachment(void)
 
 struct buffer {
 	uint8_t *anon;		/* copy, zerocopy: no dma-buf */
+	enum phyrbuf_placement placement;
 	int dmabuf_fd;
 	struct phyrbuf_dev *dev;
 	struct phyrbuf_bo *bo;
@@ -214,6 +225,7 @@ static void buffer_create(struct buffer *b)
 			   PHYRBUF_OPEN_DEVICE_MEMORY : 0, &b->dev);
 	if (ret)
 		die("phyrbuf_open", -ret);
+	b->placement = placement;
 	ret = phyrbuf_bo_create(b->dev, size, placement, 0, &b->bo);
 	if (ret)
 		die("phyrbuf_bo_create", -ret);
@@ -360,13 +372,44 @@ static int bind_tx(int nl, int ifindex, int dmabuf_fd, uint32_t *id)
 
 /* ---- the receiver, in the peer namespace ---- */
 
+/* Read one connection to its end, checking every byte; true if all right. */
+static bool receive_stream(int s, const char *tag, uint64_t *gotp)
+{
+	uint64_t got = 0, bad = 0, first_bad = UINT64_MAX;
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = recv(s, buf, sizeof(buf), 0)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if ((uint8_t)buf[i] != pattern(offset + got + i)) {
+				if (first_bad == UINT64_MAX)
+					first_bad = got + i;
+				bad++;
+			}
+		}
+		got += n;
+	}
+	/* a reset connection (the sender's revoked binding) ends here too */
+	if (n < 0 && errno != ECONNRESET)
+		die("recv", errno);
+	printf("%sreceived_bytes=%" PRIu64 "\n", tag, got);
+	printf("%sreceived_bad_bytes=%" PRIu64 "\n", tag, bad);
+	if (bad)
+		printf("%sfirst_bad_byte=%" PRIu64 "\n", tag, first_bad);
+	if (n < 0)
+		printf("%sreset=1\n", tag);
+	fflush(stdout);
+	*gotp = got;
+	return !bad;
+}
+
 static int receiver(int ready_fd)
 {
-	char path[256], buf[65536];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	uint64_t got = 0, bad = 0, first_bad = UINT64_MAX;
 	int nsfd, ls, s, one = 1;
-	ssize_t n;
+	char path[256];
+	uint64_t got;
+	bool ok;
 
 	snprintf(path, sizeof(path), "/run/netns/%s", peer_netns);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -383,24 +426,22 @@ static int receiver(int ready_fd)
 	s = accept(ls, NULL, NULL);
 	if (s < 0)
 		die("accept", errno);
-	while ((n = recv(s, buf, sizeof(buf), 0)) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			if ((uint8_t)buf[i] != pattern(offset + got + i)) {
-				if (first_bad == UINT64_MAX)
-					first_bad = got + i;
-				bad++;
-			}
+	if (migrate_at) {
+		/* the connection of the revoked binding: what came is right */
+		ok = receive_stream(s, "first_", &got);
+		close(s);
+		if (got >= length) {
+			printf("FAIL the first connection was not cut short\n");
+			ok = false;
 		}
-		got += n;
+		s = accept(ls, NULL, NULL);
+		if (s < 0)
+			die("accept", errno);
+	} else {
+		ok = true;
 	}
-	if (n < 0)
-		die("recv", errno);
-	printf("received_bytes=%" PRIu64 "\n", got);
-	printf("received_bad_bytes=%" PRIu64 "\n", bad);
-	if (bad)
-		printf("first_bad_byte=%" PRIu64 "\n", first_bad);
-	fflush(stdout);
-	return got == length && !bad ? 0 : 1;
+	ok &= receive_stream(s, "", &got);
+	return ok && got == length ? 0 : 1;
 }
 
 /* ---- zerocopy completions ---- */
@@ -444,8 +485,13 @@ static void read_completions(int s, struct completions *c, int timeout_ms)
 
 /* ---- the sender ---- */
 
-static int sender(const struct buffer *b, int dmabuf_id,
-		  struct completions *c, double *secs)
+/*
+ * Send LENGTH bytes from OFFSET over a new connection.  Return 0, or the
+ * errno of a sendmsg() after the buffer was migrated (the connection is
+ * then reset).
+ */
+static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
+		  double *secs, bool migrate)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	char control[CMSG_SPACE(sizeof(uint32_t))];
@@ -492,6 +538,20 @@ static int sender(const struct buffer *b, int dmabuf_id,
 			if (!strcmp(memory, "copy"))
 				flags = 0;
 		}
+		if (migrate && sent >= migrate_at) {
+			double t = now();
+			int ret = phyrbuf_bo_migrate(b->bo, b->placement ==
+						     PHYRBUF_PLACEMENT_DEVICE ?
+						     PHYRBUF_PLACEMENT_SYSTEM :
+						     PHYRBUF_PLACEMENT_DEVICE);
+
+			if (ret)
+				die("phyrbuf_bo_migrate", -ret);
+			printf("migrated_at=%" PRIu64 " migrate_ms=%.1f\n", sent,
+			       (now() - t) * 1e3);
+			b->placement = !b->placement;
+			migrate = false;
+		}
 		n = sendmsg(s, &msg, flags);
 		if (n < 0) {
 			if (errno == ENOBUFS) {	/* too many completions pending */
@@ -499,7 +559,17 @@ static int sender(const struct buffer *b, int dmabuf_id,
 				continue;
 			}
 			printf("sendmsg_errno=%d\n", errno);
-			die("sendmsg", errno);
+			if (!migrate_at)
+				die("sendmsg", errno);
+			/* reset: the bytes queued from the binding never go */
+			{
+				struct linger l = { .l_onoff = 1, .l_linger = 0 };
+				int err = errno;
+
+				setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+				close(s);
+				return err;
+			}
 		}
 		if (flags & MSG_ZEROCOPY)
 			c->next++;
@@ -534,6 +604,7 @@ int main(int argc, char **argv)
 		{ "chunk", required_argument, NULL, 'c' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "expect-bind-error", required_argument, NULL, 'e' },
+		{ "migrate-at", required_argument, NULL, 'M' },
 		{ 0 }
 	};
 	struct completions c = { 0 };
@@ -556,6 +627,7 @@ int main(int argc, char **argv)
 		case 'c': chunk = strtoull(optarg, NULL, 0); break;
 		case 'p': port = atoi(optarg); break;
 		case 'e': expect_bind_error = atoi(optarg); break;
+		case 'M': migrate_at = strtoull(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
@@ -566,6 +638,10 @@ int main(int argc, char **argv)
 		usage();
 	if (!length)
 		length = size - offset;
+	if (migrate_at && (strcmp(memory, "device") && strcmp(memory, "system"))) {
+		fprintf(stderr, "phyr-devmem-test: --migrate-at needs a phyr_vgem buffer\n");
+		return 2;
+	}
 	if (offset > size || length > size - offset) {
 		fprintf(stderr, "phyr-devmem-test: offset + length beyond the buffer\n");
 		return 2;
@@ -616,7 +692,26 @@ int main(int argc, char **argv)
 
 	tx_bytes0 = nic_stat("tx_bytes");
 	tx_packets0 = nic_stat("tx_packets");
-	sender(&b, id, &c, &secs);
+	ret = sender(&b, id, &c, &secs, migrate_at);
+	if (migrate_at) {
+		struct completions c2 = { 0 };
+
+		/* the binding was revoked by the move: ENODEV, then bind again */
+		if (ret != ENODEV) {
+			printf("FAIL sendmsg after the migration: errno %d, not ENODEV\n", ret);
+			return 1;
+		}
+		ret = bind_tx(nl, ifindex, b.dmabuf_fd, &id);
+		if (ret)
+			die("bind-tx again", -ret);
+		printf("binding_id_2=%u\n", id);
+		print_nic_attachment();
+		fflush(stdout);
+		ret = sender(&b, id, &c2, &secs, false);
+		if (ret)
+			die("sendmsg on the new binding", ret);
+		c = c2;
+	}
 	if (waitpid(child, &status, 0) < 0)
 		die("waitpid", errno);
 
