@@ -29,6 +29,12 @@
  * before must be right.  Then the buffer is bound again (where it is now)
  * and sent whole over a second connection, which must arrive complete.
  *
+ * With --unplug-at BYTES (device memory) the phyr_vgem PCI device is removed
+ * instead (phyr_vgem revokes its buffers): ENODEV, a right prefix, and the
+ * device is rescanned at the end.  With --unbind-nic, e1000e is unbound from
+ * the NIC while the binding exists (nothing is sent), the netlink socket is
+ * closed, and the driver bound again.
+ *
  * For comparison, --memory copy and zerocopy send the same bytes from
  * anonymous memory without devmem: send() (the kernel copies) and
  * MSG_ZEROCOPY (the kernel pins the pages; the NIC reads them by DMA).
@@ -72,8 +78,12 @@
 
 static const char *ifname, *peer_netns, *peer_addr, *memory = "device";
 static uint64_t size = 1 << 20, offset, length, chunk = 64 << 10;
-/* migrate the phyr_vgem buffer once this much was sent (0: never) */
-static uint64_t migrate_at;
+/* migrate the phyr_vgem buffer, or unplug its PCI device, once this much
+ * was sent (0: never)
+ */
+static uint64_t migrate_at, unplug_at;
+/* unbind the NIC's driver while the binding exists */
+static bool unbind_nic;
 static int port = 5201, expect_bind_error;
 
 static void usage(void)
@@ -82,7 +92,7 @@ static void usage(void)
 		"usage: phyr-devmem-test --ifname IF --peer-netns NS --peer-addr ADDR\n"
 		"	[--memory device|system|udmabuf|copy|zerocopy] [--size B] [--offset B]\n"
 		"	[--length B] [--chunk B] [--port N] [--expect-bind-error ERRNO]\n"
-		"	[--migrate-at B]\n");
+		"	[--migrate-at B | --unplug-at B | --unbind-nic]\n");
 	exit(2);
 }
 
@@ -159,11 +169,22 @@ static void print_nic_attachment(void)
 	fclose(f);
 }
 
+static void write_sysfs(const char *path, const char *what)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, what, strlen(what)) != (ssize_t)strlen(what))
+		die(path, errno);
+	close(fd);
+}
+
 /* ---- the buffer ---- */
 
 struct buffer {
 	uint8_t *anon;		/* copy, zerocopy: no dma-buf */
 	enum phyrbuf_placement placement;
+	char pci_remove[PATH_MAX];	/* the phyr_vgem device's sysfs "remove" */
+	bool unplugged;
 	int dmabuf_fd;
 	struct phyrbuf_dev *dev;
 	struct phyrbuf_bo *bo;
@@ -226,6 +247,14 @@ static void buffer_create(struct buffer *b)
 	if (ret)
 		die("phyrbuf_open", -ret);
 	b->placement = placement;
+	{
+		struct phyrbuf_dev_info info;
+
+		if (!phyrbuf_dev_info(b->dev, &info))
+			snprintf(b->pci_remove, sizeof(b->pci_remove),
+				 "/sys/bus/%s/devices/%s/remove", info.bus,
+				 info.location);
+	}
 	ret = phyrbuf_bo_create(b->dev, size, placement, 0, &b->bo);
 	if (ret)
 		die("phyrbuf_bo_create", -ret);
@@ -437,6 +466,10 @@ static int receiver(int ready_fd)
 		s = accept(ls, NULL, NULL);
 		if (s < 0)
 			die("accept", errno);
+	} else if (unplug_at) {
+		/* the only connection, cut short by the revoke */
+		ok = receive_stream(s, "", &got);
+		return ok && got < length ? 0 : 1;
 	} else {
 		ok = true;
 	}
@@ -552,6 +585,14 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 			b->placement = !b->placement;
 			migrate = false;
 		}
+		if (unplug_at && sent >= unplug_at && !b->unplugged) {
+			double t = now();
+
+			write_sysfs(b->pci_remove, "1");
+			printf("unplugged_at=%" PRIu64 " unplug_ms=%.1f\n", sent,
+			       (now() - t) * 1e3);
+			b->unplugged = true;
+		}
 		n = sendmsg(s, &msg, flags);
 		if (n < 0) {
 			if (errno == ENOBUFS) {	/* too many completions pending */
@@ -559,7 +600,7 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 				continue;
 			}
 			printf("sendmsg_errno=%d\n", errno);
-			if (!migrate_at)
+			if (!migrate_at && !unplug_at)
 				die("sendmsg", errno);
 			/* reset: the bytes queued from the binding never go */
 			{
@@ -591,6 +632,37 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 	return 0;
 }
 
+/*
+ * The NIC's driver unbinds while a TX binding of it exists: the binding
+ * must let go of the device (7.3 kept a dangling pointer to it, which
+ * closing the netlink socket then dereferenced).  Then the socket closes,
+ * and the driver binds again.
+ */
+static int unbind_nic_test(int nl, int ifindex, struct buffer *b)
+{
+	char path[256], dev[PATH_MAX];
+	const char *pci;
+	uint32_t id2;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	if (!realpath(path, dev))
+		die(path, errno);
+	pci = strrchr(dev, '/') + 1;
+	write_sysfs("/sys/bus/pci/drivers/e1000e/unbind", pci);
+	printf("nic_unbound=%s\n", pci);
+	/* the device is gone: binding it again fails */
+	ret = bind_tx(nl, ifindex, b->dmabuf_fd, &id2);
+	printf("bind_after_unbind_errno=%d\n", -ret);
+	close(nl);	/* netdev_nl_sock_priv_destroy(): unbinds */
+	usleep(500 * 1000);
+	write_sysfs("/sys/bus/pci/drivers/e1000e/bind", pci);
+	printf("nic_bound_again=%s\n", pci);
+	close(b->dmabuf_fd);
+	printf("%s\n", ret == -ENODEV ? "PASS" : "FAIL");
+	return ret == -ENODEV ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -605,6 +677,8 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "expect-bind-error", required_argument, NULL, 'e' },
 		{ "migrate-at", required_argument, NULL, 'M' },
+		{ "unplug-at", required_argument, NULL, 'U' },
+		{ "unbind-nic", no_argument, NULL, 'B' },
 		{ 0 }
 	};
 	struct completions c = { 0 };
@@ -628,6 +702,8 @@ int main(int argc, char **argv)
 		case 'p': port = atoi(optarg); break;
 		case 'e': expect_bind_error = atoi(optarg); break;
 		case 'M': migrate_at = strtoull(optarg, NULL, 0); break;
+		case 'U': unplug_at = strtoull(optarg, NULL, 0); break;
+		case 'B': unbind_nic = true; break;
 		default: usage();
 		}
 	}
@@ -638,6 +714,10 @@ int main(int argc, char **argv)
 		usage();
 	if (!length)
 		length = size - offset;
+	if ((unplug_at && strcmp(memory, "device")) || (migrate_at && unplug_at)) {
+		fprintf(stderr, "phyr-devmem-test: --unplug-at needs device memory, alone\n");
+		return 2;
+	}
 	if (migrate_at && (strcmp(memory, "device") && strcmp(memory, "system"))) {
 		fprintf(stderr, "phyr-devmem-test: --migrate-at needs a phyr_vgem buffer\n");
 		return 2;
@@ -670,6 +750,8 @@ int main(int argc, char **argv)
 		print_nic_attachment();
 	}
 	fflush(stdout);
+	if (unbind_nic)
+		return unbind_nic_test(nl, ifindex, &b);
 
 	if (pipe(pipefd))
 		die("pipe", errno);
@@ -693,6 +775,16 @@ int main(int argc, char **argv)
 	tx_bytes0 = nic_stat("tx_bytes");
 	tx_packets0 = nic_stat("tx_packets");
 	ret = sender(&b, id, &c, &secs, migrate_at);
+	if (unplug_at) {
+		if (waitpid(child, &status, 0) < 0)
+			die("waitpid", errno);
+		write_sysfs("/sys/bus/pci/rescan", "1");
+		ret = ret == ENODEV && WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : 1;
+		if (!b.unplugged)
+			ret = 1;
+		printf("%s\n", ret ? "FAIL" : "PASS");
+		return ret;
+	}
 	if (migrate_at) {
 		struct completions c2 = { 0 };
 
