@@ -480,7 +480,8 @@ static int receiver(int ready_fd)
 /* ---- zerocopy completions ---- */
 
 struct completions {
-	uint32_t next;		/* the next send's sequence number */
+	uint32_t sends;		/* successful sendmsg() calls */
+	uint32_t next;		/* the next zerocopy send's sequence number */
 	uint32_t done;		/* completions seen, in sends */
 	uint32_t copied;	/* of which the kernel copied */
 };
@@ -614,6 +615,7 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 		}
 		if (flags & MSG_ZEROCOPY)
 			c->next++;
+		c->sends++;
 		sent += n;
 		read_completions(s, c, 0);
 	}
@@ -807,7 +809,7 @@ int main(int argc, char **argv)
 	if (waitpid(child, &status, 0) < 0)
 		die("waitpid", errno);
 
-	printf("sent_bytes=%" PRIu64 " sends=%u\n", length, c.next);
+	printf("sent_bytes=%" PRIu64 " sends=%u\n", length, c.sends);
 	printf("zerocopy_completions=%u copied=%u\n", c.done, c.copied);
 	printf("nic_tx_bytes=%" PRIu64 " nic_tx_packets=%" PRIu64 "\n",
 	       nic_stat("tx_bytes") - tx_bytes0, nic_stat("tx_packets") - tx_packets0);
