@@ -71,6 +71,12 @@ hostbridge)
 	devs+=" -device ivshmem-plain,memdev=ivmem2" ;;
 *) die "unknown topology $topology" ;;
 esac
+# VM_NICS=1: two e1000e NICs (82574L, PCIe) wired to each other through a QEMU hub, for
+# devmem TCP (docs/devmem.md); added last, so that every other device keeps its address
+if [ "${VM_NICS:-0}" = 1 ]; then
+	devs+=" -netdev hubport,id=nic0,hubid=0 -device e1000e,netdev=nic0"
+	devs+=" -netdev hubport,id=nic1,hubid=0 -device e1000e,netdev=nic1"
+fi
 
 # writable 9p exports, mounted by the guest's init at the same paths
 rwdev="-fsdev local,id=st,path=$st,security_model=none"
