@@ -17,7 +17,9 @@ HOST_PKGS=(build-essential flex bison bc libelf-dev libssl-dev ccache cpio kmod 
 	   # the Mesa client (EGL on GBM, GLES2; kms_swrast + llvmpipe in libgl1-mesa-dri)
 	   libgbm-dev libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
 	   # headers_install; upstream's iommufd selftests
-	   rsync libcap-dev)
+	   rsync libcap-dev
+	   # ncdevmem's netlink code, generated from the kernel's YAML specs (tools/net/ynl)
+	   python3-yaml python3-jsonschema)
 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then

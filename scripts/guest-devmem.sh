@@ -9,9 +9,10 @@
 # Cases (default: all): device, system, udmabuf, unreachable, migrate, ncdevmem; for
 # comparison, copy and zerocopy (the same bytes from anonymous memory, no devmem); last,
 # as they change the devices: unplug (the ivshmem device is removed while its memory is
-# being sent, then rescanned) and unbind (the NIC's driver unbinds under a binding).  Each case
-# writes "PASS|FAIL|SKIP devmem-CASE [why]" to OUTDIR/results-devmem.txt and its
-# output to OUTDIR/devmem-CASE.log; the kernel log ends up in OUTDIR/dmesg.txt.
+# being sent, then rescanned) and unbind (the NIC's driver unbinds under a binding).
+# Each case writes "PASS|FAIL|SKIP devmem-CASE [why]" to OUTDIR/results-devmem.txt,
+# its exit code to OUTDIR/devmem.CASE.rc and its output to OUTDIR/devmem-CASE.log;
+# the kernel log ends up in OUTDIR/dmesg.txt.
 set -u
 . "$(dirname "$0")/guest-lib.sh"
 out=${1:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
@@ -64,6 +65,7 @@ run() {
 	before=$(dmesg | grep -cE "$splats")
 	"$@" >"$out/devmem-$name.log" 2>&1
 	rc=$?
+	echo $rc >"$out/devmem.$name.rc"
 	faults=$(( $(dmesg | grep -cE "$splats") - before ))
 	echo "kernel_reports=$faults" >>"$out/devmem-$name.log"
 	if [ $rc = 0 ] && [ "$faults" = 0 ]; then echo "PASS devmem-$name" >>"$res"
