@@ -64,8 +64,9 @@ echo
 echo "== a 16 MiB buffer in device memory, imported by the second phyr_vgem device"
 show "$pb" alloc --size 16M --placement device --import-into 2
 expect "placed in device memory" '^  placement: +device$'
-expect "the dma-buf offers private, phyr+mmio and the bridge" \
-	'flavours:.*private phyr\+mmio cpu_access\+mmio sg_table\(bridge\)'
+# (device memory also offers cpu_access in CPU RAM, served by a move at the map)
+expect "the dma-buf offers private, phyr+mmio, cpu_access in both and the bridge" \
+	'flavours:.*private phyr\+mmio cpu_access\+mmio cpu_access\+cpu sg_table\(bridge\)'
 expect "the second device negotiated private" '^  import_flavour: private$'
 echo
 echo "== the same, moved to system memory, imported by the faux device"
