@@ -10,7 +10,7 @@ fail() { echo "demo: FAILED: $*"; exit 1; }
 new_run demo
 prepare_all
 res=$RUN
-step "booting the phyr kernel under QEMU/TCG and running the demo inside (~5-10 min)"
+step "booting the phyr kernel under QEMU/TCG and running the demo inside (~10-15 min under TCG)"
 set +e
 # two e1000e NICs wired to each other (VM_NICS=1), and the hostbridge topology: the
 # root topology's devices with an AMD CPU model, for which 7.3 lets a NIC reach
