@@ -1200,6 +1200,149 @@ int phyrbuf_vfio_attach(struct phyrbuf_vfio *vfio, uint32_t pt_id);
  */
 int phyrbuf_ioas_destroy(struct phyrbuf_ioas *ioas, uint32_t id);
 
+/* ---- devmem TCP TX: a NIC sends a dma-buf by DMA (phyrbuf-devmem.c) ---- */
+
+/**
+ * struct phyrbuf_devmem_tx - a dma-buf bound for TX on a netdev (opaque):
+ *	the binding and the netlink socket it lives with
+ *
+ * Immutable once made: any thread may send with it concurrently; closing
+ * it is the caller's business, as with free().
+ */
+struct phyrbuf_devmem_tx;
+
+/**
+ * struct phyrbuf_devmem_zc - MSG_ZEROCOPY bookkeeping of one TCP socket
+ * @sends: sendmsg() calls that queued bytes (each took one zerocopy id);
+ *	phyrbuf_devmem_send() counts them
+ * @completed: of which the kernel reported completion (the NIC is done
+ *	with their bytes); phyrbuf_devmem_reap() counts them
+ * @copied: of the completed ones, those reported SO_EE_CODE_ZEROCOPY_COPIED
+ *	(the kernel copied the bytes instead of the NIC reading them in
+ *	place; devmem never should)
+ * @reserved: zero
+ *
+ * Zero it for a new socket.  Its layout is fixed: a later version that
+ * needs more adds a new structure.
+ */
+struct phyrbuf_devmem_zc {
+	uint32_t sends;
+	uint32_t completed;
+	uint32_t copied;
+	uint32_t reserved;
+};
+
+/**
+ * phyrbuf_devmem_bind_tx() - bind a dma-buf for devmem TCP TX on a netdev
+ * @ifindex: the netdev (if_nametoindex()), in the caller's network namespace
+ * @dmabuf_fd: the dma-buf, of any exporter (the binding holds its own
+ *	reference: the fd may be closed afterwards)
+ * @txp: the binding, on success; phyrbuf_devmem_tx_close() it
+ * @errmsg: if not NULL, the kernel's extended ack message on failure (e.g.
+ *	"dmabuf memory not reachable by the device"), or an empty string
+ * @errmsg_size: the size of @errmsg
+ *
+ * NETDEV_CMD_BIND_TX of the netdev generic netlink family on a netlink
+ * socket of its own: the netdev's DMA device attaches to the dma-buf
+ * (through the flavour negotiation, docs/devmem.md) and maps it once; the
+ * binding lives until the handle is closed and the last skb that holds
+ * one of its pages is freed.  When the exporter moves or revokes the
+ * buffer, the binding is revoked: phyrbuf_devmem_send() fails with -ENODEV
+ * from then on, and a new binding gets the buffer where it is now.
+ *
+ * Return: 0; -EINVAL for a NULL @txp, an @ifindex of 0, an empty dma-buf or
+ * an fd that is not a dma-buf; -EBADF for a bad fd; -EOPNOTSUPP for a
+ * kernel without the netdev family or bind-tx, a netdev that cannot send
+ * from memory it does not own (no NETMEM_TX_DMA, no DMA device) or memory
+ * the netdev cannot reach (see @errmsg); -ENODEV for no such netdev;
+ * -ENOMEM; or another errno of the kernel.
+ */
+int phyrbuf_devmem_bind_tx(unsigned int ifindex, int dmabuf_fd,
+			   struct phyrbuf_devmem_tx **txp, char *errmsg,
+			   size_t errmsg_size);
+
+/**
+ * phyrbuf_devmem_tx_close() - unbind: close the binding's netlink socket
+ * @tx: the binding, or NULL
+ *
+ * Bytes still queued on sockets keep the binding alive in the kernel until
+ * they are sent or dropped.
+ */
+void phyrbuf_devmem_tx_close(struct phyrbuf_devmem_tx *tx);
+
+/**
+ * phyrbuf_devmem_tx_id() - the kernel's id of a binding
+ * @tx: the binding
+ *
+ * Return: the id that SCM_DEVMEM_DMABUF names, or 0 for a NULL @tx.
+ */
+uint32_t phyrbuf_devmem_tx_id(const struct phyrbuf_devmem_tx *tx);
+
+/**
+ * phyrbuf_devmem_tx_size() - the size of a bound dma-buf
+ * @tx: the binding
+ *
+ * Return: the size in bytes, or 0 for a NULL @tx.
+ */
+uint64_t phyrbuf_devmem_tx_size(const struct phyrbuf_devmem_tx *tx);
+
+/**
+ * phyrbuf_devmem_socket() - prepare a TCP socket for sending with a binding
+ * @tx: the binding
+ * @sock: a TCP socket, not yet connected
+ *
+ * Turns on SO_ZEROCOPY and binds the socket to the binding's netdev
+ * (SO_BINDTOIFINDEX), so that its route goes out there: the kernel refuses
+ * (-ENODEV) to send a binding's memory through another device.
+ *
+ * Return: 0; -EINVAL for a NULL @tx; -EBADF for a bad @sock; or the error
+ * of setsockopt() (-EOPNOTSUPP for a socket that is not TCP).
+ */
+int phyrbuf_devmem_socket(const struct phyrbuf_devmem_tx *tx, int sock);
+
+/**
+ * phyrbuf_devmem_send() - send bytes of a bound dma-buf on a TCP socket
+ * @tx: the binding
+ * @sock: a connected TCP socket made ready by phyrbuf_devmem_socket()
+ * @offset: where the bytes start in the dma-buf
+ * @length: how many
+ * @zc: the socket's zerocopy bookkeeping (@zc->sends is counted here)
+ *
+ * One sendmsg(MSG_ZEROCOPY) with an SCM_DEVMEM_DMABUF control message that
+ * names the binding and an iovec of (@offset, @length): the skbs' frags are
+ * the binding's net_iovs, the NIC reads the bytes by DMA and the CPU never
+ * touches them.  The bytes must stay unchanged until phyrbuf_devmem_reap()
+ * counts the send complete.  As for send(), fewer bytes than @length may be
+ * queued (a signal, a non-blocking socket): send the rest.
+ *
+ * Return: the number of bytes queued; -EINVAL for a NULL pointer, an empty
+ * range or one beyond the dma-buf; -EBADF for a bad @sock; -ENODEV if the
+ * binding was revoked (the exporter moved or revoked the buffer: bind it
+ * again; the connection cannot get past the bytes it did not send, close
+ * it) or the socket's route is not the binding's netdev; -ENOBUFS when too
+ * many completions are pending (reap them, then send again); or another
+ * error of sendmsg().
+ */
+int64_t phyrbuf_devmem_send(const struct phyrbuf_devmem_tx *tx, int sock,
+			    uint64_t offset, uint64_t length,
+			    struct phyrbuf_devmem_zc *zc);
+
+/**
+ * phyrbuf_devmem_reap() - collect a socket's zerocopy completions
+ * @sock: the TCP socket
+ * @zc: its bookkeeping: @zc->completed and @zc->copied are counted here
+ * @timeout_ms: 0 to take only what is there, -1 to wait until every send
+ *	completed, else how long to wait for that at most
+ *
+ * Reads the socket's error queue (MSG_ERRQUEUE): each zerocopy notification
+ * covers a range of sends.  Other notifications on the queue are dropped.
+ *
+ * Return: the number of sends not completed yet (0: all), -EINVAL for a
+ * NULL @zc or one that counts more completions than sends, -EBADF for a bad
+ * @sock, or another error of recvmsg().
+ */
+int phyrbuf_devmem_reap(int sock, struct phyrbuf_devmem_zc *zc, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

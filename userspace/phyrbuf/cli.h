@@ -18,5 +18,7 @@ bool parse_size(const char *s, uint64_t *size);
 bool parse_index(const char *s, int *index);
 
 int cmd_vfio_dma(int argc, char **argv);
+int cmd_devmem_send(int argc, char **argv);
+int cmd_devmem_recv(int argc, char **argv);
 
 #endif /* PHYRBUF_CLI_H */

@@ -13,6 +13,10 @@
  *   phyrbuf rdma devices|demo|bench [OPTIONS]     (with rdma-core, rdma-cmd.c)
  *   phyrbuf vfio-dma --pci ADDRESS [--size SIZE] [--placement system|device]
  *                    [--device N] [--iova IOVA]   (vfio-dma.c)
+ *   phyrbuf devmem-send --ifname IF --peer ADDR:PORT [--size SIZE]
+ *                       [--placement device|system] [--device N] [--offset B]
+ *                       [--length B] [--chunk B]     (devmem-cmd.c)
+ *   phyrbuf devmem-recv --listen ADDR:PORT [--offset B] [--length B]
  *
  * Exit status: 0 on success, 1 on a failure (one line on stderr that says
  * what to do), 2 on a usage error; with "alloc ... -- CMD", CMD's.
@@ -89,6 +93,14 @@ static const char usage_text[] =
 	"                        its dma-buf and have QEMU's edu device (bound to\n"
 	"                        vfio-pci, PCI address ADDR) copy out of it and into it\n"
 	"                        by DMA, then check the bytes (see vfio-dma --help)\n"
+	"  devmem-send --ifname IF --peer ADDR:PORT\n"
+	"                        send a buffer (--size 16M, --placement device) over\n"
+	"                        TCP by the NIC's own DMA (devmem TCP TX: bind-tx,\n"
+	"                        SCM_DEVMEM_DMABUF, MSG_ZEROCOPY) and print what the\n"
+	"                        NIC negotiated (see devmem-send --help)\n"
+	"  devmem-recv --listen ADDR:PORT\n"
+	"                        receive one connection and check every byte against\n"
+	"                        devmem-send's pattern (see devmem-recv --help)\n"
 	"  help                  this text\n"
 	"\n"
 	"--json prints one JSON document on stdout instead of text (errors stay on\n"
@@ -1505,5 +1517,9 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "vfio-dma"))
 		return cmd_vfio_dma(argc, argv);
+	if (!strcmp(cmd, "devmem-send"))
+		return cmd_devmem_send(argc, argv);
+	if (!strcmp(cmd, "devmem-recv"))
+		return cmd_devmem_recv(argc, argv);
 	return usage_error("unknown command '%s'", cmd);
 }

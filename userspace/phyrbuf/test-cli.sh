@@ -71,6 +71,22 @@ run no-size 2 alloc
 one_line_error no-size 'needs --size'
 run bad-placement 2 alloc --size 1M --placement vram
 one_line_error bad-placement "bad placement 'vram'"
+# devmem-send/-recv (devmem-cmd.c): option errors, a NIC that is not there,
+# and one without devmem TX (lo: the kernel's refusal, with its message)
+run devmem-help 0 devmem-send --help
+has devmem-help '^usage: phyrbuf devmem-send'
+run devmem-no-args 2 devmem-send
+one_line_error devmem-no-args 'devmem-send needs --ifname IF and --peer ADDR:PORT'
+run devmem-bad-peer 2 devmem-send --ifname lo --peer 10.0.0.1
+one_line_error devmem-bad-peer "bad peer '10.0.0.1' \\(IPv4 ADDR:PORT\\)"
+run devmem-beyond 2 devmem-send --ifname lo --peer 127.0.0.1:9 --size 1M --offset 512K --length 768K
+one_line_error devmem-beyond 'offset 524288 \+ length 786432 beyond the 1048576-byte buffer'
+run devmem-recv-no-listen 2 devmem-recv
+one_line_error devmem-recv-no-listen 'devmem-recv needs --listen ADDR:PORT'
+run devmem-no-nic 1 devmem-send --ifname nonic0 --peer 127.0.0.1:9
+one_line_error devmem-no-nic 'nonic0: no such network interface'
+run devmem-lo 1 devmem-send --ifname lo --peer 127.0.0.1:9 --size 64K --placement system
+one_line_error devmem-lo 'binding the dma-buf for TX on lo: Operation not supported'
 
 # info: every device, the faux one and one with device memory
 run info 0 info
