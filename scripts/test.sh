@@ -26,10 +26,11 @@ step "the gate's own tests: deliberately broken runs must fail it (2-4 min; scri
 gsrc=0
 bash "$TOP/scripts/tests/gate-selftest.sh" "$res" || gsrc=$?
 echo $gsrc >"$res/gate-selftest.rc"
-step "booting the test kernel under QEMU/TCG and running the tests (~20 min; console: $res/console.txt)"
+step "booting the test kernel under QEMU/TCG and running the tests (~30 min; console: $res/console.txt)"
 set +e
-# the root boot also runs upstream's iommufd selftests (150-600 s under TCG)
-VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-2700}" \
+# the root boot also runs upstream's iommufd selftests (150-600 s under TCG) and rdma-core's
+# dma-buf tests in both placements (~10 min): its bound leaves room for a loaded host
+VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-3600}" \
 	--rw "$res" --rw "$UBUILD" -- bash "$TOP/scripts/guest-test.sh" "$res" "$UBUILD"
 vmrc=$?
 set -e
