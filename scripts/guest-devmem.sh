@@ -6,10 +6,13 @@
 # bind-tx), sends them over TCP (SCM_DEVMEM_DMABUF, MSG_ZEROCOPY) and checks every
 # byte at a plain socket in devmem-peer.
 #   guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]
-# Cases (default: all): device, system, udmabuf, unreachable, migrate, ncdevmem; for
-# comparison, copy and zerocopy (the same bytes from anonymous memory, no devmem); last,
-# as they change the devices: unplug (the ivshmem device is removed while its memory is
-# being sent, then rescanned) and unbind (the NIC's driver unbinds under a binding).
+# Cases (default: all but bar): device, system, udmabuf, unreachable, migrate, ncdevmem;
+# sizes: onebyte, submss, tso, bar (the whole 64 MiB BAR: slow under TCG); bad input:
+# badsend, othernetdev, badfd, badifindex, unpriv; edufill (the payload written into the
+# BAR by edu's DMA, not by the CPU); for comparison, copy and zerocopy
+# (the same bytes from anonymous memory, no devmem); last, as they change the devices:
+# unplug (the ivshmem device is removed while its memory is being sent, then rescanned)
+# and unbind (the NIC's driver unbinds under a binding).
 # Each case writes "PASS|FAIL|SKIP devmem-CASE [why]" to OUTDIR/results-devmem.txt,
 # its exit code to OUTDIR/devmem.CASE.rc and its output to OUTDIR/devmem-CASE.log;
 # the kernel log ends up in OUTDIR/dmesg.txt.
@@ -18,7 +21,7 @@ set -u
 out=${1:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
 ubuild=${2:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
 shift 2
-cases=${*:-device system udmabuf unreachable migrate ncdevmem copy zerocopy unplug unbind}
+cases=${*:-device system udmabuf unreachable migrate ncdevmem onebyte submss tso badsend othernetdev badfd badifindex unpriv edufill copy zerocopy unplug unbind}
 top=$(cd "$(dirname "$0")/.." && pwd)
 test=$ubuild/userspace/devmem/phyr-devmem-test
 res=$out/results-devmem.txt
@@ -60,19 +63,52 @@ pci=$(basename "$(readlink -f "/sys/class/net/$tx/device")")
 # kernel report)
 splats='DMAR: \[DMA|BUG:|WARNING:|KASAN|UBSAN|circular locking|Oops'
 run() {
-	local name=$1 rc faults before
+	local name=$1 rc faults before t0 t1
 	shift
 	before=$(dmesg | grep -cE "$splats")
+	t0=${EPOCHREALTIME/./}
 	"$@" >"$out/devmem-$name.log" 2>&1
 	rc=$?
+	t1=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))	# ms
 	echo $rc >"$out/devmem.$name.rc"
 	faults=$(( $(dmesg | grep -cE "$splats") - before ))
-	echo "kernel_reports=$faults" >>"$out/devmem-$name.log"
+	printf 'kernel_reports=%s case_seconds=%d.%03d\n' "$faults" $((t1 / 1000)) $((t1 % 1000)) \
+		>>"$out/devmem-$name.log"
 	if [ $rc = 0 ] && [ "$faults" = 0 ]; then echo "PASS devmem-$name" >>"$res"
 	else echo "FAIL devmem-$name (exit $rc, $faults DMAR faults or kernel reports)" >>"$res"; fi
 }
 
 common=(--ifname "$tx" --peer-netns devmem-peer --peer-addr 10.99.0.2)
+# edu_vfio PCI: edu to vfio-pci (from whichever driver has it), its cdev there
+edu_vfio() {
+	local i d
+	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
+		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
+	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override" || return 1
+	echo "$1" >/sys/bus/pci/drivers_probe
+	for ((i = 0; i < 50; i++)); do
+		for d in /sys/bus/pci/devices/"$1"/vfio-dev/vfio*; do
+			[ -c "/dev/vfio/devices/${d##*/}" ] && return 0
+		done
+		sleep 0.1
+	done
+	return 1
+}
+amd=0
+grep -q AuthenticAMD /proc/cpuinfo && amd=1
+# both placements, one after the other (device memory only where the NIC reaches it):
+# placements PORT ARGS...
+placements() {
+	local port=$1 rc=0
+	shift
+	if [ $amd = 1 ]; then
+		"$test" "${common[@]}" --memory device --port "$port" "$@" || rc=1
+	else
+		echo "device memory skipped: P2P through q35's host bridge needs an AMD CPU model"
+	fi
+	"$test" "${common[@]}" --memory system --port $((port + 1)) "$@" || rc=1
+	return $rc
+}
 for c in $cases; do
 	case $c in
 	device)
@@ -115,6 +151,68 @@ for c in $cases; do
 			run ncdevmem bash "$top/scripts/guest-ncdevmem.sh" "$nc" "$tx" 10.99.0.1 10.99.0.2
 		else
 			echo "SKIP devmem-ncdevmem not built ($nc)" >>"$res"
+		fi ;;
+	onebyte)
+		# one byte, the last of a page: the smallest send, byte-exact
+		run onebyte placements 5210 --size 65536 --offset 4095 --length 1 ;;
+	submss)
+		# 1000 bytes (below the MSS of 1448) straddling a page boundary
+		run submss placements 5212 --size 65536 --offset 4000 --length 1000 ;;
+	tso)
+		# 500,000 bytes in one sendmsg(): skbs of many MSS (64 KiB, 17 frags),
+		# which the NIC segments (TSO) and checksums from what it reads by DMA
+		run tso placements 5214 --size 1048576 --offset 12345 --length 500000 \
+			--chunk 500000 --expect-tso ;;
+	bar)
+		# the whole 64 MiB BAR (ivshmem's memory-backend) in one buffer
+		if [ $amd = 1 ]; then
+			run bar "$test" "${common[@]}" --memory device --size 67108864 \
+				--chunk 1048576 --port 5216
+		else
+			echo "SKIP devmem-bar P2P through q35's host bridge needs an AMD CPU model" >>"$res"
+		fi ;;
+	badsend)
+		# sendmsg beyond the end of the buffer (EFAULT, never a byte past it),
+		# of an unknown binding and without MSG_ZEROCOPY (EINVAL), then the last
+		# 5000 bytes of the buffer arrive exactly
+		run badsend placements 5218 --size 65536 --offset 60536 --bad-send ;;
+	othernetdev)
+		# the binding of the NIC on a socket routed over lo: ENODEV; then the
+		# same binding sends over the NIC
+		run othernetdev "$test" "${common[@]}" --memory system --size 65536 \
+			--length 8192 --other-netdev --port 5220 ;;
+	badfd)
+		# bind-tx of a memfd (EINVAL) and of a closed fd (EBADF); the dma-buf binds
+		run badfd "$test" "${common[@]}" --memory system --size 65536 --bad-bind fd ;;
+	badifindex)
+		# bind-tx on ifindex 0 (ERANGE), an unused one and the peer NIC in the
+		# other netns (ENODEV), lo (EOPNOTSUPP); the NIC's binds
+		run badifindex "$test" "${common[@]}" --memory system --size 65536 \
+			--bad-bind ifindex --other-ifindex \
+			"$(ip netns exec devmem-peer cat "/sys/class/net/$rx/ifindex")" ;;
+	unpriv)
+		# as nobody: bind-rx needs CAP_NET_ADMIN (EPERM), bind-tx is
+		# unprivileged upstream: the buffer binds and arrives byte-exact
+		run unpriv placements 5222 --size 65536 --offset 100 --length 20000 \
+			--unprivileged ;;
+	edufill)
+		# the payload put into the BAR by edu's DMA (the CPU wrote only its
+		# complement there), sent by the NIC's DMA: no guest CPU ever wrote or
+		# read a byte of it in device memory
+		edu=
+		for d in /sys/bus/pci/devices/*; do
+			[ "$(<"$d/vendor")" = 0x1234 ] && [ "$(<"$d/device")" = 0x11e8 ] &&
+				edu=${d##*/}
+		done
+		if [ $amd != 1 ]; then
+			echo "SKIP devmem-edufill P2P through q35's host bridge needs an AMD CPU model" >>"$res"
+		elif [ -z "$edu" ] || ! edu_vfio "$edu"; then
+			echo "FAIL devmem-edufill cannot bind edu ($edu) to vfio-pci" >>"$res"
+		else
+			run edufill "$test" "${common[@]}" --memory device --size 65536 \
+				--offset 4000 --length 16000 --edu-fill "$edu" --port 5224
+			echo "$edu" >/sys/bus/pci/drivers/vfio-pci/unbind
+			echo >"/sys/bus/pci/devices/$edu/driver_override"
 		fi ;;
 	unplug)
 		# the ivshmem device is removed while its memory is being sent:

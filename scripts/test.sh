@@ -67,7 +67,8 @@ set +e
 VM_CONSOLE=$res/hostbridge/console.txt VM_NICS=1 bash "$TOP/scripts/vm.sh" \
 	--timeout "${TEST_TIMEOUT:-1500}" --topology hostbridge --rw "$res/hostbridge" -- \
 	bash "$TOP/scripts/guest-devmem.sh" "$res/hostbridge" "$UBUILD" \
-	device system udmabuf migrate ncdevmem unplug unbind
+	device system udmabuf migrate ncdevmem onebyte submss tso badsend othernetdev \
+	badfd badifindex unpriv unplug unbind
 hbrc=$?
 set -e
 [ $hbrc = 0 ] || console_tail "$res/hostbridge/console.txt"
