@@ -59,7 +59,7 @@ set -e
 # run again there (the P2P cases move bytes through an IOVA that maps the BAR)
 mkdir -p "$res/hostbridge"
 echo hostbridge >"$res/hostbridge/boot"
-step "booting again with P2P through the host bridge, edu behind the IOMMU, devmem TCP through e1000e (~10 min)"
+step "booting again with P2P through the host bridge, edu behind the IOMMU, devmem TCP through e1000e (~12 min)"
 set +e
 # and the NIC part of the mission: two e1000e NICs, devmem TCP sending phyr_vgem
 # buffers (ivshmem's BAR through the host bridge, system memory), migrated and
@@ -68,7 +68,7 @@ VM_CONSOLE=$res/hostbridge/console.txt VM_NICS=1 bash "$TOP/scripts/vm.sh" \
 	--timeout "${TEST_TIMEOUT:-1500}" --topology hostbridge --rw "$res/hostbridge" -- \
 	bash "$TOP/scripts/guest-devmem.sh" "$res/hostbridge" "$UBUILD" \
 	device system udmabuf migrate ncdevmem onebyte submss tso badsend othernetdev \
-	badfd badifindex unpriv unplug unbind
+	badfd badifindex unpriv edufill unplug unbind
 hbrc=$?
 set -e
 [ $hbrc = 0 ] || console_tail "$res/hostbridge/console.txt"
