@@ -43,7 +43,7 @@ mkdir -p "$res/switch"
 echo switch >"$res/switch/boot"
 step "booting again with edu and ivshmem behind a PCIe switch, IOMMU passthrough (~1 min)"
 set +e
-# Two e1000e NICs too: with the Intel CPU model no ivshmem BAR is reachable from the
+# Two e1000e NICs too: with -cpu max (no Zen) no ivshmem BAR is reachable from the
 # NIC on the root bus, and devmem TX must refuse device memory (docs/devmem.md)
 VM_APPEND="iommu.passthrough=1 ${VM_APPEND:-}" VM_CONSOLE=$res/switch/console.txt VM_NICS=1 \
 	bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-1500}" \
