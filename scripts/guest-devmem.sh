@@ -6,10 +6,13 @@
 # bind-tx), sends them over TCP (SCM_DEVMEM_DMABUF, MSG_ZEROCOPY) and checks every
 # byte at a plain socket in devmem-peer.
 #   guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]
-# Cases (default: all): device, system, udmabuf, unreachable, migrate, ncdevmem; for
-# comparison, copy and zerocopy (the same bytes from anonymous memory, no devmem); last,
-# as they change the devices: unplug (the ivshmem device is removed while its memory is
-# being sent, then rescanned) and unbind (the NIC's driver unbinds under a binding).
+# Cases (default: all but bar): device, system, udmabuf, unreachable, migrate, ncdevmem;
+# sizes: onebyte, submss, tso, bar (the whole 64 MiB BAR: slow under TCG); bad input:
+# badsend, othernetdev, badfd, badifindex, unpriv; edufill (the payload written into the
+# BAR by edu's DMA, not by the CPU); for comparison, copy and zerocopy
+# (the same bytes from anonymous memory, no devmem); last, as they change the devices:
+# unplug (the ivshmem device is removed while its memory is being sent, then rescanned)
+# and unbind (the NIC's driver unbinds under a binding).
 # Each case writes "PASS|FAIL|SKIP devmem-CASE [why]" to OUTDIR/results-devmem.txt,
 # its exit code to OUTDIR/devmem.CASE.rc and its output to OUTDIR/devmem-CASE.log;
 # the kernel log ends up in OUTDIR/dmesg.txt.
@@ -18,7 +21,7 @@ set -u
 out=${1:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
 ubuild=${2:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
 shift 2
-cases=${*:-device system udmabuf unreachable migrate ncdevmem copy zerocopy unplug unbind}
+cases=${*:-device system udmabuf unreachable migrate ncdevmem onebyte submss tso badsend othernetdev badfd badifindex unpriv edufill copy zerocopy unplug unbind}
 top=$(cd "$(dirname "$0")/.." && pwd)
 test=$ubuild/userspace/devmem/phyr-devmem-test
 res=$out/results-devmem.txt
@@ -50,7 +53,8 @@ pci=$(basename "$(readlink -f "/sys/class/net/$tx/device")")
 {
 	echo "tx=$tx ($pci) rx=$rx (netns devmem-peer)"
 	echo "carrier=$(cat "/sys/class/net/$tx/carrier" 2>/dev/null)"
-	echo "cpu_vendor=$(grep -m1 vendor_id /proc/cpuinfo)"
+	echo "topology=$(guest_topology)"
+	grep -m3 -E '^(vendor_id|cpu family|model name)' /proc/cpuinfo
 	echo "iommu_group_type=$(cat "/sys/class/net/$tx/device/iommu_group/type" 2>/dev/null)"
 	ip addr show dev "$tx"
 } >"$out/devmem-setup.log" 2>&1
@@ -60,29 +64,66 @@ pci=$(basename "$(readlink -f "/sys/class/net/$tx/device")")
 # kernel report)
 splats='DMAR: \[DMA|BUG:|WARNING:|KASAN|UBSAN|circular locking|Oops'
 run() {
-	local name=$1 rc faults before
+	local name=$1 rc faults before t0 t1
 	shift
 	before=$(dmesg | grep -cE "$splats")
+	t0=${EPOCHREALTIME/./}
 	"$@" >"$out/devmem-$name.log" 2>&1
 	rc=$?
+	t1=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))	# ms
 	echo $rc >"$out/devmem.$name.rc"
 	faults=$(( $(dmesg | grep -cE "$splats") - before ))
-	echo "kernel_reports=$faults" >>"$out/devmem-$name.log"
+	printf 'kernel_reports=%s case_seconds=%d.%03d\n' "$faults" $((t1 / 1000)) $((t1 % 1000)) \
+		>>"$out/devmem-$name.log"
 	if [ $rc = 0 ] && [ "$faults" = 0 ]; then echo "PASS devmem-$name" >>"$res"
 	else echo "FAIL devmem-$name (exit $rc, $faults DMAR faults or kernel reports)" >>"$res"; fi
 }
 
 common=(--ifname "$tx" --peer-netns devmem-peer --peer-addr 10.99.0.2)
+# edu_vfio PCI: edu to vfio-pci (from whichever driver has it), its cdev there
+edu_vfio() {
+	local i d
+	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
+		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
+	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override" || return 1
+	echo "$1" >/sys/bus/pci/drivers_probe
+	for ((i = 0; i < 50; i++)); do
+		for d in /sys/bus/pci/devices/"$1"/vfio-dev/vfio*; do
+			[ -c "/dev/vfio/devices/${d##*/}" ] && return 0
+		done
+		sleep 0.1
+	done
+	return 1
+}
+# P2P from ivshmem's BAR to the NIC through q35's host bridge: 7.3 whitelists it for AMD
+# CPUs of family 0x17 (Zen) or later (cpu_supports_p2pdma()), the CPU model of vm.sh's
+# hostbridge topology.  What the topology must give, not what the CPU looks like: the
+# other topologies' -cpu max is, under TCG, an AMD family 0xf (AuthenticAMD, no Zen)
+p2p=0
+[ "$(guest_topology)" = hostbridge ] && p2p=1
+# both placements, one after the other (device memory only where the NIC reaches it):
+# placements PORT ARGS...
+placements() {
+	local port=$1 rc=0
+	shift
+	if [ $p2p = 1 ]; then
+		"$test" "${common[@]}" --memory device --port "$port" "$@" || rc=1
+	else
+		echo "device memory skipped: no P2P through q35's host bridge in this topology"
+	fi
+	"$test" "${common[@]}" --memory system --port $((port + 1)) "$@" || rc=1
+	return $rc
+}
 for c in $cases; do
 	case $c in
 	device)
 		# 8 MiB of ivshmem's BAR (phyr_vgem device memory): reachable from the
 		# NIC only where the host bridge is whitelisted for P2P
-		if grep -q AuthenticAMD /proc/cpuinfo; then
+		if [ $p2p = 1 ]; then
 			run device "$test" "${common[@]}" --memory device --size 8388608 \
 				--offset 4095 --length 8380000 --port 5201
 		else
-			echo "SKIP devmem-device P2P through q35's host bridge needs an AMD CPU model" >>"$res"
+			echo "SKIP devmem-device no P2P through q35's host bridge in this topology" >>"$res"
 		fi ;;
 	system)
 		run system "$test" "${common[@]}" --memory system --size 8388608 \
@@ -93,8 +134,8 @@ for c in $cases; do
 	unreachable)
 		# device memory where 7.3 refuses P2P (q35's host bridge with an Intel
 		# CPU model): no flavour matches, bind-tx fails with EOPNOTSUPP (95)
-		if grep -q AuthenticAMD /proc/cpuinfo; then
-			echo "SKIP devmem-unreachable the host bridge is whitelisted on this CPU model" >>"$res"
+		if [ $p2p = 1 ]; then
+			echo "SKIP devmem-unreachable the host bridge is whitelisted in this topology" >>"$res"
 		else
 			run unreachable "$test" "${common[@]}" --memory device --size 1048576 \
 				--expect-bind-error 95
@@ -103,11 +144,11 @@ for c in $cases; do
 		# device memory migrated to system memory while it is being sent: the
 		# binding is revoked (sendmsg: ENODEV), no wrong byte arrives, and a
 		# new binding sends the buffer from where it is now
-		if grep -q AuthenticAMD /proc/cpuinfo; then
+		if [ $p2p = 1 ]; then
 			run migrate "$test" "${common[@]}" --memory device --size 8388608 \
 				--migrate-at 2097152 --port 5206
 		else
-			echo "SKIP devmem-migrate P2P through q35's host bridge needs an AMD CPU model" >>"$res"
+			echo "SKIP devmem-migrate no P2P through q35's host bridge in this topology" >>"$res"
 		fi ;;
 	ncdevmem)
 		nc=$ubuild/ncdevmem/ncdevmem
@@ -116,15 +157,78 @@ for c in $cases; do
 		else
 			echo "SKIP devmem-ncdevmem not built ($nc)" >>"$res"
 		fi ;;
+	onebyte)
+		# one byte, the last of a page: the smallest send, byte-exact
+		run onebyte placements 5210 --size 65536 --offset 4095 --length 1 ;;
+	submss)
+		# 1000 bytes (below the MSS of 1448) straddling a page boundary
+		run submss placements 5212 --size 65536 --offset 4000 --length 1000 ;;
+	tso)
+		# 500,000 bytes in one sendmsg(): skbs of several MSS, which the NIC
+		# segments (TSO: fewer packets than MSS reach it) and checksums from what
+		# it reads by DMA
+		run tso placements 5214 --size 1048576 --offset 12345 --length 500000 \
+			--chunk 500000 --expect-tso ;;
+	bar)
+		# the whole 64 MiB BAR (ivshmem's memory-backend) in one buffer
+		if [ $p2p = 1 ]; then
+			run bar "$test" "${common[@]}" --memory device --size 67108864 \
+				--chunk 1048576 --port 5216
+		else
+			echo "SKIP devmem-bar no P2P through q35's host bridge in this topology" >>"$res"
+		fi ;;
+	badsend)
+		# sendmsg beyond the end of the buffer (EFAULT, never a byte past it),
+		# of an unknown binding and without MSG_ZEROCOPY (EINVAL), then the last
+		# 5000 bytes of the buffer arrive exactly
+		run badsend placements 5218 --size 65536 --offset 60536 --bad-send ;;
+	othernetdev)
+		# the binding of the NIC on a socket routed over lo: ENODEV; then the
+		# same binding sends over the NIC
+		run othernetdev "$test" "${common[@]}" --memory system --size 65536 \
+			--length 8192 --other-netdev --port 5220 ;;
+	badfd)
+		# bind-tx of a memfd (EINVAL) and of a closed fd (EBADF); the dma-buf binds
+		run badfd "$test" "${common[@]}" --memory system --size 65536 --bad-bind fd ;;
+	badifindex)
+		# bind-tx on ifindex 0 (ERANGE), an unused one and the peer NIC in the
+		# other netns (ENODEV), lo (EOPNOTSUPP); the NIC's binds
+		run badifindex "$test" "${common[@]}" --memory system --size 65536 \
+			--bad-bind ifindex --other-ifindex \
+			"$(ip netns exec devmem-peer cat "/sys/class/net/$rx/ifindex")" ;;
+	unpriv)
+		# as nobody: bind-rx needs CAP_NET_ADMIN (EPERM), bind-tx is
+		# unprivileged upstream: the buffer binds and arrives byte-exact
+		run unpriv placements 5222 --size 65536 --offset 100 --length 20000 \
+			--unprivileged ;;
+	edufill)
+		# the payload put into the BAR by edu's DMA (the CPU wrote only its
+		# complement there), sent by the NIC's DMA: no guest CPU ever wrote or
+		# read a byte of it in device memory
+		edu=
+		for d in /sys/bus/pci/devices/*; do
+			[ "$(<"$d/vendor")" = 0x1234 ] && [ "$(<"$d/device")" = 0x11e8 ] &&
+				edu=${d##*/}
+		done
+		if [ $p2p != 1 ]; then
+			echo "SKIP devmem-edufill no P2P through q35's host bridge in this topology" >>"$res"
+		elif [ -z "$edu" ] || ! edu_vfio "$edu"; then
+			echo "FAIL devmem-edufill cannot bind edu ($edu) to vfio-pci" >>"$res"
+		else
+			run edufill "$test" "${common[@]}" --memory device --size 65536 \
+				--offset 4000 --length 16000 --edu-fill "$edu" --port 5224
+			echo "$edu" >/sys/bus/pci/drivers/vfio-pci/unbind
+			echo >"/sys/bus/pci/devices/$edu/driver_override"
+		fi ;;
 	unplug)
 		# the ivshmem device is removed while its memory is being sent:
 		# phyr_vgem revokes the buffer, the binding stops and unmaps before the
 		# BAR goes; sendmsg: ENODEV, no wrong byte on the wire
-		if grep -q AuthenticAMD /proc/cpuinfo; then
+		if [ $p2p = 1 ]; then
 			run unplug "$test" "${common[@]}" --memory device --size 8388608 \
 				--unplug-at 2097152 --port 5207
 		else
-			echo "SKIP devmem-unplug P2P through q35's host bridge needs an AMD CPU model" >>"$res"
+			echo "SKIP devmem-unplug no P2P through q35's host bridge in this topology" >>"$res"
 		fi ;;
 	unbind)
 		# e1000e unbinds from the NIC under a TX binding (7.3: a dangling

@@ -35,6 +35,18 @@
  * the NIC while the binding exists (nothing is sent), the netlink socket is
  * closed, and the driver bound again.
  *
+ * Bad input, each with the errno upstream's code gives: --bad-send sends
+ * beyond the end of the buffer (EFAULT), for an unknown binding and without
+ * MSG_ZEROCOPY (EINVAL) before the real sends; --other-netdev sends with the
+ * binding on a socket routed over lo (ENODEV); --bad-bind fd binds a memfd
+ * (EINVAL) and a closed fd (EBADF), --bad-bind ifindex binds ifindex 0
+ * (ERANGE), an unused one and --other-ifindex (ENODEV) and lo (EOPNOTSUPP),
+ * then the right one (nothing sent); --unprivileged becomes nobody: bind-rx
+ * EPERM, bind-tx and the send work.
+ *
+ * With --edu-fill PCI, edu's DMA writes the payload into the buffer (the
+ * CPU writes only its complement): see edu_fill().
+ *
  * For comparison, --memory copy and zerocopy send the same bytes from
  * anonymous memory without devmem: send() (the kernel copies) and
  * MSG_ZEROCOPY (the kernel pins the pages; the NIC reads them by DMA).
@@ -63,13 +75,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "edu.h"
 #include "phyrbuf.h"
 
 #ifndef SCM_DEVMEM_DMABUF
@@ -85,6 +100,33 @@ static uint64_t migrate_at, unplug_at;
 /* unbind the NIC's driver while the binding exists */
 static bool unbind_nic;
 static int port = 5201, expect_bind_error;
+/*
+ * Bad input (errnos from upstream's code, see the comments where they are
+ * checked): --bad-send (sendmsg beyond the buffer, of an unknown binding,
+ * without MSG_ZEROCOPY), --other-netdev (the binding on a socket routed over
+ * lo), --bad-bind fd|ifindex (bind-tx refused), --unprivileged (as nobody).
+ * A failed check clears bad_ok.
+ */
+static bool bad_send, other_netdev, unprivileged, bad_ok = true;
+/*
+ * --expect-tso: the NIC must have been handed fewer packets than the payload
+ * has MSS-sized segments (skbs of several MSS, segmented by the NIC)
+ */
+static bool expect_tso;
+static unsigned int snd_mss;	/* the connection's MSS (TCP_INFO) */
+static const char *bad_bind;
+/*
+ * --edu-fill PCI (a phyr_vgem buffer): the CPU writes the complement of the
+ * pattern into the buffer, then edu (bound to vfio-pci) writes the pattern
+ * into OFFSET..OFFSET+LENGTH by DMA, from system memory, through iommufd:
+ * every right byte at the receiver was put into the buffer by a device and
+ * taken out of it by the NIC, none by the guest CPU.
+ */
+static const char *edu_pci;
+/* IOVAs for edu (which addresses 28 bits): the source, the buffer */
+#define EDU_IOVA_SRC	0x1000000ull
+#define EDU_IOVA_BUF	0x4000000ull
+static int other_ifindex;	/* a NIC in another network namespace */
 
 static void usage(void)
 {
@@ -92,7 +134,9 @@ static void usage(void)
 		"usage: phyr-devmem-test --ifname IF --peer-netns NS --peer-addr ADDR\n"
 		"	[--memory device|system|udmabuf|copy|zerocopy] [--size B] [--offset B]\n"
 		"	[--length B] [--chunk B] [--port N] [--expect-bind-error ERRNO]\n"
-		"	[--migrate-at B | --unplug-at B | --unbind-nic]\n");
+		"	[--migrate-at B | --unplug-at B | --unbind-nic]\n"
+		"	[--bad-send | --other-netdev | --bad-bind fd|ifindex [--other-ifindex N]\n"
+		"	 | --unprivileged] [--edu-fill PCI] [--expect-tso]\n");
 	exit(2);
 }
 
@@ -178,6 +222,19 @@ static void write_sysfs(const char *path, const char *what)
 	close(fd);
 }
 
+/*
+ * One bad-input check: @got is the errno the call failed with (0: it
+ * succeeded), @want the one it must fail with (0: it must succeed).
+ */
+static void expect_errno(const char *what, int got, int want)
+{
+	bool ok = got == want;
+
+	printf("%s_errno=%d expected=%d %s\n", what, got, want, ok ? "ok" : "WRONG");
+	fflush(stdout);
+	bad_ok &= ok;
+}
+
 /* ---- the buffer ---- */
 
 struct buffer {
@@ -195,6 +252,69 @@ static void fill(uint8_t *p)
 {
 	for (uint64_t i = 0; i < size; i++)
 		p[i] = pattern(i);
+}
+
+/* --edu-fill: what the CPU writes, wrong in every byte */
+static void poison(uint8_t *p)
+{
+	for (uint64_t i = 0; i < size; i++)
+		p[i] = ~pattern(i);
+}
+
+/*
+ * --edu-fill: edu copies the pattern from anonymous memory (written by the
+ * CPU) through its own 4 KiB buffer into the phyr_vgem buffer (mapped into
+ * edu's IOAS through its dma-buf: IOMMU_IOAS_MAP_FILE), EDU_MAX_XFER bytes
+ * at a time.
+ */
+static void edu_fill(struct buffer *b)
+{
+	struct phyrbuf_vfio *vfio = NULL;
+	struct phyrbuf_ioas *ioas = NULL;
+	volatile void *bar0;
+	unsigned int nr = 0;
+	uint8_t *src;
+	uint64_t off;
+	double t = now();
+	int ret;
+
+	if (size > EDU_IOVA_BUF - EDU_IOVA_SRC || EDU_IOVA_BUF + size > (1ull << 28)) {
+		fprintf(stderr, "phyr-devmem-test: --edu-fill: at most 48 MiB\n");
+		exit(2);
+	}
+	src = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED)
+		die("mmap", errno);
+	fill(src);
+	ret = phyrbuf_ioas_open(&ioas);
+	if (!ret)
+		ret = phyrbuf_ioas_map_memory(ioas, src, size, EDU_IOVA_SRC, 0);
+	if (!ret)
+		ret = phyrbuf_ioas_map_bo(ioas, b->bo, EDU_IOVA_BUF, 0);
+	if (!ret)
+		ret = phyrbuf_vfio_open(ioas, edu_pci, &vfio);
+	if (!ret)
+		ret = phyrbuf_vfio_bar_mmap(vfio, 0, &bar0, NULL);
+	if (ret)
+		die("--edu-fill: iommufd/VFIO", -ret);
+	if ((edu_id(bar0) & 0xff) != 0xed)
+		die("--edu-fill: not an edu device", ENODEV);
+	for (off = offset; off < offset + length; off += EDU_MAX_XFER) {
+		uint32_t len = offset + length - off < EDU_MAX_XFER ?
+			       offset + length - off : EDU_MAX_XFER;
+
+		ret = edu_dma(bar0, EDU_IOVA_SRC + off, 0, len, 0);
+		if (!ret)
+			ret = edu_dma(bar0, EDU_IOVA_BUF + off, 0, len, 1);
+		if (ret)
+			die("--edu-fill: edu DMA", -ret);
+		nr += 2;
+	}
+	phyrbuf_vfio_close(vfio);
+	phyrbuf_ioas_close(ioas);
+	munmap(src, size);
+	printf("edu_filled=%" PRIu64 " edu_transfers=%u edu_ms=%.0f (the CPU wrote ~pattern)\n",
+	       length, nr, (now() - t) * 1e3);
 }
 
 static void buffer_create(struct buffer *b)
@@ -261,11 +381,16 @@ static void buffer_create(struct buffer *b)
 	ret = phyrbuf_bo_mmap(b->bo, &p);
 	if (ret)
 		die("phyrbuf_bo_mmap", -ret);
-	fill(p);
+	if (edu_pci)
+		poison(p);
+	else
+		fill(p);
 	phyrbuf_bo_munmap(b->bo, p);
 	ret = phyrbuf_bo_export(b->bo, &b->dmabuf_fd);
 	if (ret)
 		die("phyrbuf_bo_export", -ret);
+	if (edu_pci)
+		edu_fill(b);
 }
 
 /* ---- netdev netlink: bind-tx ---- */
@@ -377,10 +502,10 @@ static int netdev_family(int fd)
 	return (uint16_t)nla_get_u32_of(&rsp, CTRL_ATTR_FAMILY_ID);
 }
 
-/* bind-tx: the binding lives as long as @nl stays open.  Return its id, or
- * the negative errno.
+/* bind-tx (or bind-rx, @cmd): the binding lives as long as @nl stays open.
+ * Return its id, or the negative errno.
  */
-static int bind_tx(int nl, int ifindex, int dmabuf_fd, uint32_t *id)
+static int bind_cmd(int nl, int cmd, int ifindex, int dmabuf_fd, uint32_t *id)
 {
 	struct nlmsg req = { 0 }, rsp;
 	int one = 1, ret;
@@ -388,7 +513,7 @@ static int bind_tx(int nl, int ifindex, int dmabuf_fd, uint32_t *id)
 	setsockopt(nl, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
 	req.n.nlmsg_type = netdev_family(nl);
-	req.g.cmd = NETDEV_CMD_BIND_TX;
+	req.g.cmd = cmd;
 	req.g.version = NETDEV_FAMILY_VERSION;
 	nla_put_u32(&req.n, NETDEV_A_DMABUF_IFINDEX, ifindex);
 	nla_put_u32(&req.n, NETDEV_A_DMABUF_FD, dmabuf_fd);
@@ -397,6 +522,11 @@ static int bind_tx(int nl, int ifindex, int dmabuf_fd, uint32_t *id)
 		return ret;
 	*id = nla_get_u32_of(&rsp, NETDEV_A_DMABUF_ID);
 	return 0;
+}
+
+static int bind_tx(int nl, int ifindex, int dmabuf_fd, uint32_t *id)
+{
+	return bind_cmd(nl, NETDEV_CMD_BIND_TX, ifindex, dmabuf_fd, id);
 }
 
 /* ---- the receiver, in the peer namespace ---- */
@@ -520,6 +650,107 @@ static void read_completions(int s, struct completions *c, int timeout_ms)
 /* ---- the sender ---- */
 
 /*
+ * One devmem sendmsg(): @len bytes from @off of the dma-buf of binding @id.
+ * Return the bytes queued, or -errno.
+ */
+static long devmem_sendmsg(int s, uint64_t off, uint64_t len, uint32_t id, int flags)
+{
+	char control[CMSG_SPACE(sizeof(uint32_t))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)off, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	ssize_t n;
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_DEVMEM_DMABUF;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+	memcpy(CMSG_DATA(cm), &id, sizeof(id));
+	n = sendmsg(s, &msg, flags);
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * --bad-send, on the connection to the receiver before the real sends:
+ * what upstream's devmem TX refuses.  Nothing of it may reach the
+ * receiver, which checks that it gets exactly OFFSET..OFFSET+LENGTH, the end
+ * of the buffer.  Return how many bytes of that range were queued (by the
+ * send that runs past the end).
+ */
+static uint64_t bad_sends(int s, uint32_t id, struct completions *c)
+{
+	long r;
+
+	/*
+	 * An iov_base at or beyond the dma-buf's end: net_devmem_get_niov_at()
+	 * finds no net_iov, zerocopy_fill_skb_from_devmem() and
+	 * skb_zerocopy_iter_stream() give -EFAULT, and tcp_sendmsg_locked()
+	 * returns it as nothing was queued.
+	 */
+	r = devmem_sendmsg(s, size, 1, id, MSG_ZEROCOPY);
+	expect_errno("send_at_end", r < 0 ? -r : 0, EFAULT);
+	r = devmem_sendmsg(s, size + (1ull << 30), 4096, id, MSG_ZEROCOPY);
+	expect_errno("send_far_beyond", r < 0 ? -r : 0, EFAULT);
+	/* no binding of that id: net_devmem_get_binding() gives -EINVAL */
+	r = devmem_sendmsg(s, offset, 1, 0xfffffffeu, MSG_ZEROCOPY);
+	expect_errno("send_unknown_binding", r < 0 ? -r : 0, EINVAL);
+	/* SCM_DEVMEM_DMABUF without MSG_ZEROCOPY: tcp_sendmsg_locked() -EINVAL */
+	r = devmem_sendmsg(s, offset, 1, id, 0);
+	expect_errno("send_without_zerocopy", r < 0 ? -r : 0, EINVAL);
+	/*
+	 * From OFFSET to 4096 bytes past the end: the skb append that reaches
+	 * the end fails with -EFAULT and is taken back whole; what earlier
+	 * appends queued is returned (a short count), else -EFAULT.  Never a
+	 * byte beyond the buffer.
+	 */
+	r = devmem_sendmsg(s, offset, length + 4096, id, MSG_ZEROCOPY);
+	printf("send_past_end=%ld (of %" PRIu64 " in the buffer)\n", r, length);
+	if (r < 0) {
+		expect_errno("send_past_end", -r, EFAULT);
+		return 0;
+	}
+	if (r == 0 || (uint64_t)r > length) {
+		printf("send_past_end WRONG\n");
+		bad_ok = false;
+		return 0;
+	}
+	c->next++;
+	c->sends++;
+	return r;
+}
+
+/*
+ * --other-netdev: a socket routed over lo (127.0.0.1), not over the NIC
+ * the buffer is bound to: the binding's DMA addresses are the NIC's only,
+ * net_devmem_get_binding() compares the route's device and gives -ENODEV.
+ */
+static void other_netdev_send(uint32_t id)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port + 1000) };
+	int ls, s, one = 1;
+	long r;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0 || s < 0)
+		die("socket", errno);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
+		die("lo bind/listen", errno);
+	if (setsockopt(s, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
+		die("SO_ZEROCOPY", errno);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+		die("connect 127.0.0.1", errno);
+	r = devmem_sendmsg(s, offset, 4096, id, MSG_ZEROCOPY);
+	expect_errno("send_over_lo", r < 0 ? -r : 0, ENODEV);
+	close(s);
+	close(ls);
+}
+
+/*
  * Send LENGTH bytes from OFFSET over a new connection.  Return 0, or the
  * errno of a sendmsg() after the buffer was migrated (the connection is
  * then reset).
@@ -543,6 +774,8 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 	inet_pton(AF_INET, peer_addr, &sa.sin_addr);
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
 		die("connect", errno);
+	if (bad_send)
+		sent = bad_sends(s, dmabuf_id, c);
 
 	t0 = now();
 	while (sent < length) {
@@ -627,8 +860,11 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 		struct tcp_info ti;
 		socklen_t l = sizeof(ti);
 
-		if (!getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &l))
-			printf("tcp_total_retrans=%u\n", ti.tcpi_total_retrans);
+		if (!getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &l)) {
+			printf("tcp_total_retrans=%u snd_mss=%u\n", ti.tcpi_total_retrans,
+			       ti.tcpi_snd_mss);
+			snd_mss = ti.tcpi_snd_mss;
+		}
 	}
 	close(s);
 	return 0;
@@ -665,6 +901,127 @@ static int unbind_nic_test(int nl, int ifindex, struct buffer *b)
 	return ret == -ENODEV ? 0 : 1;
 }
 
+/*
+ * --bad-bind fd|ifindex: bind-tx must refuse what is not a dma-buf or not a
+ * device that can send from one, each with upstream's errno; then the same
+ * request with the right fd and ifindex must bind (so the refusals came
+ * from what was wrong).  Nothing is sent.
+ */
+static int bad_bind_test(int nl, int ifindex, struct buffer *b)
+{
+	uint32_t id;
+	int fd, ret;
+
+	if (!strcmp(bad_bind, "fd")) {
+		/* dma_buf_get() of a file that is not a dma-buf: -EINVAL */
+		fd = memfd_create("not-a-dma-buf", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, 4096))
+			die("memfd", errno);
+		expect_errno("bind_memfd", -bind_tx(nl, ifindex, fd, &id), EINVAL);
+		/* dma_buf_get() of an fd that is not open: -EBADF */
+		ret = dup(fd);
+		if (ret < 0)
+			die("dup", errno);
+		close(ret);
+		expect_errno("bind_closed_fd", -bind_tx(nl, ifindex, ret, &id), EBADF);
+		close(fd);
+	} else if (!strcmp(bad_bind, "ifindex")) {
+		int idx = 0x7ffffff0, lo = if_nametoindex("lo");
+		char name[IF_NAMESIZE];
+
+		/* the YAML policy: ifindex min 1 (NLA_POLICY_MIN): -ERANGE */
+		expect_errno("bind_ifindex_0", -bind_tx(nl, 0, b->dmabuf_fd, &id), ERANGE);
+		/* netdev_get_by_index_lock() finds no device: -ENODEV */
+		while (if_indextoname(idx, name))
+			idx++;
+		printf("unused_ifindex=%d\n", idx);
+		expect_errno("bind_ifindex_unused", -bind_tx(nl, idx, b->dmabuf_fd, &id), ENODEV);
+		/* lo cannot send netmem (netmem_tx NONE): -EOPNOTSUPP */
+		if (!lo)
+			die("lo", errno);
+		expect_errno("bind_ifindex_lo", -bind_tx(nl, lo, b->dmabuf_fd, &id), EOPNOTSUPP);
+		/* a NIC in another network namespace is not found here: -ENODEV */
+		if (other_ifindex && !if_indextoname(other_ifindex, name))
+			expect_errno("bind_ifindex_other_netns",
+				     -bind_tx(nl, other_ifindex, b->dmabuf_fd, &id), ENODEV);
+		else if (other_ifindex)
+			printf("bind_ifindex_other_netns skipped: %d is %s here\n",
+			       other_ifindex, name);
+	} else {
+		usage();
+	}
+	/* the control: the right fd on the right device binds */
+	ret = bind_tx(nl, ifindex, b->dmabuf_fd, &id);
+	expect_errno("bind_control", -ret, 0);
+	if (!ret)
+		printf("binding_id=%u\n", id);
+	close(nl);
+	close(b->dmabuf_fd);
+	printf("%s\n", bad_ok ? "PASS" : "FAIL");
+	return bad_ok ? 0 : 1;
+}
+
+/*
+ * --unprivileged: become nobody (no capability left), with the buffer and
+ * the receiver made before.  bind-rx needs CAP_NET_ADMIN (its genl op has
+ * GENL_UNS_ADMIN_PERM: -EPERM, checked by genetlink before the request is
+ * looked at); bind-tx is unprivileged upstream (no admin flag on purpose,
+ * see netdev_nl_bind_tx_doit()), so the buffer binds and is sent.
+ * Return the new netlink socket (opened as nobody: genetlink checks the
+ * opener's capabilities too).
+ */
+static int become_nobody(int ifindex, struct buffer *b)
+{
+	uint32_t id;
+	int nl;
+
+	/* as root, bind-rx without queues gets as far as its own -EINVAL */
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (nl < 0)
+		die("netlink socket", errno);
+	expect_errno("root_bind_rx_without_queues",
+		     -bind_cmd(nl, NETDEV_CMD_BIND_RX, ifindex, b->dmabuf_fd, &id), EINVAL);
+	close(nl);
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		die("becoming nobody", errno);
+	printf("uid=%d euid=%d\n", (int)getuid(), (int)geteuid());
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (nl < 0)
+		die("netlink socket", errno);
+	expect_errno("nobody_bind_rx",
+		     -bind_cmd(nl, NETDEV_CMD_BIND_RX, ifindex, b->dmabuf_fd, &id), EPERM);
+	return nl;
+}
+
+/* Fork the receiver and wait until it listens. */
+static pid_t start_receiver(void)
+{
+	int pipefd[2];
+	pid_t child;
+	char r;
+
+	if (pipe(pipefd))
+		die("pipe", errno);
+	fflush(stdout);	/* or the child prints what is buffered again */
+	child = fork();
+	if (child < 0)
+		die("fork", errno);
+	if (!child) {
+		close(pipefd[0]);
+		/* not left behind if the sender dies */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(receiver(pipefd[1]));
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &r, 1) != 1) {
+		fprintf(stderr, "phyr-devmem-test: the receiver did not start\n");
+		exit(1);
+	}
+	close(pipefd[0]);
+	return child;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -681,11 +1038,18 @@ int main(int argc, char **argv)
 		{ "migrate-at", required_argument, NULL, 'M' },
 		{ "unplug-at", required_argument, NULL, 'U' },
 		{ "unbind-nic", no_argument, NULL, 'B' },
+		{ "bad-send", no_argument, NULL, 'S' },
+		{ "other-netdev", no_argument, NULL, 'O' },
+		{ "bad-bind", required_argument, NULL, 'b' },
+		{ "other-ifindex", required_argument, NULL, 'I' },
+		{ "unprivileged", no_argument, NULL, 'u' },
+		{ "edu-fill", required_argument, NULL, 'E' },
+		{ "expect-tso", no_argument, NULL, 'T' },
 		{ 0 }
 	};
 	struct completions c = { 0 };
 	uint64_t tx_bytes0, tx_packets0;
-	int opt, nl, pipefd[2], ret, status, ifindex;
+	int opt, nl, ret, status, ifindex;
 	struct buffer b;
 	double secs = 0;
 	uint32_t id;
@@ -706,6 +1070,13 @@ int main(int argc, char **argv)
 		case 'M': migrate_at = strtoull(optarg, NULL, 0); break;
 		case 'U': unplug_at = strtoull(optarg, NULL, 0); break;
 		case 'B': unbind_nic = true; break;
+		case 'S': bad_send = true; break;
+		case 'O': other_netdev = true; break;
+		case 'b': bad_bind = optarg; break;
+		case 'I': other_ifindex = atoi(optarg); break;
+		case 'u': unprivileged = true; break;
+		case 'E': edu_pci = optarg; break;
+		case 'T': expect_tso = true; break;
 		default: usage();
 		}
 	}
@@ -718,6 +1089,10 @@ int main(int argc, char **argv)
 		length = size - offset;
 	if ((unplug_at && strcmp(memory, "device")) || (migrate_at && unplug_at)) {
 		fprintf(stderr, "phyr-devmem-test: --unplug-at needs device memory, alone\n");
+		return 2;
+	}
+	if (edu_pci && strcmp(memory, "device") && strcmp(memory, "system")) {
+		fprintf(stderr, "phyr-devmem-test: --edu-fill needs a phyr_vgem buffer\n");
 		return 2;
 	}
 	if (migrate_at && (strcmp(memory, "device") && strcmp(memory, "system"))) {
@@ -736,9 +1111,20 @@ int main(int argc, char **argv)
 	printf("memory=%s size=%" PRIu64 " offset=%" PRIu64 " length=%" PRIu64 "\n",
 	       memory, size, offset, length);
 
-	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	child = 0;
+	if (unprivileged) {
+		if (b.anon)
+			usage();
+		/* the receiver needs setns() (CAP_SYS_ADMIN): before */
+		child = start_receiver();
+		nl = become_nobody(ifindex, &b);
+	} else {
+		nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	}
 	if (nl < 0)
 		die("netlink socket", errno);
+	if (bad_bind)
+		return bad_bind_test(nl, ifindex, &b);
 	id = 0;
 	if (!b.anon) {
 		ret = bind_tx(nl, ifindex, b.dmabuf_fd, &id);
@@ -755,24 +1141,10 @@ int main(int argc, char **argv)
 	if (unbind_nic)
 		return unbind_nic_test(nl, ifindex, &b);
 
-	if (pipe(pipefd))
-		die("pipe", errno);
-	child = fork();
-	if (child < 0)
-		die("fork", errno);
-	if (!child) {
-		close(pipefd[0]);
-		_exit(receiver(pipefd[1]));
-	}
-	close(pipefd[1]);
-	{
-		char r;
-
-		if (read(pipefd[0], &r, 1) != 1) {
-			fprintf(stderr, "phyr-devmem-test: the receiver did not start\n");
-			return 1;
-		}
-	}
+	if (other_netdev)
+		other_netdev_send(id);
+	if (!child)
+		child = start_receiver();
 
 	tx_bytes0 = nic_stat("tx_bytes");
 	tx_packets0 = nic_stat("tx_packets");
@@ -829,6 +1201,21 @@ int main(int argc, char **argv)
 	if (nic_stat("tx_bytes") - tx_bytes0 < length) {
 		printf("FAIL the NIC counted fewer bytes than were sent\n");
 		ret = 1;
+	}
+	if (!bad_ok) {
+		printf("FAIL bad input: a WRONG errno above\n");
+		ret = 1;
+	}
+	if (expect_tso) {
+		/* tx_packets counts what the driver handed the NIC (QEMU's GPTC) */
+		uint64_t pkts = nic_stat("tx_packets") - tx_packets0;
+		uint64_t segs = snd_mss ? (length + snd_mss - 1) / snd_mss : 0;
+
+		printf("tso: %" PRIu64 " NIC packets for %" PRIu64 " MSS segments\n", pkts, segs);
+		if (!snd_mss || pkts >= segs) {
+			printf("FAIL no packet of several MSS reached the NIC\n");
+			ret = 1;
+		}
 	}
 	close(nl);
 	if (b.dmabuf_fd >= 0)
