@@ -66,7 +66,7 @@ set +e
 # buffers (ivshmem's BAR through the host bridge, system memory), migrated and
 # unplugged while they are sent, checked byte by byte at the other NIC (docs/devmem.md)
 VM_CONSOLE=$res/hostbridge/console.txt VM_NICS=1 bash "$TOP/scripts/vm.sh" \
-	--timeout "${TEST_TIMEOUT:-1500}" --topology hostbridge --rw "$res/hostbridge" -- \
+	--timeout "${TEST_TIMEOUT:-2400}" --topology hostbridge --rw "$res/hostbridge" -- \
 	bash "$TOP/scripts/guest-devmem.sh" "$res/hostbridge" "$UBUILD" \
 	device system udmabuf migrate ncdevmem onebyte submss tso badsend othernetdev \
 	badfd badifindex unpriv edufill unplug unbind
