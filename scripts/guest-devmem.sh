@@ -10,7 +10,8 @@
 # sizes: onebyte, submss, tso, bar (the whole 64 MiB BAR: slow under TCG); bad input:
 # badsend, othernetdev, badfd, badifindex, unpriv; edufill (the payload written into the
 # BAR by edu's DMA, not by the CPU); for comparison, copy and zerocopy
-# (the same bytes from anonymous memory, no devmem); last, as they change the devices:
+# (the same bytes from anonymous memory, no devmem); bench (not a test: the four ways
+# of sending side by side, scripts/bench-devmem.sh); last, as they change the devices:
 # unplug (the ivshmem device is removed while its memory is being sent, then rescanned)
 # and unbind (the NIC's driver unbinds under a binding).
 # Each case writes "PASS|FAIL|SKIP devmem-CASE [why]" to OUTDIR/results-devmem.txt,
@@ -101,6 +102,47 @@ edu_vfio() {
 # other topologies' -cpu max is, under TCG, an AMD family 0xf (AuthenticAMD, no Zen)
 p2p=0
 [ "$(guest_topology)" = hostbridge ] && p2p=1
+
+# bench: not a test (scripts/bench-devmem.sh).  The same bytes sent four ways, side by
+# side in this boot: devmem TX from device memory and from system memory (the NIC reads
+# them by DMA), MSG_ZEROCOPY and send() from anonymous memory.  The guest's busy CPU
+# time (all vCPUs, /proc/stat) is counted around each: the receiver in devmem-peer runs
+# in this guest too and costs the same for every kind, so the differences are the
+# sender's.  Ratios are against send().
+busy() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+bench_all() {
+	local size=${DEVMEM_BENCH_SIZE:-67108864} port=5230 m b0 b1 hz t
+	local kinds="system zerocopy copy"
+	hz=$(getconf CLK_TCK)
+	[ $p2p = 1 ] && kinds="device $kinds"
+	t=$out/devmem-bench.tsv
+	: >"$t"
+	for m in $kinds; do
+		b0=$(busy)
+		run bench-$m "$test" "${common[@]}" --memory $m --size "$size" \
+			--chunk 1048576 --port $((port++))
+		b1=$(busy)
+		awk -v m=$m -v cpu=$(( b1 - b0 )) -v hz="$hz" '
+			/^sent_bytes=/ { split($1, a, "="); bytes = a[2] }
+			/^seconds=/ { split($1, a, "="); secs = a[2] }
+			/^zerocopy_completions=/ { split($2, a, "="); copied = a[2] }
+			END { printf "%s\t%d\t%.3f\t%.3f\t%s\n", m, bytes, secs, cpu / hz, copied }' \
+			"$out/devmem-bench-$m.log" >>"$t"
+	done
+	awk -F'\t' -v n="$(nproc)" '
+		{ kind[NR] = $1; bytes[NR] = $2; secs[NR] = $3; cpu[NR] = $4; copied[NR] = $5
+		  if ($1 == "copy") ref = NR }
+		END {
+			printf "devmem TX benchmark: %d bytes per kind, %d vCPUs; ratios against send()\n", bytes[1], n
+			printf "%-9s %9s %9s %7s %11s %12s %9s %s\n", "kind", "seconds", "MB/s", "x send", "guest cpu s", "cpu ns/byte", "x send", "copied"
+			for (i = 1; i <= NR; i++) {
+				mbps = bytes[i] / secs[i] / 1e6; nspb = cpu[i] * 1e9 / bytes[i]
+				rm = bytes[ref] / secs[ref] / 1e6; rn = cpu[ref] * 1e9 / bytes[ref]
+				printf "%-9s %9.2f %9.3f %7.2f %11.2f %12.1f %9.2f %s\n", kind[i], secs[i], mbps, mbps / rm, cpu[i], nspb, nspb / rn, copied[i] == "" ? "-" : copied[i]
+			}
+		}' "$t" >"$out/devmem-bench.txt"
+	cat "$out/devmem-bench.txt"
+}
 # both placements, one after the other (device memory only where the NIC reaches it):
 # placements PORT ARGS...
 placements() {
@@ -234,6 +276,8 @@ for c in $cases; do
 		# e1000e unbinds from the NIC under a TX binding (7.3: a dangling
 		# pointer, used when the netlink socket closes)
 		run unbind "$test" "${common[@]}" --memory system --size 1048576 --unbind-nic ;;
+	bench)
+		bench_all ;;
 	copy|zerocopy)
 		run $c "$test" "${common[@]}" --memory $c --size 8388608 \
 			--offset 1 --length 8388000 --port 5205 ;;
