@@ -59,8 +59,10 @@ make -C "$PRISTINE/tools/testing/selftests/iommu" OUTPUT="$ST" \
 	KHDR_INCLUDES="-isystem $UAPI/include -I$ST/harness" >"$LOGDIR/iommufd-selftests.log" 2>&1 ||
 	{ tail -n 20 "$LOGDIR/iommufd-selftests.log"; die "building the iommufd selftests failed"; }
 
-# Upstream's devmem TCP client, ncdevmem, from the pristine tree (our patches change
-# neither it nor the netdev netlink family), for the devmem layer (scripts/guest-devmem.sh)
+# Upstream's devmem TCP client, ncdevmem, from the pristine tree with our patch of it
+# applied to a copy (kernel/patches/*ncdevmem*: a phyr_vgem memory provider; our
+# patches do not change the netdev netlink family), for the devmem layer
+# (scripts/guest-devmem.sh)
 step "building upstream's ncdevmem ($UBUILD/ncdevmem)"
 PATH=/usr/bin:$PATH bash "$TOP/userspace/devmem/build-ncdevmem.sh" "$PRISTINE" "$UAPI/include" \
 	"$UBUILD/ncdevmem" >"$LOGDIR/ncdevmem.log" 2>&1 ||
