@@ -1,13 +1,18 @@
 #!/bin/bash
-# Inside the guest, from guest-devmem.sh: upstream's ncdevmem in TX mode (its udmabuf
-# provider) against the converted devmem TX path.  A plain TCP receiver (python3)
-# in the network namespace devmem-peer stores what arrives; ncdevmem sends lines of
-# stdin, each from offset 0 of its udmabuf, in chunks of -z bytes; the bytes must
-# arrive unchanged.
-#   guest-ncdevmem.sh NCDEVMEM IFNAME LOCAL_ADDR PEER_ADDR
+# Inside the guest, from guest-devmem.sh: upstream's ncdevmem in TX mode against the
+# converted devmem TX path.  A plain TCP receiver (python3) in the network namespace
+# devmem-peer stores what arrives; ncdevmem sends lines of stdin, each from offset 0
+# of its buffer, in chunks of -z bytes; the bytes must arrive unchanged.
+#   guest-ncdevmem.sh NCDEVMEM IFNAME LOCAL_ADDR PEER_ADDR [PROVIDER]
+# PROVIDER is ncdevmem's memory provider (-m, kernel/patches/*ncdevmem*): udmabuf,
+# phyr_vgem:system or phyr_vgem:device; without it ncdevmem runs as upstream's, with
+# its default, udmabuf.  With a phyr_vgem provider the NIC's attachment to the
+# dma-buf (debugfs dma_buf/bufinfo, read while ncdevmem sends) must be to phyr_vgem's
+# buffer and have negotiated the phyr flavour, and ncdevmem must have made the buffer
+# in the placement asked for.
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-nc=$1 ifname=$2 peer=$4
+nc=$1 ifname=$2 peer=$4 provider=${5:-}
 port=5204
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -37,8 +42,42 @@ for _ in $(seq 100); do
 	[ -e "$tmp/ready" ] && break
 	sleep 0.1
 done
-"$nc" -s "$peer" -p $port -f "$ifname" -t 0 -q 1 -z 4096 <"$tmp/in"
+args=()
+[ -n "$provider" ] && args=(-m "$provider")
+"$nc" -s "$peer" -p $port -f "$ifname" -t 0 -q 1 -z 4096 "${args[@]}" <"$tmp/in" \
+	2>"$tmp/nc.err" &
+ncpid=$!
+# once bytes arrive, ncdevmem's binding exists: the dma-bufs the NIC is attached to
+# then (bufinfo: a line per buffer, "size flags mode count exp_name ino name", then
+# a line "\t<device>\t<flavour>" per attachment), read with bash's builtins only
+pci=$(basename "$(readlink -f "/sys/class/net/$ifname/device")")
+while [ ! -s "$tmp/out" ] && kill -0 $ncpid 2>/dev/null; do
+	sleep 0.1
+done
+att='' buf=''
+mapfile -t lines </sys/kernel/debug/dma_buf/bufinfo
+for l in "${lines[@]}"; do
+	case $l in
+	[0-9]*) buf=$l ;;
+	$'\t'"$pci"$'\t'*)
+		IFS=$'\t' read -r size _ _ _ exp _ <<<"$buf"
+		att+="${att:+; }${l#$'\t'"$pci"$'\t'} (dma-buf of $((10#$size)) bytes, exporter $exp)" ;;
+	esac
+done
+wait $ncpid
 rc=$?
+cat "$tmp/nc.err"
+# (a receiver that no connection reached would wait for ever)
+[ $rc = 0 ] || kill $rcv 2>/dev/null
 wait $rcv
 echo "ncdevmem exit $rc, sent $(wc -c <"$tmp/in") bytes, received $(wc -c <"$tmp/out")"
-[ $rc = 0 ] && cmp "$tmp/in" "$tmp/out"
+echo "nic_attachment=$pci ${att:-none seen}"
+[ $rc = 0 ] || exit 1
+case $provider in
+phyr_vgem:*)
+	[[ $att == *"phyr (dma-buf of "*" bytes, exporter phyr_vgem)"* ]] ||
+		{ echo "the NIC's attachment is not phyr to a phyr_vgem buffer"; exit 1; }
+	[[ $(<"$tmp/nc.err") == *"phyr_vgem: "*" bytes of ${provider#phyr_vgem:} memory on "* ]] ||
+		{ echo "ncdevmem did not report a buffer in ${provider#phyr_vgem:} memory"; exit 1; } ;;
+esac
+cmp "$tmp/in" "$tmp/out"
