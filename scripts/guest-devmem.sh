@@ -6,7 +6,8 @@
 # bind-tx), sends them over TCP (SCM_DEVMEM_DMABUF, MSG_ZEROCOPY) and checks every
 # byte at a plain socket in devmem-peer.
 #   guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]
-# Cases (default: all but bar): device, system, udmabuf, unreachable, migrate, ncdevmem;
+# Cases (default: all but bar): device, system, udmabuf, unreachable, migrate, ncdevmem,
+# ncdevmem-device;
 # sizes: onebyte, submss, tso, bar (the whole 64 MiB BAR: slow under TCG); bad input:
 # badsend, othernetdev, badfd, badifindex, unpriv; edufill (the payload written into the
 # BAR by edu's DMA, not by the CPU); for comparison, copy and zerocopy
@@ -22,7 +23,7 @@ set -u
 out=${1:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
 ubuild=${2:?usage: guest-devmem.sh OUTDIR USERSPACE_BUILD_DIR [CASE...]}
 shift 2
-cases=${*:-device system udmabuf unreachable migrate ncdevmem onebyte submss tso badsend othernetdev badfd badifindex unpriv edufill copy zerocopy unplug unbind}
+cases=${*:-device system udmabuf unreachable migrate ncdevmem ncdevmem-device onebyte submss tso badsend othernetdev badfd badifindex unpriv edufill copy zerocopy unplug unbind}
 top=$(cd "$(dirname "$0")/.." && pwd)
 test=$ubuild/userspace/devmem/phyr-devmem-test
 res=$out/results-devmem.txt
@@ -198,6 +199,18 @@ for c in $cases; do
 			run ncdevmem bash "$top/scripts/guest-ncdevmem.sh" "$nc" "$tx" 10.99.0.1 10.99.0.2
 		else
 			echo "SKIP devmem-ncdevmem not built ($nc)" >>"$res"
+		fi ;;
+	ncdevmem-device)
+		# upstream's ncdevmem with its phyr_vgem provider (our patch): its
+		# buffer in device memory, read by the NIC through the host bridge
+		nc=$ubuild/ncdevmem/ncdevmem
+		if [ $p2p != 1 ]; then
+			echo "SKIP devmem-ncdevmem-device no P2P through q35's host bridge in this topology" >>"$res"
+		elif [ -x "$nc" ]; then
+			run ncdevmem-device bash "$top/scripts/guest-ncdevmem.sh" "$nc" "$tx" \
+				10.99.0.1 10.99.0.2 phyr_vgem:device
+		else
+			echo "FAIL devmem-ncdevmem-device not built ($nc)" >>"$res"
 		fi ;;
 	onebyte)
 		# one byte, the last of a page: the smallest send, byte-exact
