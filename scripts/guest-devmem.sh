@@ -144,6 +144,20 @@ bench_all() {
 		}' "$t" >"$out/devmem-bench.txt"
 	cat "$out/devmem-bench.txt"
 }
+# attached WANT CMD...: CMD, whose nic_attachment= line (the NIC's attachment in
+# debugfs bufinfo) must then say WANT: the flavour and, for device memory, the P2P kind
+# that the topology must give
+attached() {
+	local want=$1 o rc
+	shift
+	o=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$o"
+	[ $rc = 0 ] || return $rc
+	printf '%s\n' "$o" | grep -qx "nic_attachment=[^ ]* $want" && return 0
+	echo "FAIL the NIC's attachment is not \"$want\" in bufinfo"
+	return 1
+}
 # both placements, one after the other (device memory only where the NIC reaches it):
 # placements PORT ARGS...
 placements() {
@@ -163,17 +177,21 @@ for c in $cases; do
 		# 8 MiB of ivshmem's BAR (phyr_vgem device memory): reachable from the
 		# NIC only where the host bridge is whitelisted for P2P
 		if [ $p2p = 1 ]; then
-			run device "$test" "${common[@]}" --memory device --size 8388608 \
+			# (through the host bridge, mapped by the NIC's IOMMU domain)
+			run device attached "phyr p2p:thru_host_bridge" \
+				"$test" "${common[@]}" --memory device --size 8388608 \
 				--offset 4095 --length 8380000 --port 5201
 		else
 			echo "SKIP devmem-device no P2P through q35's host bridge in this topology" >>"$res"
 		fi ;;
 	system)
-		run system "$test" "${common[@]}" --memory system --size 8388608 \
-			--offset 1 --length 8388000 --port 5202 ;;
+		# (CPU RAM: no P2P kind)
+		run system attached phyr "$test" "${common[@]}" --memory system \
+			--size 8388608 --offset 1 --length 8388000 --port 5202 ;;
 	udmabuf)
-		run udmabuf "$test" "${common[@]}" --memory udmabuf --size 4194304 \
-			--port 5203 ;;
+		# (an exporter without flavours: the legacy sg_table)
+		run udmabuf attached sg_table "$test" "${common[@]}" --memory udmabuf \
+			--size 4194304 --port 5203 ;;
 	unreachable)
 		# device memory where 7.3 refuses P2P (q35's host bridge with an Intel
 		# CPU model): no flavour matches, bind-tx fails with EOPNOTSUPP (95)

@@ -49,7 +49,8 @@ args=()
 ncpid=$!
 # once bytes arrive, ncdevmem's binding exists: the dma-bufs the NIC is attached to
 # then (bufinfo: a line per buffer, "size flags mode count exp_name ino name", then
-# a line "\t<device>\t<flavour>" per attachment), read with bash's builtins only
+# a line "\t<device>\t<flavour>[\tp2p:<kind>]" per attachment), read with bash's
+# builtins only
 pci=$(basename "$(readlink -f "/sys/class/net/$ifname/device")")
 while [ ! -s "$tmp/out" ] && kill -0 $ncpid 2>/dev/null; do
 	sleep 0.1
@@ -61,7 +62,8 @@ for l in "${lines[@]}"; do
 	[0-9]*) buf=$l ;;
 	$'\t'"$pci"$'\t'*)
 		IFS=$'\t' read -r size _ _ _ exp _ <<<"$buf"
-		att+="${att:+; }${l#$'\t'"$pci"$'\t'} (dma-buf of $((10#$size)) bytes, exporter $exp)" ;;
+		l=${l#$'\t'"$pci"$'\t'}
+		att+="${att:+; }${l//$'\t'/ } (dma-buf of $((10#$size)) bytes, exporter $exp)" ;;
 	esac
 done
 wait $ncpid
@@ -73,10 +75,16 @@ wait $rcv
 echo "ncdevmem exit $rc, sent $(wc -c <"$tmp/in") bytes, received $(wc -c <"$tmp/out")"
 echo "nic_attachment=$pci ${att:-none seen}"
 [ $rc = 0 ] || exit 1
+# device memory: only where the NIC reaches the BAR through the host bridge (the
+# hostbridge topology), mapped by its IOMMU domain; system memory: no P2P kind
+case $provider in
+phyr_vgem:device) want="phyr p2p:thru_host_bridge" ;;
+*) want=phyr ;;
+esac
 case $provider in
 phyr_vgem:*)
-	[[ $att == *"phyr (dma-buf of "*" bytes, exporter phyr_vgem)"* ]] ||
-		{ echo "the NIC's attachment is not phyr to a phyr_vgem buffer"; exit 1; }
+	[[ $att == *"$want (dma-buf of "*" bytes, exporter phyr_vgem)"* ]] ||
+		{ echo "the NIC's attachment is not \"$want\" to a phyr_vgem buffer"; exit 1; }
 	[[ $(<"$tmp/nc.err") == *"phyr_vgem: "*" bytes of ${provider#phyr_vgem:} memory on "* ]] ||
 		{ echo "ncdevmem did not report a buffer in ${provider#phyr_vgem:} memory"; exit 1; } ;;
 esac

@@ -68,8 +68,8 @@ set +e
 VM_CONSOLE=$res/hostbridge/console.txt VM_NICS=1 bash "$TOP/scripts/vm.sh" \
 	--timeout "${TEST_TIMEOUT:-2400}" --topology hostbridge --rw "$res/hostbridge" -- \
 	bash "$TOP/scripts/guest-devmem.sh" "$res/hostbridge" "$UBUILD" \
-	device system udmabuf migrate ncdevmem ncdevmem-device onebyte submss tso badsend othernetdev \
-	badfd badifindex unpriv edufill unplug unbind
+	device system udmabuf migrate ncdevmem ncdevmem-device onebyte submss tso bar \
+	badsend othernetdev badfd badifindex unpriv edufill unplug unbind
 hbrc=$?
 set -e
 [ $hbrc = 0 ] || console_tail "$res/hostbridge/console.txt"

@@ -184,8 +184,9 @@ static uint64_t nic_stat(const char *stat)
 }
 
 /*
- * The flavour the NIC's attachment negotiated: its lines in debugfs's
- * dma_buf/bufinfo ("<PCI device>\t<flavour>").
+ * The flavour the NIC's attachment negotiated and, for MMIO, how the NIC
+ * reaches it: its lines in debugfs's dma_buf/bufinfo
+ * ("<PCI device>\t<flavour>[\tp2p:<kind>]"), printed with spaces.
  */
 static void print_nic_attachment(void)
 {
@@ -201,13 +202,15 @@ static void print_nic_attachment(void)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, pci);
+		char *p = strstr(line, pci), *q;
 
 		if (!p)
 			continue;
 		line[strcspn(line, "\n")] = 0;
 		p += strlen(pci);
 		p += strspn(p, " \t");
+		for (q = p; (q = strchr(q, '\t')); )
+			*q = ' ';
 		printf("nic_attachment=%s %s\n", pci, p);
 	}
 	fclose(f);

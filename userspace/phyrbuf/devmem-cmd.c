@@ -156,27 +156,36 @@ static void read_line(const char *path, char *buf, size_t len)
 }
 
 /*
- * The flavour the NIC's attachment negotiated: its line in debugfs's
- * dma_buf/bufinfo ("\t<device>\t<flavour>").  Return false if there is none.
+ * The flavour the NIC's attachment negotiated and, if it was matched on MMIO,
+ * how the NIC reaches that MMIO, as the kernel says them: the attachment's line
+ * in debugfs's dma_buf/bufinfo ("\t<device>\t<flavour>[\tp2p:<kind>]").
+ * @p2p is "" without a p2p field.  Return false if there is no such line.
  */
-static bool nic_attachment(const char *pci, char *flavour, size_t len)
+static bool nic_attachment(const char *pci, char *flavour, size_t len,
+			   char *p2p, size_t p2p_len)
 {
 	char line[512];
 	bool found = false;
 	FILE *f;
 
 	snprintf(flavour, len, "?");
+	snprintf(p2p, p2p_len, "%s", "");
 	f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
 	if (!f)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, pci);
+		char *p = strstr(line, pci), *kind;
 
 		if (!p || p[strlen(pci)] != '\t')
 			continue;
 		p += strlen(pci);
 		p += strspn(p, " \t");
 		p[strcspn(p, "\n")] = 0;
+		kind = strstr(p, "\tp2p:");
+		if (kind) {
+			*kind = 0;
+			snprintf(p2p, p2p_len, "%s", kind + strlen("\tp2p:"));
+		}
 		snprintf(flavour, len, "%s", p);
 		found = true;
 	}
@@ -208,7 +217,7 @@ static int connect_retry(int s, const struct sockaddr_in *sa)
 
 static int send_run(const struct send_opts *o)
 {
-	char pci[64], flavour[64], domain[64], path[256], verdict[256], errmsg[256];
+	char pci[64], flavour[64], p2p[64], domain[64], path[256], verdict[256], errmsg[256];
 	struct phyrbuf_devmem_zc zc = { 0 };
 	struct phyrbuf_devmem_tx *tx = NULL;
 	struct phyrbuf_dev_info info;
@@ -264,18 +273,22 @@ static int send_run(const struct send_opts *o)
 		     strerror(-ret), errmsg[0] ? ": " : "", errmsg);
 		goto out;
 	}
-	nic_attachment(pci, flavour, sizeof(flavour));
+	nic_attachment(pci, flavour, sizeof(flavour), p2p, sizeof(p2p));
 	snprintf(path, sizeof(path), "/sys/class/net/%s/device/iommu_group/type", o->ifname);
 	read_line(path, domain, sizeof(domain));
 	printf("bound:        on %s (%s), binding %u; the NIC's attachment negotiated: %s\n",
 	       o->ifname, pci, phyrbuf_devmem_tx_id(tx), flavour);
-	if (o->placement == PHYRBUF_PLACEMENT_DEVICE)
-		printf("p2p:          the NIC reads device memory (a PCI BAR) by DMA, in IOMMU domain %s%s\n",
-		       domain, !strncmp(domain, "DMA", 3) ?
-		       ": mapped through the IOMMU (through the host bridge)" :
-		       !strcmp(domain, "identity") ? ": by bus address" : "");
+	if (!strcmp(p2p, "thru_host_bridge"))
+		printf("p2p:          thru_host_bridge: the NIC reads device memory (a PCI BAR) by DMA through the host bridge, in IOMMU domain %s%s\n",
+		       domain, !strncmp(domain, "DMA", 3) ? ", mapped through the IOMMU" : "");
+	else if (!strcmp(p2p, "bus_addr"))
+		printf("p2p:          bus_addr: the NIC reads device memory (a PCI BAR) by DMA at its PCI bus address, in IOMMU domain %s\n",
+		       domain);
+	else if (p2p[0])
+		printf("p2p:          %s, in IOMMU domain %s\n", p2p, domain);
 	else
-		printf("p2p:          none (system memory), the NIC's IOMMU domain: %s\n", domain);
+		printf("p2p:          none (%s memory), the NIC's IOMMU domain: %s\n",
+		       o->placement == PHYRBUF_PLACEMENT_DEVICE ? "device" : "system", domain);
 
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {

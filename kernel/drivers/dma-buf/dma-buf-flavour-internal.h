@@ -25,6 +25,7 @@ int dma_buf_flavour_choose(struct dma_buf_attachment *attach,
 int dma_buf_flavour_confirm(struct dma_buf_attachment *attach,
 			    const struct dma_buf_flavour_req *reqs,
 			    unsigned int nr_reqs);
+const char *dma_buf_flavour_p2p_name(struct dma_buf_attachment *attach);
 #else
 static inline int dma_buf_flavour_choose(struct dma_buf_attachment *attach,
 					 const struct dma_buf_flavour_req *reqs,
@@ -38,6 +39,12 @@ static inline int dma_buf_flavour_confirm(struct dma_buf_attachment *attach,
 					  unsigned int nr_reqs)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline const char *
+dma_buf_flavour_p2p_name(struct dma_buf_attachment *attach)
+{
+	return NULL;
 }
 #endif
 

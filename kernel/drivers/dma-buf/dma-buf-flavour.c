@@ -153,6 +153,38 @@ const char *dma_buf_flavour_name(enum dma_buf_flavour flavour)
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_flavour_name, "DMA_BUF");
 
+/**
+ * dma_buf_flavour_p2p_name() - how an attachment's device reaches MMIO
+ * @attach: the attachment
+ *
+ * For debugfs: the way the importer's device reaches the MMIO of the
+ * provider its attachment was matched with, as pci_p2pdma_map_type() decides
+ * it and as every mapping of the attachment then does it.  Only for the
+ * flavours whose importer DMAs to the exporter's ranges with its own DMA
+ * mapping (phyr, and sg_table): the IOMMU converter maps MMIO into the
+ * importer's domains and the CPU-access flavour is not DMA.
+ *
+ * Context: Process context; the buffer's dma_resv lock must be held.
+ * Return: "bus_addr", "thru_host_bridge", or %NULL if the attachment was not
+ * matched on MMIO, is of another flavour, or its device cannot reach it.
+ */
+const char *dma_buf_flavour_p2p_name(struct dma_buf_attachment *attach)
+{
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!attach->flavour_provider ||
+	    (attach->flavour != DMA_BUF_FLAVOUR_PHYR &&
+	     attach->flavour != DMA_BUF_FLAVOUR_SG_TABLE))
+		return NULL;
+	switch (pci_p2pdma_map_type(attach->flavour_provider, attach->dev)) {
+	case PCI_P2PDMA_MAP_BUS_ADDR:
+		return "bus_addr";
+	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+		return "thru_host_bridge";
+	default:
+		return NULL;
+	}
+}
+
 static int check_reqs(const struct dma_buf_flavour_req *reqs,
 		      unsigned int nr_reqs)
 {
