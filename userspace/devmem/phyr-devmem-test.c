@@ -1307,13 +1307,14 @@ static void wait_retransmit(unsigned int nr, int s, uint64_t dropped0)
 
 /*
  * After a rescan: the phyr_vgem device at PCI address @pci, once it was
- * probed again and its node opens (10 s at most).
+ * probed again and its node opens (30 s at most: a rescan took up to 3.6 s
+ * under TCG on a loaded host).
  */
 static int reopen_pci(const char *pci, struct phyrbuf_dev **devp)
 {
 	struct phyrbuf_dev_info info;
 
-	for (int t = 0; t < 100; t++) {
+	for (int t = 0; t < 300; t++) {
 		int n = phyrbuf_device_count();
 
 		for (int i = 0; i < n; i++) {
