@@ -202,12 +202,14 @@ for c in $cases; do
 				--expect-bind-error 95
 		fi ;;
 	migrate)
-		# device memory migrated to system memory while it is being sent: the
-		# binding is revoked (sendmsg: ENODEV), no wrong byte arrives, and a
-		# new binding sends the buffer from where it is now
+		# four rounds, each a new buffer migrated while it is being sent (device
+		# to system memory, then system to device, ...) at another byte (one
+		# inside the first 64 KiB sendmsg): the binding is revoked (sendmsg:
+		# ENODEV), the device memory left is poisoned, no wrong byte arrives, and
+		# a new binding sends the buffer, rewritten, from where it is now
 		if [ $p2p = 1 ]; then
-			run migrate "$test" "${common[@]}" --memory device --size 8388608 \
-				--migrate-at 2097152 --port 5206
+			run migrate "$test" "${common[@]}" --memory device --size 786432 \
+				--repeat 4 --migrate-at 4095,150000,450001,750000 --port 5206
 		else
 			echo "SKIP devmem-migrate no P2P through q35's host bridge in this topology" >>"$res"
 		fi ;;
@@ -294,12 +296,13 @@ for c in $cases; do
 			echo >"/sys/bus/pci/devices/$edu/driver_override"
 		fi ;;
 	unplug)
-		# the ivshmem device is removed while its memory is being sent:
-		# phyr_vgem revokes the buffer, the binding stops and unmaps before the
-		# BAR goes; sendmsg: ENODEV, no wrong byte on the wire
+		# three rounds: the ivshmem device is removed while its memory is being
+		# sent (at another byte each round): phyr_vgem revokes the buffer, the
+		# binding stops and unmaps before the BAR goes; sendmsg: ENODEV; the bus is
+		# rescanned, the BAR range the buffer had poisoned; no wrong byte on the wire
 		if [ $p2p = 1 ]; then
-			run unplug "$test" "${common[@]}" --memory device --size 8388608 \
-				--unplug-at 2097152 --port 5207
+			run unplug "$test" "${common[@]}" --memory device --size 1048576 \
+				--repeat 3 --unplug-at 4095,300000,900001 --port 5207
 		else
 			echo "SKIP devmem-unplug no P2P through q35's host bridge in this topology" >>"$res"
 		fi ;;

@@ -22,18 +22,24 @@
  * With --expect-bind-error ERRNO the bind must fail with that errno (for
  * a buffer whose memory the NIC cannot reach, say), and nothing is sent.
  *
- * With --migrate-at BYTES (a phyr_vgem buffer) the buffer is migrated to the
- * other placement once BYTES were sent: the exporter invalidates the NIC's
- * mapping, so the binding is revoked and the next sendmsg() must fail with
- * ENODEV; the connection is reset, and every byte that reached the receiver
- * before must be right.  Then the buffer is bound again (where it is now)
- * and sent whole over a second connection, which must arrive complete.
+ * With --migrate-at BYTES[,BYTES...] (a phyr_vgem buffer) and --repeat N,
+ * N rounds (1 to 64) each make a new buffer, bind it, send it over a new
+ * connection and, once the round's BYTES were sent, migrate it to the other
+ * placement (rounds alternate: device to system memory, system to device):
+ * the exporter invalidates the NIC's mapping, so the binding is revoked and
+ * the next sendmsg() must fail with ENODEV.  The memory the buffer left is
+ * poisoned (see revoke_round()), the connection is reset, and every byte
+ * that reached the receiver must be right.  Then the buffer is bound again
+ * (where it is now) and sent whole over a second connection, which must
+ * arrive complete.  With --unplug-at BYTES[,...] (device memory) the
+ * phyr_vgem PCI device is removed instead (phyr_vgem revokes its buffers):
+ * ENODEV, a right prefix; the bus is rescanned, phyr_vgem probes the device
+ * again and the BAR range the buffer had is poisoned before the connection
+ * ends.  The round's BYTES are taken from the list in turn.
  *
- * With --unplug-at BYTES (device memory) the phyr_vgem PCI device is removed
- * instead (phyr_vgem revokes its buffers): ENODEV, a right prefix, and the
- * device is rescanned at the end.  With --unbind-nic, e1000e is unbound from
- * the NIC while the binding exists (nothing is sent), the netlink socket is
- * closed, and the driver bound again.
+ * With --unbind-nic, e1000e is unbound from the NIC while the binding exists
+ * (nothing is sent), the netlink socket is closed, and the driver bound
+ * again.
  *
  * Bad input, each with the errno upstream's code gives: --bad-send sends
  * beyond the end of the buffer (EFAULT), for an unknown binding and without
@@ -93,10 +99,30 @@
 
 static const char *ifname, *peer_netns, *peer_addr, *memory = "device";
 static uint64_t size = 1 << 20, offset, length, chunk = 64 << 10;
-/* migrate the phyr_vgem buffer, or unplug its PCI device, once this much
- * was sent (0: never)
+/*
+ * --migrate-at, --unplug-at: migrate the phyr_vgem buffer, or unplug its PCI
+ * device, once revoke_at[round % nr_revoke_at] bytes were sent, in each of
+ * --repeat rounds
  */
-static uint64_t migrate_at, unplug_at;
+#define MAX_ROUNDS	64
+static enum { REVOKE_NONE, REVOKE_MIGRATE, REVOKE_UNPLUG } revoke_mode;
+static uint64_t revoke_at[MAX_ROUNDS];
+static unsigned int nr_revoke_at, repeat = 1;
+/* the round the receiver checks: it is forked per round and inherits it */
+static struct {
+	unsigned int nr;
+	uint64_t at;		/* bytes sent before the revoke */
+} round_now;
+/*
+ * The pattern of a round: every byte a function of its offset and of
+ * pattern_salt (0 outside the rounds: pattern() itself).  Version 0 is
+ * what a round's buffer holds before its revoke, version 1 (its complement,
+ * wrong in every byte) what it is rewritten with after a migration, poison
+ * (version 0 ^ POISON_XOR, wrong for both) what the memory it left is
+ * overwritten with.
+ */
+static uint8_t pattern_salt;
+#define POISON_XOR	0x55
 /* unbind the NIC's driver while the binding exists */
 static bool unbind_nic;
 static int port = 5201, expect_bind_error;
@@ -134,7 +160,8 @@ static void usage(void)
 		"usage: phyr-devmem-test --ifname IF --peer-netns NS --peer-addr ADDR\n"
 		"	[--memory device|system|udmabuf|copy|zerocopy] [--size B] [--offset B]\n"
 		"	[--length B] [--chunk B] [--port N] [--expect-bind-error ERRNO]\n"
-		"	[--migrate-at B | --unplug-at B | --unbind-nic]\n"
+		"	[--migrate-at B[,B...] | --unplug-at B[,B...]] [--repeat N (1-64)]\n"
+		"	[--unbind-nic]\n"
 		"	[--bad-send | --other-netdev | --bad-bind fd|ifindex [--other-ifindex N]\n"
 		"	 | --unprivileged] [--edu-fill PCI] [--expect-tso]\n");
 	exit(2);
@@ -146,12 +173,34 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 /* The byte at @off of the buffer: depends on every bit of the offset. */
 static uint8_t pattern(uint64_t off)
 {
 	uint64_t x = off * 0x9e3779b97f4a7c15ull;
 
 	return (uint8_t)(x >> 56) ^ (uint8_t)off;
+}
+
+static uint8_t expected_byte(uint64_t off, int version)
+{
+	uint8_t v = pattern(off) ^ pattern_salt;
+
+	return version ? (uint8_t)~v : v;
+}
+
+static uint8_t poison_byte(uint64_t off)
+{
+	return expected_byte(off, 0) ^ POISON_XOR;
 }
 
 static double now(void)
@@ -243,18 +292,23 @@ static void expect_errno(const char *what, int got, int want)
 struct buffer {
 	uint8_t *anon;		/* copy, zerocopy: no dma-buf */
 	enum phyrbuf_placement placement;
-	char pci_remove[PATH_MAX];	/* the phyr_vgem device's sysfs "remove" */
-	bool unplugged;
+	char pci[64];		/* the phyr_vgem device's PCI address */
+	char pci_remove[PATH_MAX];	/* its sysfs "remove" */
 	int dmabuf_fd;
 	struct phyrbuf_dev *dev;
 	struct phyrbuf_bo *bo;
 	int memfd;
 };
 
-static void fill(uint8_t *p)
+static void fill_version(uint8_t *p, int version)
 {
 	for (uint64_t i = 0; i < size; i++)
-		p[i] = pattern(i);
+		p[i] = expected_byte(i, version);
+}
+
+static void fill(uint8_t *p)
+{
+	fill_version(p, 0);
 }
 
 /* --edu-fill: what the CPU writes, wrong in every byte */
@@ -320,14 +374,57 @@ static void edu_fill(struct buffer *b)
 	       length, nr, (now() - t) * 1e3);
 }
 
-static void buffer_create(struct buffer *b)
+/*
+ * A phyr_vgem buffer in @placement, on the first device that fits
+ * @open_flags, filled with the pattern through its mmap (its complement
+ * with --edu-fill, then edu writes the pattern) and exported.
+ */
+static void vgem_buffer_create(struct buffer *b, enum phyrbuf_placement placement,
+			       unsigned int open_flags)
 {
+	struct phyrbuf_dev_info info;
 	void *p;
 	int ret;
 
+	ret = phyrbuf_open(PHYRBUF_ANY, open_flags, &b->dev);
+	if (ret)
+		die("phyrbuf_open", -ret);
+	b->placement = placement;
+	if (!phyrbuf_dev_info(b->dev, &info)) {
+		snprintf(b->pci, sizeof(b->pci), "%s", info.location);
+		snprintf(b->pci_remove, sizeof(b->pci_remove),
+			 "/sys/bus/%s/devices/%s/remove", info.bus, info.location);
+	}
+	ret = phyrbuf_bo_create(b->dev, size, placement, 0, &b->bo);
+	if (ret)
+		die("phyrbuf_bo_create", -ret);
+	ret = phyrbuf_bo_mmap(b->bo, &p);
+	if (ret)
+		die("phyrbuf_bo_mmap", -ret);
+	if (edu_pci)
+		poison(p);
+	else
+		fill(p);
+	phyrbuf_bo_munmap(b->bo, p);
+	ret = phyrbuf_bo_export(b->bo, &b->dmabuf_fd);
+	if (ret)
+		die("phyrbuf_bo_export", -ret);
+	if (edu_pci)
+		edu_fill(b);
+}
+
+static void buffer_init(struct buffer *b)
+{
 	memset(b, 0, sizeof(*b));
 	b->memfd = -1;
 	b->dmabuf_fd = -1;
+}
+
+static void buffer_create(struct buffer *b)
+{
+	void *p;
+
+	buffer_init(b);
 	if (!strcmp(memory, "copy") || !strcmp(memory, "zerocopy")) {
 		b->anon = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -362,38 +459,9 @@ static void buffer_create(struct buffer *b)
 		return;
 	}
 
-	enum phyrbuf_placement placement = !strcmp(memory, "device") ?
-		PHYRBUF_PLACEMENT_DEVICE : PHYRBUF_PLACEMENT_SYSTEM;
-
-	ret = phyrbuf_open(PHYRBUF_ANY, placement == PHYRBUF_PLACEMENT_DEVICE ?
-			   PHYRBUF_OPEN_DEVICE_MEMORY : 0, &b->dev);
-	if (ret)
-		die("phyrbuf_open", -ret);
-	b->placement = placement;
-	{
-		struct phyrbuf_dev_info info;
-
-		if (!phyrbuf_dev_info(b->dev, &info))
-			snprintf(b->pci_remove, sizeof(b->pci_remove),
-				 "/sys/bus/%s/devices/%s/remove", info.bus,
-				 info.location);
-	}
-	ret = phyrbuf_bo_create(b->dev, size, placement, 0, &b->bo);
-	if (ret)
-		die("phyrbuf_bo_create", -ret);
-	ret = phyrbuf_bo_mmap(b->bo, &p);
-	if (ret)
-		die("phyrbuf_bo_mmap", -ret);
-	if (edu_pci)
-		poison(p);
-	else
-		fill(p);
-	phyrbuf_bo_munmap(b->bo, p);
-	ret = phyrbuf_bo_export(b->bo, &b->dmabuf_fd);
-	if (ret)
-		die("phyrbuf_bo_export", -ret);
-	if (edu_pci)
-		edu_fill(b);
+	vgem_buffer_create(b, !strcmp(memory, "device") ?
+			   PHYRBUF_PLACEMENT_DEVICE : PHYRBUF_PLACEMENT_SYSTEM,
+			   !strcmp(memory, "device") ? PHYRBUF_OPEN_DEVICE_MEMORY : 0);
 }
 
 /* ---- netdev netlink: bind-tx ---- */
@@ -534,20 +602,30 @@ static int bind_tx(int nl, int ifindex, int dmabuf_fd, uint32_t *id)
 
 /* ---- the receiver, in the peer namespace ---- */
 
-/* Read one connection to its end, checking every byte; true if all right. */
-static bool receive_stream(int s, const char *tag, uint64_t *gotp)
+/*
+ * Read one connection to its end, checking every byte against @version of
+ * the pattern; true if all were right.  In the rounds, a wrong byte is also
+ * told apart: the poison of the memory a buffer left, or the other version
+ * (the contents the buffer had in its old placement).
+ */
+static bool receive_stream(int s, const char *tag, int version, uint64_t *gotp)
 {
-	uint64_t got = 0, bad = 0, first_bad = UINT64_MAX;
+	uint64_t got = 0, bad = 0, poisoned = 0, other = 0, first_bad = UINT64_MAX;
 	char buf[65536];
 	ssize_t n;
 
 	while ((n = recv(s, buf, sizeof(buf), 0)) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
-			if ((uint8_t)buf[i] != pattern(offset + got + i)) {
-				if (first_bad == UINT64_MAX)
-					first_bad = got + i;
-				bad++;
-			}
+			uint64_t off = offset + got + i;
+			uint8_t c = buf[i];
+
+			if (c == expected_byte(off, version))
+				continue;
+			if (first_bad == UINT64_MAX)
+				first_bad = got + i;
+			bad++;
+			poisoned += c == poison_byte(off);
+			other += c == expected_byte(off, !version);
 		}
 		got += n;
 	}
@@ -556,6 +634,9 @@ static bool receive_stream(int s, const char *tag, uint64_t *gotp)
 		die("recv", errno);
 	printf("%sreceived_bytes=%" PRIu64 "\n", tag, got);
 	printf("%sreceived_bad_bytes=%" PRIu64 "\n", tag, bad);
+	if (revoke_mode)
+		printf("%sreceived_poison_bytes=%" PRIu64
+		       " received_old_version_bytes=%" PRIu64 "\n", tag, poisoned, other);
 	if (bad)
 		printf("%sfirst_bad_byte=%" PRIu64 "\n", tag, first_bad);
 	if (n < 0)
@@ -569,7 +650,7 @@ static int receiver(int ready_fd)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int nsfd, ls, s, one = 1;
-	char path[256];
+	char path[256], tag[32];
 	uint64_t got;
 	bool ok;
 
@@ -588,26 +669,35 @@ static int receiver(int ready_fd)
 	s = accept(ls, NULL, NULL);
 	if (s < 0)
 		die("accept", errno);
-	if (migrate_at) {
-		/* the connection of the revoked binding: what came is right */
-		ok = receive_stream(s, "first_", &got);
-		close(s);
-		if (got >= length) {
-			printf("FAIL the first connection was not cut short\n");
-			ok = false;
-		}
+	if (!revoke_mode) {
+		ok = receive_stream(s, "", 0, &got);
+		return ok && got == length ? 0 : 1;
+	}
+	/*
+	 * A round: the connection of the revoked binding, version 0 of the
+	 * pattern up to the revoke at most (what was queued before it), then
+	 * for a migration the second connection, the whole range again in
+	 * version 1 (what the buffer was rewritten with where it is now).
+	 */
+	snprintf(tag, sizeof(tag), "round=%u first_", round_now.nr);
+	ok = receive_stream(s, tag, 0, &got);
+	close(s);
+	if (got > round_now.at) {
+		printf("round=%u FAIL %" PRIu64 " bytes arrived, %" PRIu64
+		       " were sent before the revoke\n", round_now.nr, got, round_now.at);
+		ok = false;
+	}
+	if (revoke_mode == REVOKE_MIGRATE) {
 		s = accept(ls, NULL, NULL);
 		if (s < 0)
 			die("accept", errno);
-	} else if (unplug_at) {
-		/* the only connection, cut short by the revoke */
-		ok = receive_stream(s, "", &got);
-		return ok && got < length ? 0 : 1;
-	} else {
-		ok = true;
+		snprintf(tag, sizeof(tag), "round=%u second_", round_now.nr);
+		ok &= receive_stream(s, tag, 1, &got);
+		ok &= got == length;
+		close(s);
 	}
-	ok &= receive_stream(s, "", &got);
-	return ok && got == length ? 0 : 1;
+	fflush(stdout);
+	return ok ? 0 : 1;
 }
 
 /* ---- zerocopy completions ---- */
@@ -753,18 +843,10 @@ static void other_netdev_send(uint32_t id)
 	close(ls);
 }
 
-/*
- * Send LENGTH bytes from OFFSET over a new connection.  Return 0, or the
- * errno of a sendmsg() after the buffer was migrated (the connection is
- * then reset).
- */
-static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
-		  double *secs, bool migrate)
+/* A new TCP connection to the receiver, through the NIC, with SO_ZEROCOPY. */
+static int connect_peer(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	char control[CMSG_SPACE(sizeof(uint32_t))];
-	uint64_t sent = 0;
-	double t0;
 	int s, one = 1;
 
 	s = socket(AF_INET, SOCK_STREAM, 0);
@@ -777,15 +859,24 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 	inet_pton(AF_INET, peer_addr, &sa.sin_addr);
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
 		die("connect", errno);
-	if (bad_send)
-		sent = bad_sends(s, dmabuf_id, c);
+	return s;
+}
 
-	t0 = now();
-	while (sent < length) {
-		uint64_t len = length - sent < chunk ? length - sent : chunk;
+/*
+ * Send the range from OFFSET + *@sent until @stop bytes of it were queued,
+ * CHUNK bytes per sendmsg() at most (a send never crosses @stop), and count
+ * them in *@sent.  Return 0, or the errno of a sendmsg() that failed.
+ */
+static int send_until(int s, struct buffer *b, uint32_t dmabuf_id, uint64_t *sent,
+		      uint64_t stop, struct completions *c)
+{
+	char control[CMSG_SPACE(sizeof(uint32_t))];
+
+	while (*sent < stop) {
+		uint64_t len = stop - *sent < chunk ? stop - *sent : chunk;
 		struct iovec iov = {
 			/* devmem TX: the "address" is the offset in the dma-buf */
-			.iov_base = (void *)(uintptr_t)(offset + sent),
+			.iov_base = (void *)(uintptr_t)(offset + *sent),
 			.iov_len = len,
 		};
 		struct msghdr msg = {
@@ -802,33 +893,11 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 		*(uint32_t *)CMSG_DATA(cm) = dmabuf_id;
 		if (b->anon) {
 			/* no devmem: the bytes from our own memory */
-			iov.iov_base = b->anon + offset + sent;
+			iov.iov_base = b->anon + offset + *sent;
 			msg.msg_control = NULL;
 			msg.msg_controllen = 0;
 			if (!strcmp(memory, "copy"))
 				flags = 0;
-		}
-		if (migrate && sent >= migrate_at) {
-			double t = now();
-			int ret = phyrbuf_bo_migrate(b->bo, b->placement ==
-						     PHYRBUF_PLACEMENT_DEVICE ?
-						     PHYRBUF_PLACEMENT_SYSTEM :
-						     PHYRBUF_PLACEMENT_DEVICE);
-
-			if (ret)
-				die("phyrbuf_bo_migrate", -ret);
-			printf("migrated_at=%" PRIu64 " migrate_ms=%.1f\n", sent,
-			       (now() - t) * 1e3);
-			b->placement = !b->placement;
-			migrate = false;
-		}
-		if (unplug_at && sent >= unplug_at && !b->unplugged) {
-			double t = now();
-
-			write_sysfs(b->pci_remove, "1");
-			printf("unplugged_at=%" PRIu64 " unplug_ms=%.1f\n", sent,
-			       (now() - t) * 1e3);
-			b->unplugged = true;
 		}
 		n = sendmsg(s, &msg, flags);
 		if (n < 0) {
@@ -836,41 +905,66 @@ static int sender(struct buffer *b, int dmabuf_id, struct completions *c,
 				read_completions(s, c, 100);
 				continue;
 			}
-			printf("sendmsg_errno=%d\n", errno);
-			if (!migrate_at && !unplug_at)
-				die("sendmsg", errno);
-			/* reset: the bytes queued from the binding never go */
-			{
-				struct linger l = { .l_onoff = 1, .l_linger = 0 };
-				int err = errno;
-
-				setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-				close(s);
-				return err;
-			}
+			return errno;
 		}
 		if (flags & MSG_ZEROCOPY)
 			c->next++;
 		c->sends++;
-		sent += n;
+		*sent += n;
 		read_completions(s, c, 0);
 	}
-	/* every byte acknowledged by the peer and every completion in */
+	return 0;
+}
+
+/* Abort a connection: a reset, so that what a revoked binding queued never goes. */
+static void reset_close(int s)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(s);
+}
+
+/*
+ * End a connection whose bytes were all queued: shut our side down, wait
+ * for every zerocopy completion (10 s at most), print what TCP counted and
+ * close it.
+ */
+static void finish_conn(int s, struct completions *c, const char *tag)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+
 	shutdown(s, SHUT_WR);
 	read_completions(s, c, 10000);
-	*secs = now() - t0;
-	{
-		struct tcp_info ti;
-		socklen_t l = sizeof(ti);
-
-		if (!getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &l)) {
-			printf("tcp_total_retrans=%u snd_mss=%u\n", ti.tcpi_total_retrans,
-			       ti.tcpi_snd_mss);
-			snd_mss = ti.tcpi_snd_mss;
-		}
+	if (!getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &l)) {
+		printf("%stcp_total_retrans=%u snd_mss=%u\n", tag, ti.tcpi_total_retrans,
+		       ti.tcpi_snd_mss);
+		snd_mss = ti.tcpi_snd_mss;
 	}
 	close(s);
-	return 0;
+}
+
+/* Send LENGTH bytes from OFFSET over a new connection; die if a send fails. */
+static void sender(struct buffer *b, uint32_t dmabuf_id, struct completions *c,
+		   double *secs)
+{
+	uint64_t sent = 0;
+	double t0;
+	int s, err;
+
+	s = connect_peer();
+	if (bad_send)
+		sent = bad_sends(s, dmabuf_id, c);
+	t0 = now();
+	err = send_until(s, b, dmabuf_id, &sent, length, c);
+	if (err) {
+		printf("sendmsg_errno=%d\n", err);
+		die("sendmsg", err);
+	}
+	/* every byte acknowledged by the peer and every completion in */
+	finish_conn(s, c, "");
+	*secs = now() - t0;
 }
 
 /*
@@ -1025,6 +1119,410 @@ static pid_t start_receiver(void)
 	return child;
 }
 
+/* ---- revoke, migrate and unplug in rounds ---- */
+
+/* phyr_vgem's device memory: ivshmem's BAR2 */
+#define VGEM_BAR	2
+/* physically contiguous pieces of a buffer we look at, at most */
+#define MAX_PIECES	256
+
+/* A physically contiguous piece of a buffer: where in it, where in the BAR. */
+struct bar_piece {
+	uint64_t bo_off;
+	uint64_t bar_off;
+	uint64_t len;
+};
+
+/* The poison buffers of a round, kept until it ends, and their device. */
+struct poison {
+	struct phyrbuf_dev *dev;	/* if not the round's buffer's */
+	struct phyrbuf_bo *bo[2];
+	unsigned int nr;
+};
+
+/* Where the phyr_vgem BAR of PCI device @pci starts now (sysfs). */
+static uint64_t bar_start(const char *pci)
+{
+	unsigned long long start = 0, end, flags;
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", pci);
+	f = fopen(path, "r");
+	if (!f)
+		die(path, errno);
+	for (int i = 0; i <= VGEM_BAR; i++) {
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+			die(path, EPROTO);
+	}
+	fclose(f);
+	return start;
+}
+
+/* @bo's physical ranges now, as pieces of the BAR at @base; return how many. */
+static unsigned int bo_pieces(struct phyrbuf_bo *bo, uint64_t base, struct bar_piece *pc)
+{
+	struct phyrbuf_range r[MAX_PIECES];
+	int n = phyrbuf_bo_ranges(bo, r, MAX_PIECES);
+
+	if (n < 0)
+		die("phyrbuf_bo_ranges", -n);
+	if (n > MAX_PIECES) {
+		fprintf(stderr, "phyr-devmem-test: a buffer of more than %d ranges\n", MAX_PIECES);
+		exit(1);
+	}
+	for (int i = 0; i < n; i++) {
+		if (r[i].type != PHYRBUF_RANGE_MMIO || r[i].addr < base) {
+			fprintf(stderr, "phyr-devmem-test: range %d of a device buffer is not in the BAR at 0x%"
+				PRIx64 "\n", i, base);
+			exit(1);
+		}
+		pc[i].bo_off = r[i].offset;
+		pc[i].bar_off = r[i].addr - base;
+		pc[i].len = r[i].length;
+	}
+	return n;
+}
+
+/*
+ * Fill the poison buffer @pbo (device memory, the BAR at @base): where it
+ * holds a piece of @old, each byte is the poison of the offset the old
+ * buffer had there, elsewhere 0xa5; then read back what lies over @old.
+ * Return the bytes written over @old, and count in *@bad those that did not
+ * read back as written.
+ */
+static uint64_t poison_write(unsigned int nr, struct phyrbuf_bo *pbo, uint64_t base,
+			     const struct bar_piece *old, unsigned int nr_old,
+			     uint64_t *bad)
+{
+	struct bar_piece pc[MAX_PIECES];
+	unsigned int n = bo_pieces(pbo, base, pc);
+	uint64_t covered = 0;
+	uint8_t *p;
+	int ret;
+
+	ret = phyrbuf_bo_mmap(pbo, (void **)&p);
+	if (ret)
+		die("phyrbuf_bo_mmap (poison)", -ret);
+	memset(p, 0xa5, phyrbuf_bo_size(pbo));
+	for (unsigned int i = 0; i < n; i++) {
+		for (unsigned int j = 0; j < nr_old; j++) {
+			uint64_t lo = max_u64(pc[i].bar_off, old[j].bar_off);
+			uint64_t hi = min_u64(pc[i].bar_off + pc[i].len,
+					      old[j].bar_off + old[j].len);
+			/* the poison buffer's and the old buffer's offsets of lo */
+			uint64_t q = pc[i].bo_off + (lo - pc[i].bar_off);
+			uint64_t o = old[j].bo_off + (lo - old[j].bar_off);
+
+			if (lo >= hi)
+				continue;
+			for (uint64_t k = 0; k < hi - lo; k++)
+				p[q + k] = poison_byte(o + k);
+			for (uint64_t k = 0; k < hi - lo; k++)
+				*bad += p[q + k] != poison_byte(o + k);
+			covered += hi - lo;
+			printf("round=%u poison BAR 0x%" PRIx64 "-0x%" PRIx64
+			       " (old buffer 0x%" PRIx64 "-0x%" PRIx64 ")\n",
+			       nr, lo, hi, o, o + (hi - lo));
+		}
+	}
+	phyrbuf_bo_munmap(pbo, p);
+	return covered;
+}
+
+/*
+ * Overwrite the device memory a buffer left, @old (pieces of the BAR at
+ * @base of @dev), with poison: a NIC that still read there would send it,
+ * and the receiver tells it apart.  phyr_vgem's buddy allocator may hand a
+ * new buffer of the same size the blocks just freed; whether it did is
+ * checked against @old, not assumed, and if it did not cover them all, the
+ * rest of the free device memory is allocated and poisoned too.  The poison
+ * buffers stay in @p until the round ends.  Return true if the poison
+ * covers every byte of @old and reads back right.
+ */
+static bool poison_left_memory(unsigned int nr, struct phyrbuf_dev *dev, uint64_t base,
+			       const struct bar_piece *old, unsigned int nr_old,
+			       struct poison *p)
+{
+	uint64_t total = 0, covered = 0, written = 0, bad = 0, sz = size;
+	struct phyrbuf_dev_info info;
+	double t = now();
+	int ret;
+
+	for (unsigned int j = 0; j < nr_old; j++) {
+		printf("round=%u left BAR 0x%" PRIx64 "-0x%" PRIx64 " (buffer 0x%" PRIx64 ")\n",
+		       nr, old[j].bar_off, old[j].bar_off + old[j].len, old[j].bo_off);
+		total += old[j].len;
+	}
+	while (p->nr < 2 && covered < total && sz) {
+		ret = phyrbuf_bo_create(dev, sz, PHYRBUF_PLACEMENT_DEVICE, 0, &p->bo[p->nr]);
+		if (ret)
+			die("phyrbuf_bo_create (poison)", -ret);
+		covered += poison_write(nr, p->bo[p->nr], base, old, nr_old, &bad);
+		written += sz;
+		p->nr++;
+		/* not all covered: then the whole of the free device memory */
+		sz = 0;
+		if (!phyrbuf_dev_info(dev, &info))
+			sz = info.device_free & ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);
+	}
+	printf("round=%u poison_bytes=%" PRIu64 " in %u buffers, over the left range %" PRIu64
+	       " of %" PRIu64 " bytes, read back wrong %" PRIu64 ", %.0f ms\n",
+	       nr, written, p->nr, covered, total, bad, (now() - t) * 1e3);
+	if (covered != total || bad)
+		printf("round=%u FAIL the poison does not cover the memory the buffer left\n", nr);
+	return covered == total && !bad;
+}
+
+static int tcp_info(int s, struct tcp_info *ti)
+{
+	socklen_t l = sizeof(*ti);
+
+	return getsockopt(s, IPPROTO_TCP, TCP_INFO, ti, &l) ? -errno : 0;
+}
+
+/*
+ * After the poison, on the connection of the revoked binding: what was queued
+ * before the revoke and is not acknowledged yet, TCP retransmits, and the
+ * kernel must drop (the binding is revoked) -- a NIC that still read the old
+ * memory would send poison now.  Wait for TCP's first retransmission, 2 s
+ * at most (none is due when everything was acknowledged).
+ */
+static void wait_retransmit(unsigned int nr, int s, uint64_t dropped0)
+{
+	struct tcp_info ti;
+	unsigned int unacked, r0;
+	double t0 = now();
+
+	if (tcp_info(s, &ti))
+		return;
+	unacked = ti.tcpi_unacked;
+	r0 = ti.tcpi_total_retrans;
+	while (unacked && now() - t0 < 2.0 && !tcp_info(s, &ti) &&
+	       ti.tcpi_total_retrans == r0)
+		usleep(50 * 1000);
+	if (ti.tcpi_total_retrans != r0)
+		usleep(200 * 1000);	/* for the NIC, if it were handed one */
+	printf("round=%u unacked_at_poison=%u retransmitted_after_poison=%u nic_tx_dropped=+%"
+	       PRIu64 "\n", nr, unacked, ti.tcpi_total_retrans - r0,
+	       nic_stat("tx_dropped") - dropped0);
+}
+
+/*
+ * After a rescan: the phyr_vgem device at PCI address @pci, once it was
+ * probed again and its node opens (30 s at most: a rescan took up to 3.6 s
+ * under TCG on a loaded host).
+ */
+static int reopen_pci(const char *pci, struct phyrbuf_dev **devp)
+{
+	struct phyrbuf_dev_info info;
+
+	for (int t = 0; t < 300; t++) {
+		int n = phyrbuf_device_count();
+
+		for (int i = 0; i < n; i++) {
+			if (!phyrbuf_device_describe(i, &info) && !strcmp(info.location, pci) &&
+			    !phyrbuf_open(i, PHYRBUF_OPEN_DEVICE_MEMORY, devp))
+				return 0;
+		}
+		usleep(100 * 1000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * One round of --migrate-at or --unplug-at: a new buffer (device memory,
+ * or for every other migration round system memory), filled with version 0
+ * of the round's pattern and bound on a new netlink socket, is sent over a
+ * new connection up to the round's revoke point, then
+ *
+ * - migrated to the other placement, or its PCI device removed (after which
+ *   the bus is rescanned and phyr_vgem probes the device again);
+ * - the next sendmsg() must fail with ENODEV;
+ * - the memory it left is poisoned: device memory through a new buffer over
+ *   the same BAR range (poison_left_memory()); shmem pages it left cannot be
+ *   reached from here (they stay the object's, unpinned), so after a move to
+ *   device memory the buffer is rewritten instead: its old contents on the
+ *   wire would be wrong too;
+ * - a migrated buffer is rewritten with version 1 where it is now (every byte
+ *   differs from version 0 and from the poison);
+ * - TCP gets time to retransmit what the revoked binding queued, and the
+ *   connection is reset; the receiver must have got only right bytes of
+ *   version 0, no more than were sent before the revoke;
+ * - a migrated buffer is bound again and sent whole over a second
+ *   connection, which must arrive complete in version 1, every completion
+ *   in and none copied.
+ *
+ * Return true if the round passed.
+ */
+static bool revoke_round(unsigned int nr, int ifindex)
+{
+	enum phyrbuf_placement from = !strcmp(memory, "device") ?
+		PHYRBUF_PLACEMENT_DEVICE : PHYRBUF_PLACEMENT_SYSTEM, to;
+	struct completions c = { 0 }, c2 = { 0 };
+	struct bar_piece old[MAX_PIECES];
+	struct poison poison = { 0 };
+	uint64_t sent = 0, base = 0, dropped0, tx0;
+	unsigned int nr_old = 0;
+	bool ok = true;
+	int nl, s, err, status;
+	char tag[32];
+	struct buffer b;
+	double t, t0;
+	uint32_t id;
+	pid_t child;
+	long r;
+
+	if (revoke_mode == REVOKE_MIGRATE && nr % 2)
+		from = from == PHYRBUF_PLACEMENT_DEVICE ?
+			PHYRBUF_PLACEMENT_SYSTEM : PHYRBUF_PLACEMENT_DEVICE;
+	to = from == PHYRBUF_PLACEMENT_DEVICE ?
+		PHYRBUF_PLACEMENT_SYSTEM : PHYRBUF_PLACEMENT_DEVICE;
+	t0 = now();
+	snprintf(tag, sizeof(tag), "round=%u ", nr);
+	round_now.nr = nr;
+	round_now.at = revoke_at[nr % nr_revoke_at];
+	pattern_salt = nr * 0x1d;
+	buffer_init(&b);
+	vgem_buffer_create(&b, from, PHYRBUF_OPEN_DEVICE_MEMORY);
+	printf("round=%u %s_at=%" PRIu64 " of %" PRIu64 " placement=%s device=%s\n", nr,
+	       revoke_mode == REVOKE_MIGRATE ? "migrate" : "unplug", round_now.at, length,
+	       phyrbuf_placement_name(from), b.pci);
+	if (from == PHYRBUF_PLACEMENT_DEVICE) {
+		base = bar_start(b.pci);
+		nr_old = bo_pieces(b.bo, base, old);
+	}
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (nl < 0)
+		die("netlink socket", errno);
+	err = bind_tx(nl, ifindex, b.dmabuf_fd, &id);
+	if (err)
+		die("bind-tx", -err);
+	printf("round=%u binding_id=%u\n", nr, id);
+	print_nic_attachment();
+	child = start_receiver();
+
+	s = connect_peer();
+	err = send_until(s, &b, id, &sent, round_now.at, &c);
+	if (err)
+		die("sendmsg before the revoke", err);
+	dropped0 = nic_stat("tx_dropped");
+	t = now();
+	if (revoke_mode == REVOKE_MIGRATE) {
+		err = phyrbuf_bo_migrate(b.bo, to);
+		if (err)
+			die("phyrbuf_bo_migrate", -err);
+		b.placement = to;
+		printf("round=%u migrated_at=%" PRIu64 " to=%s migrate_ms=%.1f\n", nr, sent,
+		       phyrbuf_placement_name(to), (now() - t) * 1e3);
+	} else {
+		write_sysfs(b.pci_remove, "1");
+		printf("round=%u unplugged_at=%" PRIu64 " unplug_ms=%.1f\n", nr, sent,
+		       (now() - t) * 1e3);
+	}
+	/* the binding is revoked: the next send fails at once */
+	do {
+		r = devmem_sendmsg(s, offset + sent, min_u64(length - sent, chunk), id,
+				   MSG_ZEROCOPY);
+		if (r == -ENOBUFS)
+			read_completions(s, &c, 100);
+	} while (r == -ENOBUFS);
+	printf("round=%u sendmsg_after_revoke_errno=%d expected=%d\n", nr,
+	       r < 0 ? (int)-r : 0, ENODEV);
+	ok &= r == -ENODEV;
+
+	if (revoke_mode == REVOKE_UNPLUG) {
+		t = now();
+		write_sysfs("/sys/bus/pci/rescan", "1");
+		err = reopen_pci(b.pci, &poison.dev);
+		if (err)
+			die("phyr_vgem did not probe the rescanned device again", -err);
+		printf("round=%u rescan_ms=%.0f (phyr_vgem probed %s again)\n", nr,
+		       (now() - t) * 1e3, b.pci);
+		ok &= poison_left_memory(nr, poison.dev, bar_start(b.pci), old, nr_old, &poison);
+	} else if (from == PHYRBUF_PLACEMENT_DEVICE) {
+		ok &= poison_left_memory(nr, b.dev, base, old, nr_old, &poison);
+	} else {
+		printf("round=%u poison none: the buffer left shmem pages (the object's, unpinned)\n",
+		       nr);
+	}
+	if (revoke_mode == REVOKE_MIGRATE) {
+		void *p;
+
+		t = now();
+		err = phyrbuf_bo_mmap(b.bo, &p);
+		if (err)
+			die("phyrbuf_bo_mmap", -err);
+		fill_version(p, 1);
+		phyrbuf_bo_munmap(b.bo, p);
+		printf("round=%u rewritten with version 1 in %s memory, %.0f ms\n", nr,
+		       phyrbuf_placement_name(to), (now() - t) * 1e3);
+	}
+	wait_retransmit(nr, s, dropped0);
+	reset_close(s);
+
+	if (revoke_mode == REVOKE_MIGRATE) {
+		struct phyrbuf_bo_info info;
+
+		err = bind_tx(nl, ifindex, b.dmabuf_fd, &id);
+		if (err)
+			die("bind-tx again", -err);
+		err = phyrbuf_bo_query(b.bo, &info);
+		if (err)
+			die("phyrbuf_bo_query", -err);
+		printf("round=%u binding_id_2=%u placement=%s\n", nr, id,
+		       phyrbuf_placement_name(info.placement));
+		print_nic_attachment();
+		ok &= info.placement == to;
+		tx0 = nic_stat("tx_bytes");
+		s = connect_peer();
+		sent = 0;
+		err = send_until(s, &b, id, &sent, length, &c2);
+		if (err)
+			die("sendmsg on the new binding", err);
+		finish_conn(s, &c2, tag);
+		printf("round=%u second_sends=%u completions=%u copied=%u nic_tx_bytes=+%"
+		       PRIu64 "\n", nr, c2.sends, c2.done, c2.copied, nic_stat("tx_bytes") - tx0);
+		ok &= c2.done == c2.next && !c2.copied && nic_stat("tx_bytes") - tx0 >= length;
+	}
+	if (waitpid(child, &status, 0) < 0)
+		die("waitpid", errno);
+	ok &= WIFEXITED(status) && !WEXITSTATUS(status);
+
+	for (unsigned int i = 0; i < poison.nr; i++)
+		phyrbuf_bo_close(poison.bo[i]);
+	if (poison.dev)
+		phyrbuf_close(poison.dev);
+	close(nl);
+	close(b.dmabuf_fd);
+	/* after an unplug the ioctl fails (-ENODEV): closing the device frees it */
+	phyrbuf_bo_close(b.bo);
+	phyrbuf_close(b.dev);
+	printf("round=%u %s seconds=%.1f\n", nr, ok ? "PASS" : "FAIL", now() - t0);
+	return ok;
+}
+
+/*
+ * Parse "BYTES[,BYTES...]" of --migrate-at or --unplug-at into revoke_at[];
+ * false if it is not a list of at most MAX_ROUNDS numbers.
+ */
+static bool parse_revoke_at(const char *arg)
+{
+	char *end;
+
+	nr_revoke_at = 0;
+	do {
+		if (nr_revoke_at == MAX_ROUNDS || *arg < '0' || *arg > '9')
+			return false;
+		errno = 0;
+		revoke_at[nr_revoke_at++] = strtoull(arg, &end, 0);
+		if (errno || (*end && *end != ','))
+			return false;
+		arg = end + 1;
+	} while (*end);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1040,6 +1538,7 @@ int main(int argc, char **argv)
 		{ "expect-bind-error", required_argument, NULL, 'e' },
 		{ "migrate-at", required_argument, NULL, 'M' },
 		{ "unplug-at", required_argument, NULL, 'U' },
+		{ "repeat", required_argument, NULL, 'R' },
 		{ "unbind-nic", no_argument, NULL, 'B' },
 		{ "bad-send", no_argument, NULL, 'S' },
 		{ "other-netdev", no_argument, NULL, 'O' },
@@ -1057,6 +1556,7 @@ int main(int argc, char **argv)
 	double secs = 0;
 	uint32_t id;
 	pid_t child;
+	char *end;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1070,8 +1570,25 @@ int main(int argc, char **argv)
 		case 'c': chunk = strtoull(optarg, NULL, 0); break;
 		case 'p': port = atoi(optarg); break;
 		case 'e': expect_bind_error = atoi(optarg); break;
-		case 'M': migrate_at = strtoull(optarg, NULL, 0); break;
-		case 'U': unplug_at = strtoull(optarg, NULL, 0); break;
+		case 'M':
+		case 'U':
+			if (revoke_mode || !parse_revoke_at(optarg)) {
+				fprintf(stderr, "phyr-devmem-test: one of --migrate-at and --unplug-at, BYTES[,BYTES...] (at most %d): %s\n",
+					MAX_ROUNDS, strerror(EINVAL));
+				return 2;
+			}
+			revoke_mode = opt == 'M' ? REVOKE_MIGRATE : REVOKE_UNPLUG;
+			break;
+		case 'R':
+			errno = 0;
+			repeat = strtoul(optarg, &end, 0);
+			if (errno || *end || !*optarg || *optarg == '-' ||
+			    repeat < 1 || repeat > MAX_ROUNDS) {
+				fprintf(stderr, "phyr-devmem-test: --repeat %s: 1 to %d rounds: %s\n",
+					optarg, MAX_ROUNDS, strerror(EINVAL));
+				return 2;
+			}
+			break;
 		case 'B': unbind_nic = true; break;
 		case 'S': bad_send = true; break;
 		case 'O': other_netdev = true; break;
@@ -1090,15 +1607,15 @@ int main(int argc, char **argv)
 		usage();
 	if (!length)
 		length = size - offset;
-	if ((unplug_at && strcmp(memory, "device")) || (migrate_at && unplug_at)) {
-		fprintf(stderr, "phyr-devmem-test: --unplug-at needs device memory, alone\n");
+	if (revoke_mode == REVOKE_UNPLUG && strcmp(memory, "device")) {
+		fprintf(stderr, "phyr-devmem-test: --unplug-at needs device memory\n");
 		return 2;
 	}
 	if (edu_pci && strcmp(memory, "device") && strcmp(memory, "system")) {
 		fprintf(stderr, "phyr-devmem-test: --edu-fill needs a phyr_vgem buffer\n");
 		return 2;
 	}
-	if (migrate_at && (strcmp(memory, "device") && strcmp(memory, "system"))) {
+	if (revoke_mode == REVOKE_MIGRATE && strcmp(memory, "device") && strcmp(memory, "system")) {
 		fprintf(stderr, "phyr-devmem-test: --migrate-at needs a phyr_vgem buffer\n");
 		return 2;
 	}
@@ -1106,9 +1623,41 @@ int main(int argc, char **argv)
 		fprintf(stderr, "phyr-devmem-test: offset + length beyond the buffer\n");
 		return 2;
 	}
+	if (repeat > 1 && !revoke_mode) {
+		fprintf(stderr, "phyr-devmem-test: --repeat needs --migrate-at or --unplug-at\n");
+		return 2;
+	}
+	if (revoke_mode && (edu_pci || bad_send || other_netdev || bad_bind ||
+			    unprivileged || unbind_nic || expect_bind_error)) {
+		fprintf(stderr, "phyr-devmem-test: --migrate-at and --unplug-at go alone\n");
+		return 2;
+	}
+	for (unsigned int i = 0; i < nr_revoke_at; i++) {
+		/* a revoke while sending: before the last byte was queued */
+		if (revoke_at[i] >= length) {
+			fprintf(stderr, "phyr-devmem-test: revoke point %" PRIu64
+				" not below the length %" PRIu64 ": %s\n",
+				revoke_at[i], length, strerror(EINVAL));
+			return 2;
+		}
+	}
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
 		die(ifname, errno);
+	/* the receiver's lines and ours, in the order they happen */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (revoke_mode) {
+		unsigned int passed = 0;
+
+		printf("memory=%s size=%" PRIu64 " offset=%" PRIu64 " length=%" PRIu64
+		       " rounds=%u\n", memory, size, offset, length, repeat);
+		for (unsigned int i = 0; i < repeat; i++)
+			passed += revoke_round(i, ifindex);
+		printf("rounds_passed=%u of %u\n", passed, repeat);
+		printf("%s\n", passed == repeat ? "PASS" : "FAIL");
+		return passed == repeat ? 0 : 1;
+	}
 
 	buffer_create(&b);
 	printf("memory=%s size=%" PRIu64 " offset=%" PRIu64 " length=%" PRIu64 "\n",
@@ -1151,36 +1700,7 @@ int main(int argc, char **argv)
 
 	tx_bytes0 = nic_stat("tx_bytes");
 	tx_packets0 = nic_stat("tx_packets");
-	ret = sender(&b, id, &c, &secs, migrate_at);
-	if (unplug_at) {
-		if (waitpid(child, &status, 0) < 0)
-			die("waitpid", errno);
-		write_sysfs("/sys/bus/pci/rescan", "1");
-		ret = ret == ENODEV && WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : 1;
-		if (!b.unplugged)
-			ret = 1;
-		printf("%s\n", ret ? "FAIL" : "PASS");
-		return ret;
-	}
-	if (migrate_at) {
-		struct completions c2 = { 0 };
-
-		/* the binding was revoked by the move: ENODEV, then bind again */
-		if (ret != ENODEV) {
-			printf("FAIL sendmsg after the migration: errno %d, not ENODEV\n", ret);
-			return 1;
-		}
-		ret = bind_tx(nl, ifindex, b.dmabuf_fd, &id);
-		if (ret)
-			die("bind-tx again", -ret);
-		printf("binding_id_2=%u\n", id);
-		print_nic_attachment();
-		fflush(stdout);
-		ret = sender(&b, id, &c2, &secs, false);
-		if (ret)
-			die("sendmsg on the new binding", ret);
-		c = c2;
-	}
+	sender(&b, id, &c, &secs);
 	if (waitpid(child, &status, 0) < 0)
 		die("waitpid", errno);
 
