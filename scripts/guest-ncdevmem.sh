@@ -44,7 +44,9 @@ for _ in $(seq 100); do
 done
 args=()
 [ -n "$provider" ] && args=(-m "$provider")
-"$nc" -s "$peer" -p $port -f "$ifname" -t 0 -q 1 -z 4096 "${args[@]}" <"$tmp/in" \
+# -w (patch 0036): each send's completion may take longer than ncdevmem's 500 ms
+# here, where TCP retransmits the frames QEMU's receiving e1000e drops
+"$nc" -s "$peer" -p $port -f "$ifname" -t 0 -q 1 -z 4096 -w 10000 "${args[@]}" <"$tmp/in" \
 	2>"$tmp/nc.err" &
 ncpid=$!
 # once bytes arrive, ncdevmem's binding exists: the dma-bufs the NIC is attached to

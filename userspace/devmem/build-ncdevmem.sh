@@ -2,7 +2,8 @@
 # Build upstream's devmem TCP selftest client, ncdevmem
 # (tools/testing/selftests/drivers/net/hw/ncdevmem.c), from a kernel source tree,
 # without writing into that tree: ncdevmem.c is copied into OUTDIR/src and our
-# patches of it (kernel/patches/*ncdevmem*: the phyr_vgem memory provider, -m)
+# patches of it (kernel/patches/*ncdevmem*: the phyr_vgem memory provider, -m; the
+# wait for the socket, -w)
 # are applied there; libynl (tools/net/ynl) and the netdev and ethtool families
 # it uses are generated from the tree's YAML specs (Documentation/netlink/specs,
 # python3 with PyYAML and jsonschema) into OUTDIR.
