@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): phyr -> dma_vec against sg_alloc_table_from_pages +
 # dma_map_sgtable on QEMU's edu behind the emulated intel-iommu, side by side in one run
-# inside the guest.  Prints the table of lib/phyr_bench.c (ratios are sg_table / phyr).
+# inside the guest.  Prints the table of the test bed's phyr_bench.c (ratios are sg_table / phyr).
 #   scripts/bench.sh [--release] [SIZE_MB [REPS]]     (default 1024 MiB, best of 3)
 # --release builds and boots the release kernel (phyr.config without the debug
 # fragment, its own build directory); the default is the test kernel.

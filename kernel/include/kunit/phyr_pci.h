@@ -20,11 +20,13 @@ struct pci_dev;
 /**
  * struct phyr_kunit_edu - edu, borrowed by a KUnit test
  * @pdev: the PCI device, enabled and bus master for the test's lifetime
- * @regs: its BAR0
+ *
+ * The helpers behind it are the test bed's (drivers/misc/phyr_testbed/), which
+ * holds the one description of edu's registers; a transfer moves at most
+ * 4032 bytes (QEMU 7.2 aborts on one of edu's whole 4 KiB buffer).
  */
 struct phyr_kunit_edu {
 	struct pci_dev *pdev;
-	void __iomem *regs;
 };
 
 struct device *phyr_kunit_dma_device(struct kunit *test, const char *name,
@@ -63,7 +65,5 @@ enum pci_p2pdma_map_type phyr_kunit_p2p_expected(struct kunit *test,
 
 /* ivshmem-plain's shared memory BAR */
 #define PHYR_KUNIT_IVSHMEM_BAR	2
-/* the size of edu's own buffer, the most one transfer can move */
-#define PHYR_KUNIT_EDU_BUF_SIZE	4096
 
 #endif /* _KUNIT_PHYR_PCI_H */

@@ -18,7 +18,7 @@ struct sg_table;
 
 /*
  * How the ranges of one P2P provider reach the device, decided by
- * phyr_dma_map() (private to lib/phyr_dma.c).
+ * phyr_dma_map() (private to kernel/dma/phyr_dma.c).
  */
 struct phyr_dma_p2p {
 	struct p2pdma_provider *provider;

@@ -21,6 +21,8 @@
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
 
+#include "phyr_edu.h"
+
 static u32 bench_size_mb = 1024;
 static u32 bench_reps = 3;
 static struct dentry *bench_dir;
@@ -411,7 +413,7 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 /* The device to map for: QEMU's edu if present (behind the IOMMU), else none. */
 static struct pci_dev *bench_device(void)
 {
-	return pci_get_device(0x1234, 0x11e8, NULL);
+	return pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
 }
 
 static int bench_show(struct seq_file *m, void *unused)

@@ -48,7 +48,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
-#include "phyr_internal.h"
+#include "phyr_dma_internal.h"
 
 /* How one range reaches the device. */
 enum phyr_dma_kind {

@@ -26,7 +26,7 @@
 #include <linux/sizes.h>
 #include <linux/swiotlb.h>
 
-#include "phyr_internal.h"
+#include "phyr_dma_internal.h"
 
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
@@ -620,7 +620,7 @@ static void phyr_dma_test_p2p(struct kunit *test)
 
 /*
  * What phyr_dma asked of the DMA API, through the stub-able wrappers of
- * lib/phyr_dma.c: the stubs below call the real functions (unless told to
+ * kernel/dma/phyr_dma.c: the stubs below call the real functions (unless told to
  * fail) and keep count of what is live, so that a test can check that
  * nothing stays mapped, linked or allocated.
  */
@@ -1407,3 +1407,6 @@ static struct kunit_suite phyr_dma_test_suite = {
 };
 
 kunit_test_suite(phyr_dma_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for phyr's DMA mapping");
+MODULE_LICENSE("GPL");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * QEMU's edu device as a DMA engine for the phyr test bed: the KUnit suites
- * and the edu test importer borrow it without binding a driver.
+ * QEMU's edu device as a DMA engine for the phyr test bed: the KUnit helpers,
+ * the edu test importer and the benchmark borrow it without binding a driver.
  *
  * Copyright 2026 The phyr developers
  */
@@ -12,16 +12,6 @@
 #include <linux/pci.h>
 
 #include "phyr_edu.h"
-
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_COUNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_CMD_START	BIT(0)
-#define EDU_CMD_TO_RAM	BIT(1)
-#define EDU_BUF_ADDR	0x40000	/* edu's own 4 KiB buffer, in its DMA space */
 
 /**
  * phyr_edu_get() - borrow edu

@@ -12,25 +12,14 @@
 #include <kunit/test.h>
 #include <kunit/visibility.h>
 
-#include <linux/delay.h>
 #include <linux/moduleparam.h>
 #include <linux/dma-mapping.h>
-#include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/string.h>
 
-/* QEMU's edu device (hw/misc/edu.c) */
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_COUNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_CMD_START	BIT(0)
-#define EDU_CMD_TO_RAM	BIT(1)
-#define EDU_BUF_ADDR	0x40000	/* edu's own 4 KiB buffer, in its DMA space */
+#include "phyr_edu.h"
 
 /* QEMU's ivshmem-plain */
 #define IVSHMEM_VENDOR	0x1af4
@@ -64,14 +53,17 @@ struct device *phyr_kunit_dma_device(struct kunit *test, const char *name,
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_dma_device);
 
+/* what phyr_kunit_edu_get() hands out: the test's view of a borrowed edu */
+struct kunit_edu {
+	struct phyr_kunit_edu pub;
+	struct phyr_edu edu;
+};
+
 static void edu_release(void *data)
 {
-	struct phyr_kunit_edu *edu = data;
+	struct kunit_edu *kedu = data;
 
-	pci_clear_master(edu->pdev);
-	pci_iounmap(edu->pdev, edu->regs);
-	pci_disable_device(edu->pdev);
-	pci_dev_put(edu->pdev);
+	phyr_edu_put(&kedu->edu);
 }
 
 /**
@@ -79,33 +71,26 @@ static void edu_release(void *data)
  * @test: the test
  *
  * Skips @test when there is no edu or a driver holds it; enables it, makes it
- * bus master with a 64-bit DMA mask, and gives it back when @test ends.
+ * bus master with a 64-bit DMA mask (phyr_edu_get()), and gives it back when
+ * @test ends.
  *
  * Return: the borrowed device.
  */
 struct phyr_kunit_edu *phyr_kunit_edu_get(struct kunit *test)
 {
-	struct phyr_kunit_edu *edu = kunit_kzalloc(test, sizeof(*edu), GFP_KERNEL);
+	struct kunit_edu *kedu = kunit_kzalloc(test, sizeof(*kedu), GFP_KERNEL);
+	int ret;
 
-	KUNIT_ASSERT_NOT_NULL(test, edu);
-	edu->pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
-	if (!edu->pdev)
+	KUNIT_ASSERT_NOT_NULL(test, kedu);
+	ret = phyr_edu_get(&kedu->edu);
+	if (ret == -ENODEV)
 		kunit_skip(test, "no edu device (QEMU -device edu)");
-	if (edu->pdev->dev.driver) {
-		pci_dev_put(edu->pdev);
+	if (ret == -EBUSY)
 		kunit_skip(test, "edu is bound to a driver");
-	}
-	KUNIT_ASSERT_EQ(test, pci_enable_device(edu->pdev), 0);
-	edu->regs = pci_iomap(edu->pdev, 0, 0);
-	if (!edu->regs) {
-		pci_disable_device(edu->pdev);
-		pci_dev_put(edu->pdev);
-		KUNIT_FAIL_AND_ABORT(test, "cannot map edu's BAR0");
-	}
-	pci_set_master(edu->pdev);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, edu_release, edu), 0);
-	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(&edu->pdev->dev, DMA_BIT_MASK(64)), 0);
-	return edu;
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "cannot borrow edu");
+	kedu->pub.pdev = kedu->edu.pdev;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, edu_release, kedu), 0);
+	return &kedu->pub;
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_get);
 
@@ -145,26 +130,19 @@ EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_dev);
  * @edu: the borrowed device
  * @addr: the DMA address on the host side
  * @buf_off: the offset in edu's own buffer
- * @len: bytes to move, at most %PHYR_KUNIT_EDU_BUF_SIZE - @buf_off
+ * @len: bytes to move, at most %PHYR_EDU_MAX_XFER - @buf_off
  * @to_ram: true to move from edu's buffer to @addr, false the other way
  *
- * Return: 0, or -ETIMEDOUT if the engine did not finish within 3 seconds.
+ * Context: Process context; sleeps while it polls.
+ * Return: 0, -EINVAL for a transfer edu cannot do, or -ETIMEDOUT if the
+ * engine did not finish within 3 seconds (phyr_edu_dma()).
  */
 int phyr_kunit_edu_dma(struct phyr_kunit_edu *edu, dma_addr_t addr,
 		       u32 buf_off, u32 len, bool to_ram)
 {
-	unsigned int tries;
+	struct kunit_edu *kedu = container_of(edu, struct kunit_edu, pub);
 
-	writeq(to_ram ? EDU_BUF_ADDR + buf_off : addr, edu->regs + EDU_DMA_SRC);
-	writeq(to_ram ? addr : EDU_BUF_ADDR + buf_off, edu->regs + EDU_DMA_DST);
-	writeq(len, edu->regs + EDU_DMA_COUNT);
-	writeq(EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0), edu->regs + EDU_DMA_CMD);
-	for (tries = 0; tries < 150; tries++) {
-		if (!(readq(edu->regs + EDU_DMA_CMD) & EDU_CMD_START))
-			return 0;
-		msleep(20);
-	}
-	return -ETIMEDOUT;
+	return phyr_edu_dma(&kedu->edu, addr, buf_off, len, to_ram);
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_kunit_edu_dma);
 
