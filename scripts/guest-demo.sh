@@ -43,41 +43,13 @@ show() {
 pb=$ub/userspace/phyrbuf/phyrbuf
 
 # ---- GPU-to-NIC by the NIC's DMA: devmem TCP TX over e1000e (docs/devmem.md) ----
-# The NICs and the namespace as scripts/guest-devmem.sh sets them up (a small duplicate
-# of it, kept apart so that the test layer's script stays as it is): the first e1000e
-# here (10.99.0.1), the second in devmem-peer (10.99.0.2), wired by QEMU's hub.
-devmem_setup() {
-	local n
-	nics=()
-	for n in /sys/class/net/*; do
-		[ "$(basename "$(readlink -f "$n/device/driver" 2>/dev/null)")" = e1000e ] &&
-			nics+=("${n##*/}")
-	done
-	if [ ${#nics[@]} -lt 2 ]; then
-		echo "fewer than two e1000e NICs (the demo boots with VM_NICS=1)"
-		return 1
-	fi
-	nic=${nics[0]}
-	ip netns add devmem-peer &&
-		ip link set "${nics[1]}" netns devmem-peer &&
-		ip addr add 10.99.0.1/24 dev "$nic" && ip link set "$nic" up &&
-		ip link set lo up &&
-		ip -n devmem-peer addr add 10.99.0.2/24 dev "${nics[1]}" &&
-		ip -n devmem-peer link set "${nics[1]}" up &&
-		ip -n devmem-peer link set lo up || return 1
-	# e1000e's watchdog brings the link up: wait for the carrier, 20 s at most
-	for n in $(seq 200); do
-		[ "$(cat "/sys/class/net/$nic/carrier" 2>/dev/null)" = 1 ] && return 0
-		sleep 0.1
-	done
-	echo "$nic: no carrier"
-	return 1
-}
+# The NICs and the namespace: guest-lib.sh's devmem_nics, as the devmem layer sets them
+# up: the first e1000e here (10.99.0.1, $nic), the second in devmem-peer (10.99.0.2).
 
 echo "== GPU-to-NIC by the NIC's own DMA: 16 MiB of device memory sent by e1000e (devmem TCP TX)"
 dmar='DMAR: \[DMA|DMAR: DRHD: handling fault'
 # (not in a subshell: it sets $nic)
-if ! devmem_setup >"$res/devmem-setup.txt" 2>&1; then
+if ! devmem_nics >"$res/devmem-setup.txt" 2>&1; then
 	cat "$res/devmem-setup.txt"
 	echo "demo check FAILED: setting up the two e1000e NICs and netns devmem-peer"
 	bad=1

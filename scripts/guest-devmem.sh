@@ -29,28 +29,13 @@ test=$ubuild/userspace/devmem/phyr-devmem-test
 res=$out/results-devmem.txt
 : >"$res"
 
-# the e1000e NICs, in PCI order
-nics=()
-for n in /sys/class/net/*; do
-	[ "$(basename "$(readlink -f "$n/device/driver" 2>/dev/null)")" = e1000e ] &&
-		nics+=("${n##*/}")
-done
-if [ ${#nics[@]} -lt 2 ]; then
-	echo "FAIL devmem-setup fewer than two e1000e NICs (boot with VM_NICS=1)" >>"$res"
+# the two e1000e NICs: the first here, the second in devmem-peer (guest-lib.sh)
+if ! devmem_nics >"$out/devmem-nics.log" 2>&1; then
+	echo "FAIL devmem-setup $(tr '\n' ' ' <"$out/devmem-nics.log")" >>"$res"
 	finish "$out"
 	exit 1
 fi
-tx=${nics[0]} rx=${nics[1]}
-ip netns add devmem-peer &&
-ip link set "$rx" netns devmem-peer &&
-ip addr add 10.99.0.1/24 dev "$tx" && ip link set "$tx" up && ip link set lo up &&
-ip -n devmem-peer addr add 10.99.0.2/24 dev "$rx" &&
-ip -n devmem-peer link set "$rx" up && ip -n devmem-peer link set lo up || exit 1
-# the link comes up asynchronously (e1000e's watchdog): wait for the carrier, 20 s at most
-for _ in $(seq 200); do
-	[ "$(cat "/sys/class/net/$tx/carrier" 2>/dev/null)" = 1 ] && break
-	sleep 0.1
-done
+tx=$nic rx=$peer_nic
 pci=$(basename "$(readlink -f "/sys/class/net/$tx/device")")
 {
 	echo "tx=$tx ($pci) rx=$rx (netns devmem-peer)"

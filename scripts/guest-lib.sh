@@ -63,6 +63,38 @@ pci_ids() {
 	done >"$1/pci.txt"
 }
 
+# devmem_nics: the two e1000e NICs of a boot with VM_NICS=1 (wired to each other by a
+# QEMU hub), set up for devmem TCP (docs/devmem.md): the first stays here as $nic
+# (10.99.0.1), the second, $peer_nic, goes into the network namespace devmem-peer
+# (10.99.0.2); then waits for the carrier, 20 s at most (e1000e's watchdog brings the
+# link up).  Returns 1 with a message if there are fewer than two or the link stays down.
+devmem_nics() {
+	local n nics=()
+
+	for n in /sys/class/net/*; do
+		[ "$(basename "$(readlink -f "$n/device/driver" 2>/dev/null)")" = e1000e ] &&
+			nics+=("${n##*/}")
+	done
+	if [ ${#nics[@]} -lt 2 ]; then
+		echo "fewer than two e1000e NICs (boot with VM_NICS=1)"
+		return 1
+	fi
+	nic=${nics[0]} peer_nic=${nics[1]}
+	ip netns add devmem-peer &&
+		ip link set "$peer_nic" netns devmem-peer &&
+		ip addr add 10.99.0.1/24 dev "$nic" && ip link set "$nic" up &&
+		ip link set lo up &&
+		ip -n devmem-peer addr add 10.99.0.2/24 dev "$peer_nic" &&
+		ip -n devmem-peer link set "$peer_nic" up &&
+		ip -n devmem-peer link set lo up || return 1
+	for n in $(seq 200); do
+		[ "$(cat "/sys/class/net/$nic/carrier" 2>/dev/null)" = 1 ] && return 0
+		sleep 0.1
+	done
+	echo "$nic: no carrier"
+	return 1
+}
+
 # finish DIR: the kmemleak report, the checkers' state, the PCI devices and the
 # kernel log of this boot, into DIR
 finish() {
