@@ -10,14 +10,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 size=${1:-64}
-new_run bench-devmem
-prepare_all
+start_run bench-devmem
 res=$RUN
 step "booting the test kernel (hostbridge topology, two e1000e NICs, no KUnit) and sending $size MiB four ways"
 VM_NICS=1 VM_KUNIT_FILTER=" kunit.enable=0" \
-	VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${BENCH_TIMEOUT:-3600}" \
+	boot "$res" --timeout "${BENCH_TIMEOUT:-3600}" \
 	--topology hostbridge --rw "$res" -- \
 	env DEVMEM_BENCH_SIZE=$((size << 20)) bash "$TOP/scripts/guest-devmem.sh" "$res" "$UBUILD" bench ||
-	die "benchmark run failed (results: $res, console: $res/console.txt)"
+	fail "benchmark run failed (results: $res, console: $res/console.txt)"
 echo "kernel: test kernel ($KCONFIG_KIND: KASAN, lockdep, DMA-API debug), $(date -u +%F), host load $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$res/devmem-bench.txt"

@@ -6,20 +6,16 @@
 #   scripts/bench-iommufd.sh [--release] [SIZE_MB [REPS]]   (default 1024 MiB, best of 3)
 # Results: docs/performance.md.
 set -euo pipefail
-if [ "${1:-}" = --release ]; then
-	export KCONFIG_KIND=release
-	shift
-fi
 . "$(dirname "$0")/lib.sh"
+[ "${1:-}" = --release ] && { set_kernel_kind release; shift; }
 
 size=${1:-1024}
 reps=${2:-3}
-new_run "bench-iommufd-$KCONFIG_KIND"
-prepare_all
+start_run "bench-iommufd-$KCONFIG_KIND"
 res=$RUN
 step "booting the $KCONFIG_KIND kernel (4 GiB, dma_debug=off) and running the benchmark"
-VM_MEMORY=4G VM_APPEND="dma_debug=off kunit.enable=0" VM_CONSOLE=$res/console.txt \
-	VM_OUTPUT=$res/bench.txt bash "$TOP/scripts/vm.sh" --timeout "${BENCH_TIMEOUT:-2400}" \
+VM_MEMORY=4G VM_APPEND="dma_debug=off kunit.enable=0" \
+	VM_OUTPUT=$res/bench.txt boot "$res" --timeout "${BENCH_TIMEOUT:-2400}" \
 	--rw "$UBUILD" -- bash -c '
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(<$d/vendor)" = 0x1234 ] && [ "$(<$d/device)" = 0x11e8 ] && edu=${d##*/}
@@ -27,6 +23,6 @@ VM_MEMORY=4G VM_APPEND="dma_debug=off kunit.enable=0" VM_CONSOLE=$res/console.tx
 	echo vfio-pci >/sys/bus/pci/devices/$edu/driver_override &&
 	echo $edu >/sys/bus/pci/drivers_probe && sleep 1 &&
 	'"$UBUILD"'/userspace/vfio/bench-iommufd $edu '"$size $reps" ||
-	die "benchmark run failed (console: $res/console.txt)"
+	fail "benchmark run failed (console: $res/console.txt)"
 echo "kernel: $KCONFIG_KIND, $(date -u +%F), host load $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$res/bench.txt"

@@ -7,22 +7,18 @@
 # --release builds and boots the release kernel (no debug fragment); the default is the
 # test kernel (KASAN, lockdep, kmemleak: slower, for both sides alike).
 set -euo pipefail
-if [ "${1:-}" = --release ]; then
-	export KCONFIG_KIND=release
-	shift
-fi
 . "$(dirname "$0")/lib.sh"
+[ "${1:-}" = --release ] && { set_kernel_kind release; shift; }
 
 size=${1:-1024}
 reps=${2:-5}
-new_run "bench-rdma-$KCONFIG_KIND"
-prepare_all
+start_run "bench-rdma-$KCONFIG_KIND"
 res=$RUN
 step "booting the $KCONFIG_KIND kernel (4 GiB) and running the RDMA benchmark (~5 min)"
-VM_MEMORY=4G VM_APPEND="dma_debug=off" VM_CONSOLE=$res/console.txt VM_OUTPUT=$res/bench.txt \
-	bash "$TOP/scripts/vm.sh" --timeout "${BENCH_TIMEOUT:-2400}" --rw "$UBUILD" -- bash -c \
+VM_MEMORY=4G VM_APPEND="dma_debug=off" VM_OUTPUT=$res/bench.txt \
+	boot "$res" --timeout "${BENCH_TIMEOUT:-2400}" --rw "$UBUILD" -- bash -c \
 	"bash $TOP/scripts/guest-rdma.sh >/dev/null &&
 	 $UBUILD/userspace/phyrbuf/phyrbuf rdma bench --size ${size}M --reps $reps" ||
-	die "benchmark run failed (console: $res/console.txt)"
+	fail "benchmark run failed (console: $res/console.txt)"
 echo "kernel: $KCONFIG_KIND, $(date -u +%F), load $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$res/bench.txt"

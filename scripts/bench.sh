@@ -6,24 +6,20 @@
 # --release builds and boots the release kernel (phyr.config without the debug
 # fragment, its own build directory); the default is the test kernel.
 set -euo pipefail
-if [ "${1:-}" = --release ]; then
-	export KCONFIG_KIND=release
-	shift
-fi
 . "$(dirname "$0")/lib.sh"
+[ "${1:-}" = --release ] && { set_kernel_kind release; shift; }
 
 size=${1:-1024}
 reps=${2:-3}
-new_run "bench-$KCONFIG_KIND"
-prepare_all --no-userspace
+start_run "bench-$KCONFIG_KIND" --no-userspace
 res=$RUN
 step "booting the $KCONFIG_KIND kernel (4 GiB, dma_debug=off) and running the benchmark (~5 min)"
 # the test kernel: KASAN, lockdep and kmemleak slow both paths alike; DMA-API debug would
 # slow the sg_table path more (it tracks every entry), so it is switched off at boot
-VM_MEMORY=4G VM_APPEND="dma_debug=off" VM_CONSOLE=$res/console.txt VM_OUTPUT=$res/bench.txt \
-	bash "$TOP/scripts/vm.sh" --timeout "${BENCH_TIMEOUT:-2400}" -- bash -c \
+VM_MEMORY=4G VM_APPEND="dma_debug=off" VM_OUTPUT=$res/bench.txt \
+	boot "$res" --timeout "${BENCH_TIMEOUT:-2400}" -- bash -c \
 	"echo $size >/sys/kernel/debug/phyr/bench_size_mb &&
 	 echo $reps >/sys/kernel/debug/phyr/bench_reps &&
-	 cat /sys/kernel/debug/phyr/bench" || die "benchmark run failed (console: $res/console.txt)"
+	 cat /sys/kernel/debug/phyr/bench" || fail "benchmark run failed (console: $res/console.txt)"
 echo "kernel: $KCONFIG_KIND ($(grep -c . "$res/kernel.config") config lines), $(date -u +%F), load $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$res/bench.txt"

@@ -24,7 +24,7 @@ HOST_PKGS=(build-essential flex bison bc libelf-dev libssl-dev ccache cpio kmod 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then
 		if command -v sudo >/dev/null; then SUDO=sudo; else
-			die "installing packages needs root (or sudo)"
+			fail "installing packages needs root (or sudo)"
 		fi
 	else
 		SUDO=
@@ -56,7 +56,7 @@ apt_update_once() {
 	[ -n "${APT_UPDATED:-}" ] && return 0
 	step "apt-get update"
 	$SUDO apt-get update -q -o Dpkg::Progress-Fancy=0 >"$LOGDIR/apt-update.log" 2>&1 ||
-		{ tail -n 20 "$LOGDIR/apt-update.log"; die "apt-get update failed"; }
+		{ tail -n 20 "$LOGDIR/apt-update.log"; fail "apt-get update failed"; }
 	APT_UPDATED=1
 }
 
@@ -78,7 +78,7 @@ apt_install() {
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
 		-o Dpkg::Progress-Fancy=0 $miss >"$LOGDIR/apt-install.log" 2>&1 ||
-		{ tail -n 30 "$LOGDIR/apt-install.log"; die "apt-get install failed: $miss"; }
+		{ tail -n 30 "$LOGDIR/apt-install.log"; fail "apt-get install failed: $miss"; }
 }
 
 # The version of $KSRC_PKG in the first suite of $KSRC_SUITES that has it: "VERSION SUITE"
@@ -104,7 +104,7 @@ fetch_ksrc() {
 		found=$(find_ksrc) || true
 	fi
 	[ -n "${found:-}" ] ||
-		die "the kernel source package $KSRC_PKG is in none of the Debian suites $KSRC_SUITES: put its .deb into $DEBS (or set KSRC_DEB=/path/to.deb), or set KSRC_PKG in scripts/lib.sh to a version that exists"
+		fail "the kernel source package $KSRC_PKG is in none of the Debian suites $KSRC_SUITES: put its .deb into $DEBS (or set KSRC_DEB=/path/to.deb), or set KSRC_PKG in scripts/lib.sh to a version that exists"
 	read -r ver suite <<<"$found"
 	mkdir -p "$DEBS"
 	# apt's own cache may hold it already (an earlier install of the package)
@@ -117,7 +117,7 @@ fetch_ksrc() {
 	step "downloading $KSRC_PKG $ver from $suite into $DEBS (~170 MB)"
 	mkdir -p "$DEBS.tmp"
 	(cd "$DEBS.tmp" && apt-get download -q "$KSRC_PKG=$ver" >"$LOGDIR/apt-download.log" 2>&1) ||
-		{ tail -n 10 "$LOGDIR/apt-download.log"; die "downloading $KSRC_PKG $ver failed"; }
+		{ tail -n 10 "$LOGDIR/apt-download.log"; fail "downloading $KSRC_PKG $ver failed"; }
 	mv "$DEBS.tmp"/*.deb "$DEBS/"
 	rmdir "$DEBS.tmp"
 }

@@ -19,7 +19,7 @@ STATE=$KSRC/.phyr-state		# source package + hash of those files' contents
 
 extract_pristine() {
 	local deb id
-	deb=$(ksrc_deb) || die "no $KSRC_PKG .deb in $DEBS (run scripts/deps.sh)"
+	deb=$(ksrc_deb) || fail "no $KSRC_PKG .deb in $DEBS (run scripts/deps.sh)"
 	id=$(basename "$deb")
 	[ "$(cat "$PRISTINE/.phyr-deb" 2>/dev/null)" = "$id" ] && return 0
 	# a tree extracted by the scripts before they kept the .deb: the same version
@@ -32,7 +32,7 @@ extract_pristine() {
 	mkdir -p "$PRISTINE.tmp"
 	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$KSRC_PKG.tar.xz" |
 		tar -xJ --strip-components=1 -C "$PRISTINE.tmp" ||
-		die "extracting the kernel source from $deb failed (disk space? a broken .deb: delete it)"
+		fail "extracting the kernel source from $deb failed (disk space? a broken .deb: delete it)"
 	echo "$id" >"$PRISTINE.tmp/.phyr-deb"
 	mv "$PRISTINE.tmp" "$PRISTINE"
 }
@@ -55,7 +55,7 @@ stage_tree() {
 			cp "$PRISTINE/$f" "$stage/$f"
 		done < <(patch_files "$p")
 		patch -p1 -s -N --no-backup-if-mismatch -d "$stage" <"$p" >"$LOGDIR/patch.log" 2>&1 ||
-			{ cat "$LOGDIR/patch.log" >&2; die "patch $(basename "$p") does not apply to $(cat "$PRISTINE/.phyr-deb")"; }
+			{ cat "$LOGDIR/patch.log" >&2; fail "patch $(basename "$p") does not apply to $(cat "$PRISTINE/.phyr-deb")"; }
 	done
 	while IFS= read -r -d '' f; do
 		rel=${f#"$TOP/kernel/"}
@@ -139,7 +139,7 @@ check_config() {
 			bad=1
 		done <"$frag"
 	done
-	[ $bad = 0 ] || die "kernel config: options above were dropped by Kconfig"
+	[ $bad = 0 ] || fail "kernel config: options above were dropped by Kconfig"
 }
 
 config() {
@@ -159,11 +159,11 @@ config() {
 		return 0
 	fi
 	step "configuring the $KCONFIG_KIND kernel (tinyconfig + ${frags[*]##*/})"
-	kmake -s tinyconfig >"$LOGDIR/kconfig.log" 2>&1 || { tail -20 "$LOGDIR/kconfig.log"; die "make tinyconfig failed"; }
+	kmake -s tinyconfig >"$LOGDIR/kconfig.log" 2>&1 || { tail -20 "$LOGDIR/kconfig.log"; fail "make tinyconfig failed"; }
 	(cd "$KBUILD" && ARCH=x86_64 "$KSRC/scripts/kconfig/merge_config.sh" -m -O "$KBUILD" \
 		"$KBUILD/.config" "${frags[@]}") >>"$LOGDIR/kconfig.log" 2>&1 ||
-		{ tail -20 "$LOGDIR/kconfig.log"; die "merge_config.sh failed"; }
-	kmake -s olddefconfig >>"$LOGDIR/kconfig.log" 2>&1 || { tail -20 "$LOGDIR/kconfig.log"; die "make olddefconfig failed"; }
+		{ tail -20 "$LOGDIR/kconfig.log"; fail "merge_config.sh failed"; }
+	kmake -s olddefconfig >>"$LOGDIR/kconfig.log" 2>&1 || { tail -20 "$LOGDIR/kconfig.log"; fail "make olddefconfig failed"; }
 	check_config
 	echo "$id" >"$KBUILD/.phyr-config"
 }
@@ -187,7 +187,7 @@ build() {
 	if [ $rc != 0 ]; then
 		grep -E 'error|Error' "$LOGDIR/kbuild.log" | head -20 >&2
 		df -h "$KBUILD" | tail -1 >&2
-		die "kernel build failed (log: $LOGDIR/kbuild.log)"
+		fail "kernel build failed (log: $LOGDIR/kbuild.log)"
 	fi
 	n=$(grep -c '^  CC' "$LOGDIR/kbuild.log" || true)
 	info "kernel built in $(( $(date +%s) - t0 )) s, $n files compiled: $KBUILD/arch/x86/boot/bzImage ($(kmake -s kernelrelease 2>/dev/null))"
@@ -199,5 +199,5 @@ config) prepare; config ;;
 build) build ;;
 all) prepare; config; build ;;
 headers) kmake -s headers_install INSTALL_HDR_PATH="$KBUILD/usr-headers" ;;
-*) die "usage: $0 [prepare|config|build|all|headers]" ;;
+*) fail "usage: $0 [prepare|config|build|all|headers]" ;;
 esac

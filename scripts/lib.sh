@@ -14,12 +14,17 @@ PRISTINE=$CACHE/src/pristine  # the extracted kernel source, never modified
 KSRC=$CACHE/src/linux         # pristine + kernel/patches + our files
 # O= build dirs: the test kernel (phyr.config + debug.config) and, for benchmarks,
 # a release kernel (phyr.config only); both are built from $KSRC
-KCONFIG_KIND=${KCONFIG_KIND:-test}
-case "$KCONFIG_KIND" in
-test) KBUILD=$CACHE/build/kernel ;;
-release) KBUILD=$CACHE/build/kernel-release ;;
-*) echo "lib.sh: KCONFIG_KIND must be test or release" >&2; exit 1 ;;
-esac
+# set_kernel_kind test|release: which of the two this script builds and boots (exported
+# to the scripts it runs); the benchmarks take --release as their first argument for it
+set_kernel_kind() {
+	case "$1" in
+	test) KBUILD=$CACHE/build/kernel ;;
+	release) KBUILD=$CACHE/build/kernel-release ;;
+	*) echo "lib.sh: KCONFIG_KIND must be test or release" >&2; exit 1 ;;
+	esac
+	export KCONFIG_KIND=$1
+}
+set_kernel_kind "${KCONFIG_KIND:-test}"
 # meson build dir, one per checkout (a build dir is tied to its source dir)
 UKEY=$(printf '%s' "$TOP" | sha1sum | cut -c1-8)
 UBUILD=$CACHE/build/user-$UKEY
@@ -37,7 +42,8 @@ mkdir -p "$LOGDIR" "$CCACHE_DIR" "$CACHE/locks"
 
 step() { printf '==> %s\n' "$*" >&2; }
 info() { printf '    %s\n' "$*" >&2; }
-die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
+# fail WHAT: the one way a script fails: "SCRIPT: FAILED: WHAT", exit 1
+fail() { printf '%s: FAILED: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
 
 # new_run KIND: a new, unique results directory; sets RUN and points the logs there
 new_run() {
@@ -111,9 +117,9 @@ export PHYR_TOP_PID=${PHYR_TOP_PID:-$$}
 # this checkout's userspace lock for the rest of the run (the guest writes test
 # logs into the userspace build directory).
 prepare_all() {
-	bash "$TOP/scripts/deps.sh" || die "installing packages"
+	bash "$TOP/scripts/deps.sh" || fail "installing packages"
 	lock kernel
-	bash "$TOP/scripts/kernel.sh" all || die "kernel build"
+	bash "$TOP/scripts/kernel.sh" all || fail "kernel build"
 	cp "$KBUILD/arch/x86/boot/bzImage" "$RUN/bzImage"
 	cp "$KBUILD/.config" "$RUN/kernel.config"
 	cp "$KSRC/.phyr-state" "$RUN/kernel.state" 2>/dev/null || true
@@ -121,7 +127,69 @@ prepare_all() {
 	export VM_KERNEL=$RUN/bzImage
 	[ "${1:-}" = --no-userspace ] && return 0
 	lock "user-$UKEY"
-	bash "$TOP/scripts/userspace.sh" || die "userspace build"
+	bash "$TOP/scripts/userspace.sh" || fail "userspace build"
+}
+
+# start_run KIND [--no-userspace]: the first half of every entry script (test.sh,
+# demo.sh, bench*.sh, test-*.sh): a new results directory ($RUN), then prepare_all
+start_run() {
+	T0=$(date +%s)
+	new_run "$1"
+	info "this run: $RUN"
+	shift
+	prepare_all "$@"
+}
+
+# boot DIR VM_SH_ARGS... -- CMD...: the second half: boot this run's kernel under QEMU
+# (scripts/vm.sh, whose environment settings VM_* the caller may set) and run CMD in
+# the guest; the console goes to DIR/console.txt.  A guest that did not finish gets
+# the console's last lines printed.  Returns vm.sh's exit code, which guest_rc explains.
+boot() {
+	local dir=$1 rc=0
+	shift
+	mkdir -p "$dir"
+	VM_CONSOLE=$dir/console.txt bash "$TOP/scripts/vm.sh" "$@" || rc=$?
+	if [ $rc != 0 ]; then
+		echo "---- last lines of the guest console ($dir/console.txt) ----"
+		tail -n 40 "$dir/console.txt" 2>/dev/null
+		echo "----"
+	fi >&2
+	return $rc
+}
+
+# guest_rc RC: what vm.sh's exit code RC says
+guest_rc() {
+	case $1 in
+	124) echo "vm.sh exit 124: the guest hung and was killed" ;;
+	125) echo "vm.sh exit 125: a kernel panic or boot failure" ;;
+	*) echo "vm.sh exit $1: the guest command exited $1" ;;
+	esac
+}
+
+# judge [LAYER...]: the results of this run ($RUN) against scripts/expected/, every
+# layer or only LAYER... (scripts/results.py); returns its exit code
+judge() {
+	local layers=${*:-}
+
+	PHYR_LAYERS=$layers python3 "$TOP/scripts/results.py" "$RUN" "$PRISTINE" \
+		"$TOP/scripts/expected"
+}
+
+# end_run BOOT=RC... JUDGE_RC: the verdict of an entry script: the run's time, then
+# a failure for every boot whose guest did not end well (vm.sh's exit code RC) and
+# for a failed judgement
+end_run() {
+	local a bad=0 judged=${*: -1}
+
+	info "results: $RUN; total time $(( $(date +%s) - T0 )) s"
+	for a in "${@:1:$#-1}"; do
+		[ "${a#*=}" = 0 ] && continue
+		printf '%s: FAILED: the %s boot (%s)\n' "$(basename "$0" .sh)" \
+			"${a%%=*}" "$(guest_rc "${a#*=}")" >&2
+		bad=1
+	done
+	[ "$judged" = 0 ] || fail "see the failures above"
+	[ $bad = 0 ] || exit 1
 }
 
 # ksrc_deb: the kernel source .deb to use: $KSRC_DEB, else the newest in $DEBS

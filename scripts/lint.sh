@@ -7,7 +7,7 @@ set -uo pipefail
 out=${1:?usage: lint.sh OUTFILE}
 cp=$PRISTINE/scripts/checkpatch.pl
 kd=$PRISTINE/scripts/kernel-doc
-[ -f "$cp" ] || die "no kernel tree at $KSRC (run scripts/kernel.sh prepare)"
+[ -f "$cp" ] || fail "no kernel tree at $KSRC (run scripts/kernel.sh prepare)"
 : >"$out"
 : >"$out.log"
 cd "$TOP" || exit 1

@@ -53,7 +53,7 @@ SRC
 			/^Checksums-Sha256:/ { p = v == want; next } /^[^ ]/ { p = 0 }
 			p { print $1 "  " $3 }')
 	[ -n "$sums" ] ||
-		die "rdma-core $RDMA_CORE_SRC is not in Debian's $RDMA_CORE_SUITE sources any more: set RDMA_CORE_SRC (scripts/rdma-core.sh) to the version there, and check that the patches still apply"
+		fail "rdma-core $RDMA_CORE_SRC is not in Debian's $RDMA_CORE_SUITE sources any more: set RDMA_CORE_SRC (scripts/rdma-core.sh) to the version there, and check that the patches still apply"
 	step "downloading rdma-core $RDMA_CORE_SRC's source from $RDMA_CORE_SUITE"
 	rm -rf "$src.tmp"
 	mkdir -p "$src.tmp"
@@ -62,13 +62,13 @@ SRC
 		>"$LOGDIR/rdma-core-source.log" 2>&1 || true
 	for f in "${files[@]}"; do
 		grep -q "  $f\$" <<<"$sums" ||
-			die "rdma-core $RDMA_CORE_SRC has no $f (not a 3.0 (quilt) package any more?)"
+			fail "rdma-core $RDMA_CORE_SRC has no $f (not a 3.0 (quilt) package any more?)"
 		[ -f "$src.tmp/$f" ] ||
-			{ tail -n 5 "$LOGDIR/rdma-core-source.log"; die "downloading $f failed"; }
+			{ tail -n 5 "$LOGDIR/rdma-core-source.log"; fail "downloading $f failed"; }
 	done
 	(cd "$src.tmp" && grep -E "  ($(IFS='|'; echo "${files[*]}"))\$" <<<"$sums" |
 		sha256sum -c --quiet) >"$LOGDIR/rdma-core-sha256.log" 2>&1 ||
-		{ cat "$LOGDIR/rdma-core-sha256.log"; die "rdma-core's source does not match the archive's checksums"; }
+		{ cat "$LOGDIR/rdma-core-sha256.log"; fail "rdma-core's source does not match the archive's checksums"; }
 	touch "$src.tmp/.verified"
 	rm -rf "$src"
 	mv "$src.tmp" "$src"
@@ -109,7 +109,7 @@ rdma_core_build() {
 	grep -q '^override_dh_compress:' "$tree/debian/rules" ||
 		printf '\noverride_dh_compress:\n\tdh_compress -X.py\n' >>"$tree/debian/rules"
 	if grep -q 't64:Provides\|1\.22\.5' "$tree/debian/control"; then
-		die "rdma-core's debian/control changed: scripts/rdma-core.sh's edits no longer fit"
+		fail "rdma-core's debian/control changed: scripts/rdma-core.sh's edits no longer fit"
 	fi
 	{
 		printf 'rdma-core (%s) bookworm; urgency=medium\n\n' "$ver"
@@ -123,12 +123,12 @@ rdma_core_build() {
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get build-dep -y -q --no-install-recommends \
 		-o Dpkg::Progress-Fancy=0 "$tree" >"$LOGDIR/rdma-core-build-dep.log" 2>&1 ||
-		{ tail -n 30 "$LOGDIR/rdma-core-build-dep.log"; die "installing rdma-core's build dependencies failed"; }
+		{ tail -n 30 "$LOGDIR/rdma-core-build-dep.log"; fail "installing rdma-core's build dependencies failed"; }
 	step "building rdma-core $ver (.debs; ~10 min)"
 	local t0=$SECONDS
 	(cd "$tree" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck noautodbgsym" \
 		dpkg-buildpackage -b -uc -us) >"$LOGDIR/rdma-core-build.log" 2>&1 ||
-		{ tail -n 40 "$LOGDIR/rdma-core-build.log"; die "building rdma-core failed (log: $LOGDIR/rdma-core-build.log)"; }
+		{ tail -n 40 "$LOGDIR/rdma-core-build.log"; fail "building rdma-core failed (log: $LOGDIR/rdma-core-build.log)"; }
 	info "built in $((SECONDS - t0)) s"
 	rm -rf "$out"
 	mkdir -p "$out"
@@ -171,12 +171,12 @@ rdma_core() {
 	bad=$(apt-get install -s -q --no-install-recommends --allow-downgrades "${debs[@]}" 2>&1 |
 	      awk '/^Remv / { print $2 }' | grep -vxE 'librdmacm1|libibnetdisc5' || true)
 	[ -z "$bad" ] ||
-		die "installing rdma-core $ver would remove other packages: $(echo $bad) (see apt-get install -s ${debs[*]})"
+		fail "installing rdma-core $ver would remove other packages: $(echo $bad) (see apt-get install -s ${debs[*]})"
 	step "installing rdma-core $ver"
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
 		--allow-downgrades -o Dpkg::Progress-Fancy=0 "${debs[@]}" \
 		>"$LOGDIR/rdma-core-install.log" 2>&1 ||
-		{ tail -n 30 "$LOGDIR/rdma-core-install.log"; die "installing rdma-core $ver failed"; }
+		{ tail -n 30 "$LOGDIR/rdma-core-install.log"; fail "installing rdma-core $ver failed"; }
 	unlock rdma-core
 }

@@ -6,22 +6,14 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-t0=$(date +%s)
-new_run iommufd-full
+start_run iommufd-full
 res=$RUN
-info "this run: $res"
-prepare_all
 echo root >"$res/boot"
 step "booting the test kernel and running the whole iommufd selftests (console: $res/console.txt)"
-set +e
-VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-5400}" \
-	--rw "$res" --rw "$UBUILD" -- bash "$TOP/scripts/guest-iommufd-full.sh" "$res" "$UBUILD"
-vmrc=$?
-PHYR_LAYERS=iommufd-selftests-full python3 "$TOP/scripts/results.py" "$res" "$PRISTINE" \
-	"$TOP/scripts/expected"
-rc=$?
-set -e
+vmrc=0
+boot "$res" --timeout "${TEST_TIMEOUT:-5400}" --rw "$res" --rw "$UBUILD" -- \
+	bash "$TOP/scripts/guest-iommufd-full.sh" "$res" "$UBUILD" || vmrc=$?
+rc=0
+judge iommufd-selftests-full || rc=$?
 cat "$res/iommufd-selftests.time" 2>/dev/null || true
-info "results: $res; total time $(( $(date +%s) - t0 )) s"
-[ $vmrc = 0 ] || { tail -n 40 "$res/console.txt"; echo "test-iommufd: FAILED: the guest did not finish (vm.sh exit $vmrc)"; exit 1; }
-[ $rc = 0 ] || { echo "test-iommufd: FAILED: see the failures above"; exit 1; }
+end_run root=$vmrc $rc

@@ -8,11 +8,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-t0=$(date +%s)
-new_run iommupt-full
+start_run iommupt-full --no-userspace
 res=$RUN
-info "this run: $res"
-prepare_all --no-userspace
 echo root >"$res/boot"
 # built-in KUnit runs in kernel_init: a very slow case (minutes under TCG) keeps PID 1
 # waiting past the hung-task detector's 120 s (sysctl arguments apply only after KUnit)
@@ -20,16 +17,11 @@ printf '%s\t%s\n' "INFO: task swapper/0:1 blocked for more than [0-9]+ seconds" 
 	"kunit-iommupt-full: kernel_init waits for a very slow KUnit case" \
 	>"$res/expected-reports.txt"
 step "booting the test kernel for every generic page table KUnit case (console: $res/console.txt)"
-set +e
 # the generic_pt suites are the only ones named *_test
-VM_KUNIT_FILTER= VM_APPEND="kunit.filter_glob=*_test ${VM_APPEND:-}" \
-	VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-5400}" \
-	--rw "$res" -- bash "$TOP/scripts/guest-finish.sh" "$res"
-vmrc=$?
-PHYR_LAYERS=kunit-iommupt-full python3 "$TOP/scripts/results.py" "$res" "$PRISTINE" \
-	"$TOP/scripts/expected"
-rc=$?
-set -e
-info "results: $res; total time $(( $(date +%s) - t0 )) s"
-[ $vmrc = 0 ] || { tail -n 40 "$res/console.txt"; echo "test-iommupt: FAILED: the guest did not finish (vm.sh exit $vmrc)"; exit 1; }
-[ $rc = 0 ] || { echo "test-iommupt: FAILED: see the failures above"; exit 1; }
+vmrc=0
+VM_KUNIT_FILTER='' VM_APPEND="kunit.filter_glob=*_test ${VM_APPEND:-}" \
+	boot "$res" --timeout "${TEST_TIMEOUT:-5400}" --rw "$res" -- \
+	bash "$TOP/scripts/guest-finish.sh" "$res" || vmrc=$?
+rc=0
+judge kunit-iommupt-full || rc=$?
+end_run root=$vmrc $rc

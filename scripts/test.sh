@@ -6,19 +6,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-t0=$(date +%s)
-fail() { echo "test: FAILED: $*"; exit 1; }
-console_tail() {
-	echo "---- last lines of the guest console ($1) ----"
-	tail -n 40 "$1"
-	echo "----"
-}
-
-new_run test
+start_run test
 res=$RUN
-info "this run: $res"
-prepare_all
-
 step "style: checkpatch --strict and kernel-doc on our kernel files"
 bash "$TOP/scripts/lint.sh" "$res/lint.txt" || fail "lint"
 echo root >"$res/boot"
@@ -27,14 +16,11 @@ gsrc=0
 bash "$TOP/scripts/tests/gate-selftest.sh" "$res" || gsrc=$?
 echo $gsrc >"$res/gate-selftest.rc"
 step "booting the test kernel under QEMU/TCG and running the tests (~30 min; console: $res/console.txt)"
-set +e
 # the root boot also runs upstream's iommufd selftests (150-600 s under TCG) and rdma-core's
 # dma-buf tests in both placements (~10 min): its bound leaves room for a loaded host
-VM_CONSOLE=$res/console.txt bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-3600}" \
-	--rw "$res" --rw "$UBUILD" -- bash "$TOP/scripts/guest-test.sh" "$res" "$UBUILD"
-vmrc=$?
-set -e
-[ $vmrc = 0 ] || console_tail "$res/console.txt"
+vmrc=0
+boot "$res" --timeout "${TEST_TIMEOUT:-3600}" --rw "$res" --rw "$UBUILD" -- \
+	bash "$TOP/scripts/guest-test.sh" "$res" "$UBUILD" || vmrc=$?
 
 # a second boot with edu and ivshmem behind one PCIe switch, where P2P between them is
 # allowed: the KUnit suites run again there (the P2P cases expect a bus address), and
@@ -43,16 +29,13 @@ set -e
 mkdir -p "$res/switch"
 echo switch >"$res/switch/boot"
 step "booting again with edu and ivshmem behind a PCIe switch, IOMMU passthrough (~1 min)"
-set +e
 # Two e1000e NICs too: with -cpu max (no Zen) no ivshmem BAR is reachable from the
 # NIC on the root bus, and devmem TX must refuse device memory (docs/devmem.md)
-VM_APPEND="iommu.passthrough=1 ${VM_APPEND:-}" VM_CONSOLE=$res/switch/console.txt VM_NICS=1 \
-	bash "$TOP/scripts/vm.sh" --timeout "${TEST_TIMEOUT:-1500}" \
-	--topology switch --rw "$res/switch" -- \
-	bash "$TOP/scripts/guest-devmem.sh" "$res/switch" "$UBUILD" unreachable
-swrc=$?
-set -e
-[ $swrc = 0 ] || console_tail "$res/switch/console.txt"
+swrc=0
+VM_APPEND="iommu.passthrough=1 ${VM_APPEND:-}" VM_NICS=1 \
+	boot "$res/switch" --timeout "${TEST_TIMEOUT:-1500}" --topology switch \
+	--rw "$res/switch" -- \
+	bash "$TOP/scripts/guest-devmem.sh" "$res/switch" "$UBUILD" unreachable || swrc=$?
 
 # a third boot with the devices of the first on q35's root bus and an AMD Zen CPU model,
 # for which 7.3 whitelists the host bridge for P2P: P2P from ivshmem to edu goes through
@@ -61,24 +44,15 @@ set -e
 mkdir -p "$res/hostbridge"
 echo hostbridge >"$res/hostbridge/boot"
 step "booting again with P2P through the host bridge, edu behind the IOMMU, devmem TCP through e1000e (~12 min)"
-set +e
 # and the NIC part of the mission: two e1000e NICs, devmem TCP sending phyr_vgem
 # buffers (ivshmem's BAR through the host bridge, system memory), migrated and
 # unplugged while they are sent, checked byte by byte at the other NIC (docs/devmem.md)
-VM_CONSOLE=$res/hostbridge/console.txt VM_NICS=1 bash "$TOP/scripts/vm.sh" \
-	--timeout "${TEST_TIMEOUT:-2400}" --topology hostbridge --rw "$res/hostbridge" -- \
+hbrc=0
+VM_NICS=1 boot "$res/hostbridge" --timeout "${TEST_TIMEOUT:-2400}" --topology hostbridge \
+	--rw "$res/hostbridge" -- \
 	bash "$TOP/scripts/guest-devmem.sh" "$res/hostbridge" "$UBUILD" \
 	device system udmabuf migrate ncdevmem ncdevmem-device onebyte submss tso bar \
-	badsend othernetdev badfd badifindex unpriv edufill unplug unbind
-hbrc=$?
-set -e
-[ $hbrc = 0 ] || console_tail "$res/hostbridge/console.txt"
-set +e
-python3 "$TOP/scripts/results.py" "$res" "$PRISTINE" "$TOP/scripts/expected"
-rc=$?
-set -e
-info "results: $res; total time $(( $(date +%s) - t0 )) s"
-[ $vmrc = 0 ] || fail "the guest did not finish (vm.sh exit $vmrc: 124 = hung and killed, 125 = panic or boot failure)"
-[ $swrc = 0 ] || fail "the switch-topology guest did not finish (vm.sh exit $swrc)"
-[ $hbrc = 0 ] || fail "the hostbridge-topology guest did not finish (vm.sh exit $hbrc)"
-[ $rc = 0 ] || fail "see the failures above"
+	badsend othernetdev badfd badifindex unpriv edufill unplug unbind || hbrc=$?
+rc=0
+judge || rc=$?
+end_run root=$vmrc switch=$swrc hostbridge=$hbrc $rc

@@ -14,7 +14,7 @@ if [ "$(cat "$UAPI/.phyr-deb" 2>/dev/null)" != "$(cat "$PRISTINE/.phyr-deb")" ];
 	rm -rf "$UAPI" "$UAPI.tmp"
 	make -C "$PRISTINE" O="$UAPI.tmp/obj" ARCH=x86_64 headers_install \
 		INSTALL_HDR_PATH="$UAPI.tmp" >"$LOGDIR/uapi.log" 2>&1 ||
-		{ tail -n 20 "$LOGDIR/uapi.log"; die "make headers_install failed"; }
+		{ tail -n 20 "$LOGDIR/uapi.log"; fail "make headers_install failed"; }
 	rm -rf "$UAPI.tmp/obj"
 	cp "$PRISTINE/.phyr-deb" "$UAPI.tmp/.phyr-deb"
 	mv "$UAPI.tmp" "$UAPI"
@@ -30,15 +30,15 @@ opts=(-Digt=enabled -Dmesa=enabled -Dsanitizers=enabled -Dkernel_uapi="$UAPI")
 if [ ! -f "$UBUILD/build.ninja" ]; then
 	rm -rf "$UBUILD"
 	meson setup "$UBUILD" "$TOP" "${opts[@]}" >"$LOGDIR/meson-setup.log" 2>&1 ||
-		{ tail -n 30 "$LOGDIR/meson-setup.log"; die "meson setup failed"; }
+		{ tail -n 30 "$LOGDIR/meson-setup.log"; fail "meson setup failed"; }
 elif ! meson setup --reconfigure "$UBUILD" "$TOP" "${opts[@]}" \
 	>"$LOGDIR/meson-setup.log" 2>&1; then
 	info "the kept build dir could not be reconfigured (log: $LOGDIR/meson-setup.log): wiping it"
 	meson setup --wipe "$UBUILD" "$TOP" "${opts[@]}" >"$LOGDIR/meson-wipe.log" 2>&1 ||
-		{ tail -n 30 "$LOGDIR/meson-wipe.log"; die "meson setup failed"; }
+		{ tail -n 30 "$LOGDIR/meson-wipe.log"; fail "meson setup failed"; }
 fi
 ninja -C "$UBUILD" >"$LOGDIR/ninja.log" 2>&1 ||
-	{ grep -E "error|warning" "$LOGDIR/ninja.log" | head -30; die "userspace build failed (log: $LOGDIR/ninja.log)"; }
+	{ grep -E "error|warning" "$LOGDIR/ninja.log" | head -30; fail "userspace build failed (log: $LOGDIR/ninja.log)"; }
 
 # Upstream's iommufd selftests, from the pristine tree (our patches change neither
 # them nor the uAPI they test).  The harness gives each test 30 s of wall time, made
@@ -51,13 +51,13 @@ mkdir -p "$ST/harness"
 sed 's/^#define TEST_TIMEOUT_DEFAULT 30$/#define TEST_TIMEOUT_DEFAULT 600/' \
 	"$PRISTINE/tools/testing/selftests/kselftest_harness.h" >"$ST/harness/kselftest_harness.h.new"
 grep -q '^#define TEST_TIMEOUT_DEFAULT 600$' "$ST/harness/kselftest_harness.h.new" ||
-	die "kselftest_harness.h has no TEST_TIMEOUT_DEFAULT 30 to raise"
+	fail "kselftest_harness.h has no TEST_TIMEOUT_DEFAULT 30 to raise"
 cmp -s "$ST/harness/kselftest_harness.h.new" "$ST/harness/kselftest_harness.h" ||
 	mv "$ST/harness/kselftest_harness.h.new" "$ST/harness/kselftest_harness.h"
 rm -f "$ST/harness/kselftest_harness.h.new"
 make -C "$PRISTINE/tools/testing/selftests/iommu" OUTPUT="$ST" \
 	KHDR_INCLUDES="-isystem $UAPI/include -I$ST/harness" >"$LOGDIR/iommufd-selftests.log" 2>&1 ||
-	{ tail -n 20 "$LOGDIR/iommufd-selftests.log"; die "building the iommufd selftests failed"; }
+	{ tail -n 20 "$LOGDIR/iommufd-selftests.log"; fail "building the iommufd selftests failed"; }
 
 # Upstream's devmem TCP client, ncdevmem, from the pristine tree with our patch of it
 # applied to a copy (kernel/patches/*ncdevmem*: a phyr_vgem memory provider; our
@@ -66,4 +66,4 @@ make -C "$PRISTINE/tools/testing/selftests/iommu" OUTPUT="$ST" \
 step "building upstream's ncdevmem ($UBUILD/ncdevmem)"
 PATH=/usr/bin:$PATH bash "$TOP/userspace/devmem/build-ncdevmem.sh" "$PRISTINE" "$UAPI/include" \
 	"$UBUILD/ncdevmem" >"$LOGDIR/ncdevmem.log" 2>&1 ||
-	{ tail -n 20 "$LOGDIR/ncdevmem.log"; die "building ncdevmem failed"; }
+	{ tail -n 20 "$LOGDIR/ncdevmem.log"; fail "building ncdevmem failed"; }

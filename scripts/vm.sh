@@ -28,14 +28,14 @@ while [ $# -gt 0 ]; do
 	--topology) topology=$2; shift 2 ;;
 	--rw) rw+=("$2"); shift 2 ;;
 	--) shift; break ;;
-	*) die "vm.sh: unknown option $1" ;;
+	*) fail "unknown option $1" ;;
 	esac
 done
-[ $# -gt 0 ] || die "usage: vm.sh [options] -- CMD [ARGS...]"
+[ $# -gt 0 ] || fail "usage: vm.sh [options] -- CMD [ARGS...]"
 
 kernel=${VM_KERNEL:-$KBUILD/arch/x86/boot/bzImage}
-[ -f "$kernel" ] || die "no kernel at $kernel (run scripts/kernel.sh)"
-command -v qemu-system-x86_64 >/dev/null || die "QEMU missing: run scripts/deps.sh"
+[ -f "$kernel" ] || fail "no kernel at $kernel (run scripts/kernel.sh)"
+command -v qemu-system-x86_64 >/dev/null || fail "QEMU missing: run scripts/deps.sh"
 
 # the exit code travels back through a writable directory
 # (exported to the guest as a 9p share, like every --rw directory)
@@ -69,7 +69,7 @@ hostbridge)
 	cpu=max,family=23,vendor=AuthenticAMD
 	devs+=" -device edu,dma_mask=0xffffffffffffffff -device ivshmem-plain,memdev=ivmem"
 	devs+=" -device ivshmem-plain,memdev=ivmem2" ;;
-*) die "unknown topology $topology" ;;
+*) fail "unknown topology $topology" ;;
 esac
 # VM_NICS=1: two e1000e NICs (82574L, PCIe) wired to each other through a QEMU hub, for
 # devmem TCP (docs/devmem.md); added last, so that every other device keeps its address
@@ -84,7 +84,7 @@ rwdev+=" -device virtio-9p-pci,fsdev=st,mount_tag=st"
 rwarg="st:$st"
 i=0
 for d in "${rw[@]}"; do
-	[ -d "$d" ] || die "vm.sh: no directory $d"
+	[ -d "$d" ] || fail "no directory $d"
 	d=$(cd "$d" && pwd)
 	rwdev+=" -fsdev local,id=rw$i,path=$d,security_model=none"
 	rwdev+=" -device virtio-9p-pci,fsdev=rw$i,mount_tag=rw$i"
