@@ -157,9 +157,6 @@ static void mock_unmap_phyr(struct dma_buf_attachment *a, const struct phyr *phy
 	m->phyr_maps--;
 }
 
-/* the private flavour's addresses: a cookie, only compared by the tests */
-static u8 private_cookie;
-
 static void *mock_map_private(struct dma_buf_attachment *a)
 {
 	struct dma_buf_kunit_exporter *m = to_mock(a->dmabuf);
@@ -167,7 +164,8 @@ static void *mock_map_private(struct dma_buf_attachment *a)
 	if (m->map_err)
 		return ERR_PTR(m->map_err);
 	m->private_maps++;
-	return &private_cookie;
+	/* opaque addresses: the mock itself, for the test to compare */
+	return m;
 }
 
 static void mock_unmap_private(struct dma_buf_attachment *a, void *addrs)

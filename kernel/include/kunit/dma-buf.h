@@ -77,7 +77,8 @@ enum dma_buf_kunit_kind {
  * @attached: live attachments (written with WRITE_ONCE())
  * @phyr_maps: live map_phyr() mappings
  * @phyr_map_calls: successful map_phyr() calls
- * @private_maps: live map_private() mappings
+ * @private_maps: live map_private() mappings, whose opaque addresses are
+ *	the mock itself
  * @sg_maps: live sg_table mappings of the exporter's own
  * @pins: live pins
  * @priv: the test's
@@ -132,7 +133,7 @@ dma_buf_kunit_exporter(struct kunit *test, enum dma_buf_kunit_kind kind,
  */
 struct dma_buf_kunit_late_fence {
 	struct dma_fence base;
-	spinlock_t lock;
+	spinlock_t lock;		/* the fence's */
 	const char *name;
 	struct delayed_work work;
 	struct completion waiter;
