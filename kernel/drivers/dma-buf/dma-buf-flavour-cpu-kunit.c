@@ -9,6 +9,7 @@
  */
 
 #include <kunit/device.h>
+#include <kunit/dma-buf.h>
 #include <kunit/phyr_pci.h>
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -72,9 +73,9 @@ static const struct piece mixed_layout[] = {
 
 struct cpu_mock {
 	struct kunit *test;
-	struct dma_buf *dmabuf;
-	struct page *pages[2][CPU_PAGES];	/* two placements */
-	struct phyr phyr[2];
+	struct dma_buf_kunit_exporter *exp;	/* its pages: both placements */
+	struct dma_buf *dmabuf;			/* the exporter's */
+	struct phyr phyr[2];			/* the placements' ranges */
 	const struct piece *layout;
 	unsigned int nr_pieces;
 	unsigned int place;			/* the current placement */
@@ -84,91 +85,20 @@ struct cpu_mock {
 	phys_addr_t bar_phys;
 	void __iomem *bar;
 	u8 *bar_saved;
-	/* what the exporter offers and does */
-	struct dma_buf_flavour_offer offers[4];
-	int nr_offers;
-	int map_err;
-	int maps;				/* live maps, under the resv */
-	int total_maps;
 };
 
-static int mock_offers(struct dma_buf *dmabuf,
-		       struct dma_buf_flavour_offer *offers, unsigned int max)
+/* page @i of placement @p */
+static struct page *mock_page(struct cpu_mock *m, unsigned int p, unsigned int i)
 {
-	struct cpu_mock *m = dmabuf->priv;
-
-	memcpy(offers, m->offers, min_t(int, m->nr_offers, max) * sizeof(*offers));
-	return m->nr_offers;
+	return m->exp->pages[p * CPU_PAGES + i];
 }
-
-static const struct phyr *mock_map_phyr(struct dma_buf_attachment *a)
-{
-	struct cpu_mock *m = a->dmabuf->priv;
-
-	dma_resv_assert_held(a->dmabuf->resv);
-	if (m->map_err)
-		return ERR_PTR(m->map_err);
-	m->maps++;
-	m->total_maps++;
-	return &m->phyr[m->place];
-}
-
-static void mock_unmap_phyr(struct dma_buf_attachment *a,
-			    const struct phyr *phyr)
-{
-	struct cpu_mock *m = a->dmabuf->priv;
-
-	dma_resv_assert_held(a->dmabuf->resv);
-	m->maps--;
-}
-
-static const struct dma_buf_flavour_ops mock_flavours = {
-	.offers = mock_offers,
-	.map_phyr = mock_map_phyr,
-	.unmap_phyr = mock_unmap_phyr,
-};
-
-static void mock_release(struct dma_buf *dmabuf)
-{
-}
-
-static const struct dma_buf_ops mock_ops = {
-	.map_dma_buf = dma_buf_phyr_bridge_map,
-	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
-	.release = mock_release,
-	.flavours = &mock_flavours,
-};
-
-/* an exporter that knows nothing of flavours: no CPU access offered */
-static struct sg_table *legacy_map(struct dma_buf_attachment *a,
-				   enum dma_data_direction dir)
-{
-	return ERR_PTR(-ENOMEM);
-}
-
-static void legacy_unmap(struct dma_buf_attachment *a, struct sg_table *sgt,
-			 enum dma_data_direction dir)
-{
-}
-
-static const struct dma_buf_ops legacy_ops = {
-	.map_dma_buf = legacy_map,
-	.unmap_dma_buf = legacy_unmap,
-	.release = mock_release,
-};
 
 static void mock_free(void *data)
 {
 	struct cpu_mock *m = data;
-	unsigned int p, i;
 
-	dma_buf_put(m->dmabuf);
-	for (p = 0; p < 2; p++) {
-		phyr_destroy(&m->phyr[p]);
-		for (i = 0; i < CPU_PAGES; i++)
-			if (m->pages[p][i])
-				__free_page(m->pages[p][i]);
-	}
+	phyr_destroy(&m->phyr[0]);
+	phyr_destroy(&m->phyr[1]);
 	if (m->bar) {
 		memcpy_toio(m->bar, m->bar_saved, BAR_WINDOW);
 		iounmap(m->bar);
@@ -180,7 +110,7 @@ static void mock_free(void *data)
 static void *piece_ram(struct cpu_mock *m, unsigned int p,
 		       const struct piece *pc, size_t in)
 {
-	return page_address(m->pages[p][pc->page]) + pc->off + in;
+	return page_address(mock_page(m, p, pc->page)) + pc->off + in;
 }
 
 static const struct piece *find_piece(struct cpu_mock *m, size_t *off)
@@ -240,7 +170,6 @@ static struct cpu_mock *mock_create(struct kunit *test,
 				    unsigned int nr_pieces)
 {
 	struct cpu_mock *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
-	DEFINE_DMA_BUF_EXPORT_INFO(exp);
 	bool mmio = false;
 	unsigned int p, i;
 
@@ -261,29 +190,21 @@ static struct cpu_mock *mock_create(struct kunit *test,
 				(resource_size_t)BAR_WINDOW);
 		m->bar_phys = pci_resource_end(pdev, PHYR_KUNIT_IVSHMEM_BAR) + 1 -
 			      BAR_WINDOW;
-		m->bar_saved = kvmalloc(BAR_WINDOW, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, m->bar_saved);
 	}
-	for (p = 0; p < 2; p++) {
-		phyr_init(&m->phyr[p], GFP_KERNEL);
-		for (i = 0; i < CPU_PAGES; i++)
-			m->pages[p][i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	}
-	exp.ops = &mock_ops;
-	exp.size = m->size;
-	exp.flags = O_RDWR;
-	exp.priv = m;
-	m->dmabuf = dma_buf_export(&exp);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(m->dmabuf));
+	/* both placements' pages; the buffer's size is the layout's */
+	m->exp = dma_buf_kunit_exporter(test, DMA_BUF_KUNIT_BRIDGE, 2 * CPU_PAGES, m->size, 0);
+	m->dmabuf = m->exp->dmabuf;
+	phyr_init(&m->phyr[0], GFP_KERNEL);
+	phyr_init(&m->phyr[1], GFP_KERNEL);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mock_free, m), 0);
 	if (mmio) {
+		m->bar_saved = kvmalloc(BAR_WINDOW, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, m->bar_saved);
 		m->bar = ioremap_wc(m->bar_phys, BAR_WINDOW);
 		KUNIT_ASSERT_NOT_NULL(test, m->bar);
 		memcpy_fromio(m->bar_saved, m->bar, BAR_WINDOW);
 	}
 	for (p = 0; p < 2; p++) {
-		for (i = 0; i < CPU_PAGES; i++)
-			KUNIT_ASSERT_NOT_NULL(test, m->pages[p][i]);
 		for (i = 0; i < nr_pieces; i++) {
 			const struct piece *pc = &layout[i];
 
@@ -295,23 +216,22 @@ static struct cpu_mock *mock_create(struct kunit *test,
 						       PHYR_ATTR_WC);
 			else
 				ret = phyr_append(&m->phyr[p],
-						  page_to_phys(m->pages[p][pc->page]) +
+						  page_to_phys(mock_page(m, p, pc->page)) +
 						  pc->off, pc->len, 0);
 			KUNIT_ASSERT_EQ(test, ret, 0);
 		}
 	}
-	m->offers[0] = (struct dma_buf_flavour_offer){
-		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_CPU };
-	m->nr_offers = 1;
+	m->exp->map = &m->phyr[0];
+	m->exp->nr_offers = 1;		/* phyr of CPU RAM */
 	if (mmio) {
-		m->offers[0] = (struct dma_buf_flavour_offer){
+		m->exp->offers[0] = (struct dma_buf_flavour_offer){
 			.flavour = DMA_BUF_FLAVOUR_CPU_ACCESS,
 			.flags = DMA_BUF_FLAVOUR_MMIO, .provider = m->provider };
 		/* the mixed layout is the same MMIO in both placements */
-		m->offers[1] = (struct dma_buf_flavour_offer){
+		m->exp->offers[1] = (struct dma_buf_flavour_offer){
 			.flavour = DMA_BUF_FLAVOUR_PHYR,
 			.flags = DMA_BUF_FLAVOUR_MMIO, .provider = m->provider };
-		m->nr_offers = 2;
+		m->exp->nr_offers = 2;
 	}
 	return m;
 }
@@ -382,8 +302,7 @@ static void cpu_test_match(struct kunit *test)
 {
 	struct cpu_mock *m = mock_create(test, ram_layout, ARRAY_SIZE(ram_layout));
 	struct dma_buf_cpu *cpu;
-	DEFINE_DMA_BUF_EXPORT_INFO(exp);
-	struct dma_buf *legacy;
+	struct dma_buf_kunit_exporter *legacy;
 	struct seq_file s = {};
 	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
 
@@ -404,15 +323,15 @@ static void cpu_test_match(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, buf, "flavours:\tphyr+cpu sg_table(bridge) cpu_access(bridge)\n");
 
 	/* phyr with MMIO but no cpu_access offer: MMIO needs consent */
-	m->offers[0] = (struct dma_buf_flavour_offer){
+	m->exp->offers[0] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
 		.provider = (void *)m };
 	KUNIT_EXPECT_EQ(test, try_attach(test, m, DMA_BUF_FLAVOUR_MMIO), -EOPNOTSUPP);
 	/* a cpu_access offer of MMIO: for importers that take MMIO only */
-	m->offers[1] = (struct dma_buf_flavour_offer){
+	m->exp->offers[1] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_CPU_ACCESS, .flags = DMA_BUF_FLAVOUR_MMIO,
 		.provider = (void *)m };
-	m->nr_offers = 2;
+	m->exp->nr_offers = 2;
 	cpu = dma_buf_cpu_attach(m->dmabuf, cpu_dev(test), DMA_BUF_FLAVOUR_MMIO,
 				 NULL, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(cpu));
@@ -434,18 +353,12 @@ static void cpu_test_match(struct kunit *test)
 	/* a revoked buffer */
 	KUNIT_EXPECT_EQ(test, dma_buf_revoke(m->dmabuf, HZ), 0);
 	KUNIT_EXPECT_EQ(test, try_attach(test, m, DMA_BUF_FLAVOUR_MMIO), -ENODEV);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 0);
 
 	/* an exporter without flavours offers no CPU access */
-	exp.ops = &legacy_ops;
-	exp.size = PAGE_SIZE;
-	exp.flags = O_RDWR;
-	exp.priv = m;
-	legacy = dma_buf_export(&exp);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(legacy));
-	cpu = dma_buf_cpu_attach(legacy, cpu_dev(test), DMA_BUF_FLAVOUR_MMIO, NULL, NULL);
+	legacy = dma_buf_kunit_exporter(test, DMA_BUF_KUNIT_LEGACY, 1, 0, 0);
+	cpu = dma_buf_cpu_attach(legacy->dmabuf, cpu_dev(test), DMA_BUF_FLAVOUR_MMIO, NULL, NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(cpu), -EOPNOTSUPP);
-	dma_buf_put(legacy);
 }
 
 /* the offsets where ranges meet, the start and the end */
@@ -556,10 +469,10 @@ static void cpu_test_ram_boundaries(struct kunit *test)
 	/* nothing mapped before the validation */
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_read(cpu, m, 0, 1), -EAGAIN);
 	KUNIT_ASSERT_EQ(test, dma_buf_cpu_validate(cpu), 0);
-	KUNIT_EXPECT_EQ(test, m->maps, 1);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 1);
 	/* validating a mapped buffer maps nothing more */
 	KUNIT_ASSERT_EQ(test, dma_buf_cpu_validate(cpu), 0);
-	KUNIT_EXPECT_EQ(test, m->maps, 1);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 1);
 	sweep(test, m, cpu);
 	map_walk(test, m, cpu);
 }
@@ -588,18 +501,18 @@ static void cpu_test_broken_promise(struct kunit *test)
 	struct dma_buf_cpu *cpu;
 
 	/* it claims CPU RAM, and returns the mixed layout */
-	m->offers[0] = (struct dma_buf_flavour_offer){
+	m->exp->offers[0] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_CPU };
-	m->nr_offers = 1;
+	m->exp->nr_offers = 1;
 	cpu = cpu_attach(test, m, DMA_BUF_FLAVOUR_CPU, NULL);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), -EREMOTEIO);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 0);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_write(cpu, 0, m, 1), -EAGAIN);
 	/* an importer that would take MMIO, served from that RAM offer */
 	cpu = cpu_attach(test, m, DMA_BUF_FLAVOUR_MMIO, NULL);
 	KUNIT_EXPECT_TRUE(test, dma_buf_cpu_attachment(cpu)->flavour_bridged);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), -EREMOTEIO);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 0);
 }
 
 /* the exporter moves the buffer to its other placement, as phyr_vgem does */
@@ -608,8 +521,9 @@ static void mock_move(struct cpu_mock *m)
 	dma_resv_lock(m->dmabuf->resv, NULL);
 	dma_buf_invalidate_mappings(m->dmabuf);
 	/* what the importer could still reach would be freed now */
-	KUNIT_EXPECT_EQ(m->test, m->maps, 0);
+	KUNIT_EXPECT_EQ(m->test, m->exp->phyr_maps, 0);
 	m->place = !m->place;
+	m->exp->map = &m->phyr[m->place];
 	dma_resv_unlock(m->dmabuf->resv);
 }
 
@@ -643,7 +557,7 @@ static void cpu_test_invalidate(struct kunit *test)
 	mock_move(m);
 	mock_move(m);
 	KUNIT_EXPECT_EQ(test, imp.invalidated, 3);
-	KUNIT_EXPECT_EQ(test, m->total_maps, 2);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_map_calls, 2);
 }
 
 /* how long a test waits for another thread to get somewhere */
@@ -811,7 +725,7 @@ static void revoke_while_writing(struct kunit *test, const struct piece *layout,
 	KUNIT_ASSERT_EQ(test, dma_buf_cpu_validate(cpu), 0);
 	w = writer_start(test, m, cpu);
 	KUNIT_EXPECT_EQ(test, dma_buf_revoke(m->dmabuf, HZ), 0);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 0);
 	mock_fill(m, m->place, 0x5a);
 	for (try = 0; try < 3; try++) {
 		if (try) {
@@ -897,7 +811,7 @@ static void cpu_test_revoke_waits_for_window(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "the revoke never reached the handle");
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(r.done));
 	/* the exporter's ranges are still mapped, and the window still works */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(m->maps), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(m->exp->phyr_maps), 1);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_map(cpu, 0, 1, &map), 1);
 	dma_buf_cpu_unmap(cpu, &map);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_write(cpu, 0, m, 1), -EAGAIN);
@@ -909,45 +823,7 @@ static void cpu_test_revoke_waits_for_window(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, r.closed_first,
 			      "the revoke returned before the window closed");
 	KUNIT_EXPECT_EQ(test, r.ret, 0);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
-}
-
-/*
- * A fence that a worker signals only once somebody waits for it: the wait
- * enables signalling (&dma_fence_ops.enable_signaling), which lets the
- * worker go on; it records whether a waiter came, then signals.
- */
-struct late_fence {
-	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
-	spinlock_t lock;	/* the fence's */
-	struct work_struct work;
-	struct completion waiter;
-	bool had_waiter;
-};
-
-static const char *late_fence_name(struct dma_fence *f)
-{
-	return "cpu_access_test";
-}
-
-static bool late_fence_enable_signaling(struct dma_fence *f)
-{
-	complete(&container_of(f, struct late_fence, base)->waiter);
-	return true;
-}
-
-static const struct dma_fence_ops late_fence_ops = {
-	.get_driver_name = late_fence_name,
-	.get_timeline_name = late_fence_name,
-	.enable_signaling = late_fence_enable_signaling,
-};
-
-static void late_fence_signal(struct work_struct *work)
-{
-	struct late_fence *f = container_of(work, struct late_fence, work);
-
-	f->had_waiter = wait_for_completion_timeout(&f->waiter, WAIT_BOUND);
-	dma_fence_signal(&f->base);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 0);
 }
 
 /*
@@ -959,24 +835,17 @@ static void cpu_test_waits_for_kernel_fence(struct kunit *test)
 {
 	struct cpu_mock *m = mock_create(test, ram_layout, ARRAY_SIZE(ram_layout));
 	struct dma_buf_cpu *cpu = cpu_attach(test, m, DMA_BUF_FLAVOUR_MMIO, NULL);
-	struct late_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	/* a fence that a worker signals only once somebody waits for it */
+	struct dma_buf_kunit_late_fence *f = dma_buf_kunit_late_fence(test, "cpu_access_test");
 
-	KUNIT_ASSERT_NOT_NULL(test, f);
-	spin_lock_init(&f->lock);
-	init_completion(&f->waiter);
-	dma_fence_init(&f->base, &late_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
-	INIT_WORK(&f->work, late_fence_signal);
-	dma_resv_lock(m->dmabuf->resv, NULL);
-	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(m->dmabuf->resv, 1), 0);
-	dma_resv_add_fence(m->dmabuf->resv, &f->base, DMA_RESV_USAGE_KERNEL);
-	dma_resv_unlock(m->dmabuf->resv);
-	schedule_work(&f->work);
+	KUNIT_ASSERT_EQ(test, dma_buf_kunit_late_fence_add(f, m->dmabuf->resv,
+							   DMA_RESV_USAGE_KERNEL), 0);
+	dma_buf_kunit_late_fence_signal_on_wait(f, WAIT_BOUND);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), 0);
 	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&f->base),
 			      "the validation returned before the fence signalled");
-	flush_work(&f->work);
+	flush_delayed_work(&f->work);
 	KUNIT_EXPECT_TRUE_MSG(test, f->had_waiter, "the validation never waited for the fence");
-	dma_fence_put(&f->base);
 }
 
 static int fail_alloc_calls;
@@ -1007,16 +876,16 @@ static void cpu_test_failures(struct kunit *test)
 	struct dma_buf_cpu *cpu = cpu_attach(test, m, DMA_BUF_FLAVOUR_MMIO, NULL);
 	int n;
 
-	m->map_err = -EIO;
+	m->exp->map_err = -EIO;
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), -EIO);
-	m->map_err = 0;
+	m->exp->map_err = 0;
 
 	fail_alloc_calls = 0;
 	kunit_activate_static_stub(test, dma_buf_cpu_alloc, fail_alloc);
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), -ENOMEM);
 	kunit_deactivate_static_stub(test, dma_buf_cpu_alloc);
 	KUNIT_EXPECT_EQ(test, fail_alloc_calls, 1);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 0);
 
 	/* the mixed layout needs 3 mappings: fail each of them */
 	for (n = 1; n <= 3; n++) {
@@ -1026,7 +895,7 @@ static void cpu_test_failures(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), -ENOMEM);
 		kunit_deactivate_static_stub(test, dma_buf_cpu_ioremap);
 		KUNIT_EXPECT_EQ(test, ioremap_calls, n);
-		KUNIT_EXPECT_EQ(test, m->maps, 0);
+		KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 0);
 		KUNIT_EXPECT_EQ(test, dma_buf_cpu_read(cpu, m, 0, 1), -EAGAIN);
 	}
 	ioremap_calls = 0;
@@ -1035,7 +904,7 @@ static void cpu_test_failures(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_buf_cpu_validate(cpu), 0);
 	kunit_deactivate_static_stub(test, dma_buf_cpu_ioremap);
 	KUNIT_EXPECT_EQ(test, ioremap_calls, 3);
-	KUNIT_EXPECT_EQ(test, m->maps, 1);
+	KUNIT_EXPECT_EQ(test, m->exp->phyr_maps, 1);
 }
 
 /* Accesses outside the buffer, empty ones, and maps of nothing. */

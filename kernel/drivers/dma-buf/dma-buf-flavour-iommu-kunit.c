@@ -8,6 +8,7 @@
  * Copyright 2026 The phyr developers
  */
 
+#include <kunit/dma-buf.h>
 #include <kunit/phyr_pci.h>
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -27,7 +28,6 @@
 #include <linux/phyr.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/workqueue.h>
 
 #include "dma-buf-flavour-internal.h"
@@ -43,183 +43,25 @@ MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 #define IOVA_B		0x2000000UL
 #define RW		(IOMMU_READ | IOMMU_WRITE)
 
-struct conv_buf {
-	struct dma_buf *dmabuf;
-	struct page *pages[NR_PAGES];
-	struct page *spare[NR_PAGES];
-	struct phyr ram;		/* the pages, NR_PAGES ranges */
-	struct phyr other;		/* the spare pages: a move's new place */
-	struct phyr mixed;		/* two pages of RAM, then MMIO */
-	const struct phyr *cur;		/* what map_phyr hands out */
-	struct dma_buf_flavour_offer offers[2];
-	int nr_offers;
-	int attach_err;
-	int map_err;
-	/* what the exporter saw */
-	enum dma_buf_flavour seen_flavour;
-	bool seen_p2p;
-	int attached;
-	int maps;			/* live map_phyr */
-};
-
-static int cb_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
-{
-	struct conv_buf *cb = dmabuf->priv;
-
-	cb->seen_flavour = a->flavour;
-	cb->seen_p2p = a->peer2peer;
-	if (cb->attach_err)
-		return cb->attach_err;
-	cb->attached++;
-	return 0;
-}
-
-static void cb_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
-{
-	struct conv_buf *cb = dmabuf->priv;
-
-	cb->attached--;
-}
-
-static void cb_release(struct dma_buf *dmabuf)
-{
-}
-
-static int cb_offers(struct dma_buf *dmabuf,
-		     struct dma_buf_flavour_offer *offers, unsigned int max)
-{
-	struct conv_buf *cb = dmabuf->priv;
-
-	memcpy(offers, cb->offers, cb->nr_offers * sizeof(*offers));
-	return cb->nr_offers;
-}
-
-static const struct phyr *cb_map_phyr(struct dma_buf_attachment *a)
-{
-	struct conv_buf *cb = a->dmabuf->priv;
-
-	dma_resv_assert_held(a->dmabuf->resv);
-	if (cb->map_err)
-		return ERR_PTR(cb->map_err);
-	cb->maps++;
-	return cb->cur;
-}
-
-static void cb_unmap_phyr(struct dma_buf_attachment *a, const struct phyr *phyr)
-{
-	struct conv_buf *cb = a->dmabuf->priv;
-
-	dma_resv_assert_held(a->dmabuf->resv);
-	cb->maps--;
-}
-
-static const struct dma_buf_flavour_ops cb_flavours = {
-	.offers = cb_offers,
-	.map_phyr = cb_map_phyr,
-	.unmap_phyr = cb_unmap_phyr,
-};
-
-static const struct dma_buf_ops cb_ops = {
-	.attach = cb_attach,
-	.detach = cb_detach,
-	.map_dma_buf = dma_buf_phyr_bridge_map,
-	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
-	.release = cb_release,
-	.flavours = &cb_flavours,
-};
-
-/* an exporter without flavours: its sg_table is all it has */
-static const struct dma_buf_ops cb_ops_legacy = {
-	.attach = cb_attach,
-	.detach = cb_detach,
-	.map_dma_buf = dma_buf_phyr_bridge_map,
-	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
-	.release = cb_release,
-};
-
-static void cb_free(void *data)
-{
-	struct conv_buf *cb = data;
-	unsigned int i;
-
-	dma_buf_put(cb->dmabuf);
-	phyr_destroy(&cb->ram);
-	phyr_destroy(&cb->other);
-	phyr_destroy(&cb->mixed);
-	for (i = 0; i < NR_PAGES; i++) {
-		__free_page(cb->pages[i]);
-		__free_page(cb->spare[i]);
-	}
-}
-
-static int cmp_pfn(const void *a, const void *b)
-{
-	unsigned long pa = page_to_pfn(*(struct page *const *)a);
-	unsigned long pb = page_to_pfn(*(struct page *const *)b);
-
-	return pa < pb ? -1 : pa > pb;
-}
-
 /*
- * Every other page of 2 * NR_PAGES in address order, so that no two are
- * contiguous: NR_PAGES ranges, whatever order the allocator gave them in.
+ * A buffer of NR_PAGES pages, no two contiguous: NR_PAGES ranges; as many
+ * spare pages after them, no two contiguous either, are a move's new place.
  */
-static void alloc_apart(struct kunit *test, struct page **pages, struct page **spare)
+static struct dma_buf_kunit_exporter *cb_create(struct kunit *test,
+						enum dma_buf_kunit_kind kind)
 {
-	struct page *all[2 * NR_PAGES] = {};
-	unsigned int i;
+	struct dma_buf_kunit_exporter *cb;
 
-	for (i = 0; i < 2 * NR_PAGES; i++) {
-		all[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!all[i]) {
-			while (i--)
-				__free_page(all[i]);
-			KUNIT_FAIL_AND_ABORT(test, "no memory");
-		}
-	}
-	sort(all, ARRAY_SIZE(all), sizeof(all[0]), cmp_pfn, NULL);
-	for (i = 0; i < NR_PAGES; i++) {
-		pages[i] = all[2 * i];
-		spare[i] = all[2 * i + 1];
-	}
+	cb = dma_buf_kunit_exporter(test, kind, 2 * NR_PAGES, BUF_SIZE,
+				    DMA_BUF_KUNIT_PAGES_APART);
+	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(&cb->ram), NR_PAGES);
+	cb->nr_offers = 1;	/* phyr of CPU RAM */
+	return cb;
 }
 
-static struct conv_buf *cb_create(struct kunit *test, const struct dma_buf_ops *ops)
+static struct page *spare_page(struct dma_buf_kunit_exporter *cb, unsigned int i)
 {
-	struct conv_buf *cb = kunit_kzalloc(test, sizeof(*cb), GFP_KERNEL);
-	DEFINE_DMA_BUF_EXPORT_INFO(exp);
-	unsigned int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, cb);
-	alloc_apart(test, cb->pages, cb->spare);
-	phyr_init(&cb->ram, GFP_KERNEL);
-	phyr_init(&cb->other, GFP_KERNEL);
-	phyr_init(&cb->mixed, GFP_KERNEL);
-	exp.ops = ops;
-	exp.size = BUF_SIZE;
-	exp.flags = O_RDWR;
-	exp.priv = cb;
-	cb->dmabuf = dma_buf_export(&exp);
-	if (IS_ERR(cb->dmabuf)) {
-		for (i = 0; i < NR_PAGES; i++) {
-			__free_page(cb->pages[i]);
-			__free_page(cb->spare[i]);
-		}
-		KUNIT_FAIL_AND_ABORT(test, "dma_buf_export: %ld", PTR_ERR(cb->dmabuf));
-	}
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, cb_free, cb), 0);
-	for (i = 0; i < NR_PAGES; i++) {
-		KUNIT_ASSERT_EQ(test, phyr_append_pages(&cb->ram, &cb->pages[i], 1, 0,
-							PAGE_SIZE), 0);
-		KUNIT_ASSERT_EQ(test, phyr_append_pages(&cb->other, &cb->spare[i], 1, 0,
-							PAGE_SIZE), 0);
-	}
-	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(&cb->ram), NR_PAGES);
-	cb->cur = &cb->ram;
-	cb->offers[0] = (struct dma_buf_flavour_offer){
-		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_CPU };
-	cb->nr_offers = 1;
-	return cb;
+	return cb->pages[NR_PAGES + i];
 }
 
 /* the importer */
@@ -269,7 +111,7 @@ static struct conv_imp *imp_create(struct kunit *test)
 }
 
 /* Attach @imp through the converter; the errno or 0. */
-static int imp_attach(struct conv_imp *imp, struct conv_buf *cb,
+static int imp_attach(struct conv_imp *imp, struct dma_buf_kunit_exporter *cb,
 		      struct device *dev, u32 flags)
 {
 	struct dma_buf_iommu *conv;
@@ -355,8 +197,8 @@ static int edu_copy(struct phyr_kunit_edu *edu, unsigned long src_iova,
  */
 static void iommu_test_attach(struct kunit *test)
 {
-	struct conv_buf *cb = cb_create(test, &cb_ops);
-	struct conv_buf *legacy = cb_create(test, &cb_ops_legacy);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
+	struct dma_buf_kunit_exporter *legacy = cb_create(test, DMA_BUF_KUNIT_LEGACY);
 	struct device *dev = phyr_kunit_dma_device(test, "conv_imp", 64);
 	struct dma_buf_flavour_req req = { .flavour = DMA_BUF_FLAVOUR_IOMMU };
 	static const struct dma_buf_interconnect link = { .name = "link" };
@@ -378,10 +220,10 @@ static void iommu_test_attach(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, cb->seen_p2p);
 	KUNIT_EXPECT_EQ(test, cb->attached, 1);
 	/* the ranges are taken at attach time */
-	KUNIT_EXPECT_EQ(test, cb->maps, 1);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 1);
 	KUNIT_EXPECT_EQ(test, dma_buf_iommu_size(imp->conv), BUF_SIZE);
 	imp_detach(imp);
-	KUNIT_EXPECT_EQ(test, cb->maps, 0);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 0);
 	KUNIT_EXPECT_EQ(test, cb->attached, 0);
 
 	/* no phyr on offer: an sg_table only, private only */
@@ -422,7 +264,7 @@ static void iommu_test_attach(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, imp_attach(imp, cb, dev, 0), -EIO);
 	cb->map_err = 0;
 	KUNIT_EXPECT_EQ(test, cb->attached, 0);
-	KUNIT_EXPECT_EQ(test, cb->maps, 0);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 0);
 	KUNIT_EXPECT_EQ(test, cb->dmabuf->revocable_maps, 0U);
 }
 
@@ -433,7 +275,7 @@ static void iommu_test_attach(struct kunit *test)
  */
 static void iommu_test_broken_promise(struct kunit *test)
 {
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = phyr_kunit_dma_device(test, "conv_imp", 64);
 	struct conv_imp *imp = imp_create(test);
 	struct p2pdma_provider *provider;
@@ -442,16 +284,16 @@ static void iommu_test_broken_promise(struct kunit *test)
 
 	provider = phyr_kunit_ivshmem_provider(test, &ivshmem);
 	bar = pci_resource_start(ivshmem, PHYR_KUNIT_IVSHMEM_BAR);
-	KUNIT_ASSERT_EQ(test, phyr_append_pages(&cb->mixed, cb->pages, 1, 0, PAGE_SIZE), 0);
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&cb->mixed, provider, bar, PAGE_SIZE, 0), 0);
-	cb->cur = &cb->mixed;
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(&cb->other, cb->pages, 1, 0, PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&cb->other, provider, bar, PAGE_SIZE, 0), 0);
+	cb->map = &cb->other;
 	KUNIT_EXPECT_EQ(test, imp_attach(imp, cb, dev, 0), -EREMOTEIO);
-	KUNIT_EXPECT_EQ(test, cb->maps, 0);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 0);
 	KUNIT_EXPECT_EQ(test, cb->attached, 0);
 	KUNIT_EXPECT_EQ(test, cb->dmabuf->revocable_maps, 0U);
 	/* one that accepts MMIO takes them */
 	KUNIT_ASSERT_EQ(test, imp_attach(imp, cb, dev, DMA_BUF_FLAVOUR_MMIO), 0);
-	KUNIT_EXPECT_EQ(test, cb->maps, 1);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 1);
 	imp_detach(imp);
 	/* offered as MMIO: a RAM-only converter does not even attach */
 	cb->offers[0].flags = DMA_BUF_FLAVOUR_MMIO;
@@ -469,7 +311,7 @@ static void iommu_test_map_ram(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct iommu_domain *domain = edu_domain(test, edu, true);
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct conv_imp *imp = imp_create(test);
 	unsigned int i;
 	u8 *src, *dst;
@@ -507,7 +349,7 @@ static void iommu_test_map_ram(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nr_mapped(domain, IOVA_A, BUF_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, nr_mapped(domain, IOVA_B, 3 * PAGE_SIZE), 0);
 	/* the ranges stay taken until the detach */
-	KUNIT_EXPECT_EQ(test, cb->maps, 1);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 1);
 }
 
 /* the protection of every range the converter maps, seen through a stub */
@@ -539,7 +381,7 @@ static void iommu_test_map_mmio(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct iommu_domain *domain = edu_domain(test, edu, true);
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct conv_imp *imp = imp_create(test);
 	struct p2pdma_provider *provider;
 	struct pci_dev *ivshmem;
@@ -554,11 +396,11 @@ static void iommu_test_map_mmio(struct kunit *test)
 	provider = phyr_kunit_ivshmem_provider(test, &ivshmem);
 	/* the last 64 KiB of the BAR */
 	bar = pci_resource_end(ivshmem, PHYR_KUNIT_IVSHMEM_BAR) + 1 - SZ_64K;
-	KUNIT_ASSERT_EQ(test, phyr_append_pages(&cb->mixed, cb->pages, 2, 0, 2 * PAGE_SIZE), 0);
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&cb->mixed, provider, bar, 2 * PAGE_SIZE,
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(&cb->other, cb->pages, 2, 0, 2 * PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&cb->other, provider, bar, 2 * PAGE_SIZE,
 					       PHYR_ATTR_WC), 0);
-	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(&cb->mixed), 3);
-	cb->cur = &cb->mixed;
+	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(&cb->other), 3);
+	cb->map = &cb->other;
 	cb->offers[0] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
 		.provider = provider };
@@ -599,7 +441,7 @@ static void iommu_test_window(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct iommu_domain *domain = edu_domain(test, edu, false);
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct conv_imp *imp = imp_create(test);
 	struct dma_buf_iommu *conv;
 
@@ -653,7 +495,7 @@ static void iommu_test_revoke(struct kunit *test)
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct iommu_domain *d1 = edu_domain(test, edu, true);
 	struct iommu_domain *d2 = edu_domain(test, edu, false);
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct conv_imp *imp = imp_create(test);
 	u8 *page = page_address(cb->pages[3]);
 
@@ -671,7 +513,7 @@ static void iommu_test_revoke(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, dma_buf_revoke(cb->dmabuf, HZ), 0);
 	KUNIT_EXPECT_EQ(test, imp->invalidated, 1);
-	KUNIT_EXPECT_EQ(test, cb->maps, 0);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 0);
 	KUNIT_EXPECT_EQ(test, nr_mapped(d1, IOVA_A, BUF_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, nr_mapped(d1, IOVA_B, PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, nr_mapped(d2, IOVA_A, BUF_SIZE), 0);
@@ -700,17 +542,19 @@ static void iommu_test_move(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct iommu_domain *domain = edu_domain(test, edu, false);
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct conv_imp *imp = imp_create(test);
 
 	KUNIT_ASSERT_EQ(test, imp_attach(imp, cb, &edu->pdev->dev, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(&cb->other, &cb->pages[NR_PAGES], NR_PAGES, 0,
+						BUF_SIZE), 0);
 	KUNIT_ASSERT_EQ(test, dma_buf_iommu_map(imp->conv, domain, IOVA_A, 0, BUF_SIZE, RW), 0);
 	dma_resv_lock(cb->dmabuf->resv, NULL);
-	cb->cur = &cb->other;
+	cb->map = &cb->other;
 	dma_buf_invalidate_mappings(cb->dmabuf);
 	dma_resv_unlock(cb->dmabuf->resv);
 	KUNIT_EXPECT_EQ(test, imp->invalidated, 1);
-	KUNIT_EXPECT_EQ(test, cb->maps, 0);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 0);
 	KUNIT_EXPECT_EQ(test, nr_mapped(domain, IOVA_A, BUF_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, dma_buf_iommu_map(imp->conv, domain, IOVA_A, 0, BUF_SIZE, RW),
 			-ENODEV);
@@ -719,7 +563,7 @@ static void iommu_test_move(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, imp_attach(imp, cb, &edu->pdev->dev, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_buf_iommu_map(imp->conv, domain, IOVA_A, 0, BUF_SIZE, RW), 0);
 	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, IOVA_A + 2 * PAGE_SIZE),
-			page_to_phys(cb->spare[2]));
+			page_to_phys(spare_page(cb, 2)));
 	dma_buf_iommu_unmap(imp->conv, domain, IOVA_A, BUF_SIZE);
 }
 
@@ -791,7 +635,7 @@ static void iommu_test_revoke_during_map(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct iommu_domain *domain = edu_domain(test, edu, false);
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct conv_imp *imp = imp_create(test);
 	struct dma_buf_attachment *sentinel;
 	int ret;
@@ -820,7 +664,7 @@ static void iommu_test_revoke_during_map(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, revoker->ret, 0);
 	KUNIT_EXPECT_EQ(test, imp->invalidated, 1);
 	KUNIT_EXPECT_EQ(test, nr_mapped(domain, IOVA_A, BUF_SIZE), 0);
-	KUNIT_EXPECT_EQ(test, cb->maps, 0);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 0);
 	imp_detach(imp);
 	dma_buf_unrevoke(cb->dmabuf);
 
@@ -866,7 +710,7 @@ static void iommu_test_failures(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
 	struct iommu_domain *domain = edu_domain(test, edu, false);
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct conv_imp *imp = imp_create(test);
 	struct device *dev = &edu->pdev->dev;
 
@@ -903,48 +747,9 @@ static void iommu_test_failures(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nr_mapped(domain, IOVA_A, BUF_SIZE), NR_PAGES);
 	dma_buf_iommu_unmap(imp->conv, domain, IOVA_A, BUF_SIZE);
 	imp_detach(imp);
-	KUNIT_EXPECT_EQ(test, cb->maps, 0);
+	KUNIT_EXPECT_EQ(test, cb->phyr_maps, 0);
 	KUNIT_EXPECT_EQ(test, cb->attached, 0);
 	KUNIT_EXPECT_EQ(test, cb->dmabuf->revocable_maps, 0U);
-}
-
-/* a kernel fence (a move's copy, say) that signals from a worker */
-static const char *test_fence_name(struct dma_fence *f)
-{
-	return "conv_test";
-}
-
-/*
- * A kernel fence that a worker signals only once somebody waits for it: the
- * wait enables signalling (&dma_fence_ops.enable_signaling), which lets the
- * worker go on; it records whether a waiter came, then signals.
- */
-struct late_fence {
-	struct dma_fence base;		/* first: dma_fence_free() frees the whole */
-	spinlock_t lock;		/* the fence's */
-	struct work_struct work;
-	struct completion waiter;
-	bool had_waiter;
-};
-
-static bool late_enable_signaling(struct dma_fence *f)
-{
-	complete(&container_of(f, struct late_fence, base)->waiter);
-	return true;
-}
-
-static const struct dma_fence_ops late_fence_ops = {
-	.get_driver_name = test_fence_name,
-	.get_timeline_name = test_fence_name,
-	.enable_signaling = late_enable_signaling,
-};
-
-static void late_signal(struct work_struct *work)
-{
-	struct late_fence *f = container_of(work, struct late_fence, work);
-
-	f->had_waiter = wait_for_completion_timeout(&f->waiter, WAIT_BOUND);
-	dma_fence_signal(&f->base);
 }
 
 /*
@@ -954,29 +759,21 @@ static void late_signal(struct work_struct *work)
  */
 static void iommu_test_fence(struct kunit *test)
 {
-	struct conv_buf *cb = cb_create(test, &cb_ops);
+	struct dma_buf_kunit_exporter *cb = cb_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = phyr_kunit_dma_device(test, "conv_imp", 64);
 	struct conv_imp *imp = imp_create(test);
-	/* freed by its last reference, maybe the buffer's after the test */
-	struct late_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	/* a kernel fence (a move's copy, say) that signals once waited for */
+	struct dma_buf_kunit_late_fence *f = dma_buf_kunit_late_fence(test, "conv_test");
 
-	KUNIT_ASSERT_NOT_NULL(test, f);
-	spin_lock_init(&f->lock);
-	init_completion(&f->waiter);
-	dma_fence_init(&f->base, &late_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
-	INIT_WORK(&f->work, late_signal);
-	dma_resv_lock(cb->dmabuf->resv, NULL);
-	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(cb->dmabuf->resv, 1), 0);
-	dma_resv_add_fence(cb->dmabuf->resv, &f->base, DMA_RESV_USAGE_KERNEL);
-	dma_resv_unlock(cb->dmabuf->resv);
-	schedule_work(&f->work);
+	KUNIT_ASSERT_EQ(test, dma_buf_kunit_late_fence_add(f, cb->dmabuf->resv,
+							   DMA_RESV_USAGE_KERNEL), 0);
+	dma_buf_kunit_late_fence_signal_on_wait(f, WAIT_BOUND);
 	KUNIT_EXPECT_EQ(test, imp_attach(imp, cb, dev, 0), 0);
 	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&f->base),
 			      "the attach returned before the fence signalled");
-	flush_work(&f->work);
+	flush_delayed_work(&f->work);
 	KUNIT_EXPECT_TRUE_MSG(test, f->had_waiter, "the attach never waited for the fence");
 	imp_detach(imp);
-	dma_fence_put(&f->base);
 }
 
 static struct kunit_case dma_buf_iommu_test_cases[] = {
@@ -1024,6 +821,10 @@ static void vec_unmap(struct dma_buf_attachment *a, struct sg_table *sgt,
 	dma_buf_free_sgt(a, sgt, dir);
 }
 
+static void vec_release(struct dma_buf *dmabuf)
+{
+}
+
 static int vec_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
 {
 	return a->peer2peer ? 0 : -EOPNOTSUPP;
@@ -1033,7 +834,7 @@ static const struct dma_buf_ops vec_ops = {
 	.attach = vec_attach,
 	.map_dma_buf = vec_map,
 	.unmap_dma_buf = vec_unmap,
-	.release = cb_release,
+	.release = vec_release,
 };
 
 static void vec_invalidate(struct dma_buf_attachment *a)

@@ -8,6 +8,7 @@
  */
 
 #include <kunit/device.h>
+#include <kunit/dma-buf.h>
 #include <kunit/phyr_pci.h>
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -32,275 +33,11 @@ MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
 #define NR_PAGES	4
 
-struct mock_buf {
-	struct dma_buf *dmabuf;
-	struct page *pages[NR_PAGES];
-	struct phyr ram;		/* the pages */
-	struct phyr mmio;		/* a range of @provider's BAR */
-	bool map_mmio;			/* map_phyr returns @mmio */
-	struct p2pdma_provider *provider;
-	struct dma_buf_flavour_offer offers[DMA_BUF_MAX_FLAVOURS];
-	int nr_offers;			/* or an errno for offers() */
-	int attach_err;
-	bool revocable_only;
-	bool refuse_p2p;		/* attach clears peer2peer */
-	/* what the attach callback saw */
-	enum dma_buf_flavour seen_flavour;
-	u32 seen_flags;
-	bool seen_p2p;
-	/* offers that the attach callback puts in place (a move meanwhile) */
-	struct dma_buf_flavour_offer move_to;
-	int attach_calls;
-	int accept_err;
-	int map_err;
-	/* counters */
-	int attached, phyr_maps, private_maps, sg_maps, pins;
-};
-
-static u8 private_cookie;
-
-static int mock_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
-{
-	struct mock_buf *mb = dmabuf->priv;
-
-	mb->attach_calls++;
-	mb->seen_flavour = a->flavour;
-	mb->seen_flags = a->flavour_flags;
-	mb->seen_p2p = a->peer2peer;
-	if (mb->attach_err)
-		return mb->attach_err;
-	if (mb->revocable_only && !dma_buf_attach_revocable(a))
-		return -EOPNOTSUPP;
-	if (mb->refuse_p2p)
-		a->peer2peer = false;
-	if (mb->move_to.flavour || mb->move_to.flags) {
-		/* the buffer moves while this attach is not yet published */
-		dma_resv_lock(dmabuf->resv, NULL);
-		mb->offers[0] = mb->move_to;
-		mb->nr_offers = 1;
-		dma_resv_unlock(dmabuf->resv);
-		mb->move_to = (struct dma_buf_flavour_offer){};
-	}
-	mb->attached++;
-	return 0;
-}
-
-static void mock_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
-{
-	struct mock_buf *mb = dmabuf->priv;
-
-	mb->attached--;
-}
-
-static struct sg_table *mock_map_dma_buf(struct dma_buf_attachment *a,
-					 enum dma_data_direction dir)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-	struct sg_table *sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	int ret;
-
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table_from_pages(sgt, mb->pages, NR_PAGES, 0,
-					NR_PAGES * PAGE_SIZE, GFP_KERNEL);
-	if (ret)
-		goto err_free;
-	ret = dma_map_sgtable(a->dev, sgt, dir, 0);
-	if (ret)
-		goto err_table;
-	mb->sg_maps++;
-	return sgt;
-err_table:
-	sg_free_table(sgt);
-err_free:
-	kfree(sgt);
-	return ERR_PTR(ret);
-}
-
-static void mock_unmap_dma_buf(struct dma_buf_attachment *a,
-			       struct sg_table *sgt, enum dma_data_direction dir)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	dma_unmap_sgtable(a->dev, sgt, dir, 0);
-	sg_free_table(sgt);
-	kfree(sgt);
-	mb->sg_maps--;
-}
-
-static int mock_pin(struct dma_buf_attachment *a)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	mb->pins++;
-	return 0;
-}
-
-static void mock_unpin(struct dma_buf_attachment *a)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	mb->pins--;
-}
-
-/* the dma-buf may be released after the test: touch nothing of it */
-static void mock_release(struct dma_buf *dmabuf)
-{
-}
-
-static int mock_offers(struct dma_buf *dmabuf,
-		       struct dma_buf_flavour_offer *offers, unsigned int max)
-{
-	struct mock_buf *mb = dmabuf->priv;
-
-	if (mb->nr_offers < 0)
-		return mb->nr_offers;
-	memcpy(offers, mb->offers, min_t(int, mb->nr_offers, max) * sizeof(*offers));
-	return mb->nr_offers;
-}
-
-static int mock_accept_private(struct dma_buf *dmabuf, struct device *dev,
-			       const struct dma_buf_interconnect *ic)
-{
-	struct mock_buf *mb = dmabuf->priv;
-
-	return mb->accept_err;
-}
-
-static const struct phyr *mock_map_phyr(struct dma_buf_attachment *a)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	if (mb->map_err)
-		return ERR_PTR(mb->map_err);
-	mb->phyr_maps++;
-	return mb->map_mmio ? &mb->mmio : &mb->ram;
-}
-
-static void mock_unmap_phyr(struct dma_buf_attachment *a, const struct phyr *phyr)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	mb->phyr_maps--;
-}
-
-static void *mock_map_private(struct dma_buf_attachment *a)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	if (mb->map_err)
-		return ERR_PTR(mb->map_err);
-	mb->private_maps++;
-	return &private_cookie;
-}
-
-static void mock_unmap_private(struct dma_buf_attachment *a, void *addrs)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	mb->private_maps--;
-}
-
-static const struct dma_buf_flavour_ops mock_flavour_ops = {
-	.offers = mock_offers,
-	.accept_private = mock_accept_private,
-	.map_phyr = mock_map_phyr,
-	.unmap_phyr = mock_unmap_phyr,
-	.map_private = mock_map_private,
-	.unmap_private = mock_unmap_private,
-};
-
-/* an exporter with an sg_table of its own */
-static const struct dma_buf_ops mock_ops_sg = {
-	.attach = mock_attach,
-	.detach = mock_detach,
-	.map_dma_buf = mock_map_dma_buf,
-	.unmap_dma_buf = mock_unmap_dma_buf,
-	.release = mock_release,
-	.flavours = &mock_flavour_ops,
-};
-
-/* a phyr-only exporter: legacy importers go through the bridge */
-static const struct dma_buf_ops mock_ops_bridge = {
-	.attach = mock_attach,
-	.detach = mock_detach,
-	.map_dma_buf = dma_buf_phyr_bridge_map,
-	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
-	.release = mock_release,
-	.flavours = &mock_flavour_ops,
-};
-
-/* the same, but pinning (a "dynamic" exporter) */
-static const struct dma_buf_ops mock_ops_pin = {
-	.attach = mock_attach,
-	.detach = mock_detach,
-	.pin = mock_pin,
-	.unpin = mock_unpin,
-	.map_dma_buf = dma_buf_phyr_bridge_map,
-	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
-	.release = mock_release,
-	.flavours = &mock_flavour_ops,
-};
-
-/* an exporter that knows nothing of flavours */
-static const struct dma_buf_ops mock_ops_legacy = {
-	.attach = mock_attach,
-	.detach = mock_detach,
-	.map_dma_buf = mock_map_dma_buf,
-	.unmap_dma_buf = mock_unmap_dma_buf,
-	.release = mock_release,
-};
-
-static void mock_buf_free(void *data)
-{
-	struct mock_buf *mb = data;
-	unsigned int i;
-
-	dma_buf_put(mb->dmabuf);
-	phyr_destroy(&mb->ram);
-	phyr_destroy(&mb->mmio);
-	for (i = 0; i < NR_PAGES; i++)
-		__free_page(mb->pages[i]);
-}
-
 /* A real dma-buf over NR_PAGES pages, offering phyr+cpu then sg_table. */
-static struct mock_buf *mock_buf_create(struct kunit *test,
-					const struct dma_buf_ops *ops)
+static struct dma_buf_kunit_exporter *mock_buf_create(struct kunit *test,
+						      enum dma_buf_kunit_kind kind)
 {
-	struct mock_buf *mb = kunit_kzalloc(test, sizeof(*mb), GFP_KERNEL);
-	DEFINE_DMA_BUF_EXPORT_INFO(exp);
-	unsigned int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, mb);
-	for (i = 0; i < NR_PAGES; i++) {
-		mb->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!mb->pages[i]) {
-			while (i--)
-				__free_page(mb->pages[i]);
-			KUNIT_FAIL_AND_ABORT(test, "no memory");
-		}
-	}
-	phyr_init(&mb->ram, GFP_KERNEL);
-	phyr_init(&mb->mmio, GFP_KERNEL);
-	exp.ops = ops;
-	exp.size = NR_PAGES * PAGE_SIZE;
-	exp.flags = O_RDWR;
-	exp.priv = mb;
-	mb->dmabuf = dma_buf_export(&exp);
-	if (IS_ERR(mb->dmabuf)) {
-		for (i = 0; i < NR_PAGES; i++)
-			__free_page(mb->pages[i]);
-		KUNIT_FAIL_AND_ABORT(test, "dma_buf_export: %ld", PTR_ERR(mb->dmabuf));
-	}
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mock_buf_free, mb), 0);
-	KUNIT_ASSERT_EQ(test, phyr_append_pages(&mb->ram, mb->pages, NR_PAGES, 0,
-						NR_PAGES * PAGE_SIZE), 0);
-	mb->offers[0] = (struct dma_buf_flavour_offer){
-		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_CPU };
-	mb->offers[1] = (struct dma_buf_flavour_offer){
-		.flavour = DMA_BUF_FLAVOUR_SG_TABLE, .flags = DMA_BUF_FLAVOUR_CPU };
-	mb->nr_offers = 2;
-	return mb;
+	return dma_buf_kunit_exporter(test, kind, NR_PAGES, 0, 0);
 }
 
 static struct device *importer_device(struct kunit *test, const char *name)
@@ -328,7 +65,7 @@ static const struct dma_buf_attach_ops importer_ops = {
 #define REQ(f, fl)	((struct dma_buf_flavour_req){ .flavour = (f), .flags = (fl) })
 
 /* Attach with @reqs; return the chosen flavour or the errno. */
-static int try_attach(struct kunit *test, struct mock_buf *mb, struct device *dev,
+static int try_attach(struct kunit *test, struct dma_buf_kunit_exporter *mb, struct device *dev,
 		      const struct dma_buf_flavour_req *reqs, unsigned int nr,
 		      struct dma_buf_attachment **out)
 {
@@ -358,7 +95,7 @@ static void flavour_test_names(struct kunit *test)
 /* Every malformed request list is -EINVAL, and the exporter never hears of it. */
 static void flavour_test_bad_requests(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	static const struct dma_buf_interconnect ic = { .name = "link" };
 	struct dma_buf_flavour_req reqs[DMA_BUF_MAX_FLAVOURS + 1];
@@ -399,7 +136,7 @@ static void flavour_test_bad_requests(struct kunit *test)
 /* The importer's order decides, whatever the exporter prefers. */
 static void flavour_test_importer_order(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req sg_first[] = {
 		REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0), REQ(DMA_BUF_FLAVOUR_PHYR, 0) };
@@ -420,7 +157,7 @@ static void flavour_test_importer_order(struct kunit *test)
 /* Nothing in common: -EOPNOTSUPP and nothing left allocated or attached. */
 static void flavour_test_no_match(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 
@@ -435,7 +172,7 @@ static void flavour_test_no_match(struct kunit *test)
 /* An exporter without flavours serves sg_table requests only. */
 static void flavour_test_legacy_exporter(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_legacy);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_LEGACY);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req reqs[] = {
 		REQ(DMA_BUF_FLAVOUR_PHYR, 0), REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0) };
@@ -463,7 +200,7 @@ static void flavour_test_legacy_exporter(struct kunit *test)
 }
 
 /* Check a DMA-only table against the pages (no IOMMU: DMA address = phys). */
-static void expect_sgt_is_pages(struct kunit *test, struct mock_buf *mb,
+static void expect_sgt_is_pages(struct kunit *test, struct dma_buf_kunit_exporter *mb,
 				struct sg_table *sgt)
 {
 	struct scatterlist *sg;
@@ -493,7 +230,7 @@ static void expect_sgt_is_pages(struct kunit *test, struct mock_buf *mb,
  */
 static void flavour_test_bridge(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req sg = REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0);
 	struct dma_buf_flavour_req sg_cpu = REQ(DMA_BUF_FLAVOUR_SG_TABLE,
@@ -530,7 +267,7 @@ static void flavour_test_bridge(struct kunit *test)
 /* The phyr flavour hands over the ranges, and maps them for the device. */
 static void flavour_test_map_phyr(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_CPU);
 	struct dma_buf_attachment *a;
@@ -571,7 +308,7 @@ static void flavour_test_map_phyr(struct kunit *test)
 /* A request for CPU RAM passes over an offer that may hold anything else. */
 static void flavour_test_cpu_constraint(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req reqs[] = {
 		REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_CPU),
@@ -592,7 +329,7 @@ static void flavour_test_cpu_constraint(struct kunit *test)
  */
 static void flavour_test_mmio_unreachable(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
 	struct dma_buf_flavour_req ram = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
@@ -622,7 +359,7 @@ static void flavour_test_mmio_unreachable(struct kunit *test)
 static void flavour_test_p2p_reachability(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
 	struct device *dev = &edu->pdev->dev;
 	enum pci_p2pdma_map_type want;
@@ -632,10 +369,10 @@ static void flavour_test_p2p_reachability(struct kunit *test)
 	int ret;
 
 	mb->provider = phyr_kunit_ivshmem_provider(test, &ivshmem);
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, mb->provider,
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->other, mb->provider,
 					       pci_resource_start(ivshmem, PHYR_KUNIT_IVSHMEM_BAR),
 					       SZ_64K, PHYR_ATTR_WC), 0);
-	mb->map_mmio = true;
+	mb->map = &mb->other;
 	mb->offers[0] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
 		.provider = mb->provider };
@@ -673,17 +410,17 @@ static void flavour_test_p2p_reachability(struct kunit *test)
  */
 static void flavour_test_broken_promise(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 	struct p2pdma_provider fake = { .owner = dev };
 	struct dma_buf_attachment *a;
 	struct sg_table *sgt;
 
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, &fake, 0x100000000ULL,
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->other, &fake, 0x100000000ULL,
 					       PAGE_SIZE, 0), 0);
 	KUNIT_ASSERT_EQ(test, try_attach(test, mb, dev, &phyr, 1, &a), DMA_BUF_FLAVOUR_PHYR);
-	mb->map_mmio = true;
+	mb->map = &mb->other;
 	dma_resv_lock(mb->dmabuf->resv, NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(a)), -EREMOTEIO);
 	dma_resv_unlock(mb->dmabuf->resv);
@@ -713,7 +450,7 @@ static void flavour_test_exporter_decides(struct kunit *test)
 		.invalidate_mappings = importer_invalidate,
 	};
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
 	struct dma_buf_flavour_req cpu = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_CPU);
 	struct device *dev = &edu->pdev->dev;
@@ -754,7 +491,7 @@ static void flavour_test_exporter_decides(struct kunit *test)
  */
 static void flavour_test_attach_race(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req reqs[] = {
 		REQ(DMA_BUF_FLAVOUR_PHYR, 0), REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0) };
@@ -780,7 +517,7 @@ static void flavour_test_attach_race(struct kunit *test)
 static void flavour_test_provider_per_range(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct dma_buf_flavour_req mmio = REQ(DMA_BUF_FLAVOUR_PHYR, DMA_BUF_FLAVOUR_MMIO);
 	struct device *dev = &edu->pdev->dev;
 	struct p2pdma_provider *other;
@@ -793,13 +530,13 @@ static void flavour_test_provider_per_range(struct kunit *test)
 		kunit_skip(test, "needs edu to reach one BAR and not the other (switch boot)");
 	mb->provider = phyr_kunit_ivshmem_provider_nth(test, 0, &iv0);
 	other = phyr_kunit_ivshmem_provider_nth(test, 1, &iv1);
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, mb->provider,
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->other, mb->provider,
 					       pci_resource_start(iv0, PHYR_KUNIT_IVSHMEM_BAR),
 					       PAGE_SIZE, PHYR_ATTR_WC), 0);
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, other,
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->other, other,
 					       pci_resource_start(iv1, PHYR_KUNIT_IVSHMEM_BAR),
 					       PAGE_SIZE, PHYR_ATTR_WC), 0);
-	mb->map_mmio = true;
+	mb->map = &mb->other;
 	mb->offers[0] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
 		.provider = mb->provider };
@@ -809,8 +546,8 @@ static void flavour_test_provider_per_range(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(dma_buf_map_phyr(a)), -EREMOTEIO);
 	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
 	/* without the second provider's range it maps */
-	phyr_destroy(&mb->mmio);
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->mmio, mb->provider,
+	phyr_destroy(&mb->other);
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&mb->other, mb->provider,
 					       pci_resource_start(iv0, PHYR_KUNIT_IVSHMEM_BAR),
 					       PAGE_SIZE, PHYR_ATTR_WC), 0);
 	phyr = dma_buf_map_phyr(a);
@@ -826,7 +563,7 @@ static void flavour_test_private(struct kunit *test)
 {
 	static const struct dma_buf_interconnect link = { .name = "link" };
 	static const struct dma_buf_interconnect lookalike = { .name = "link" };
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req reqs[2] = {
 		{ .flavour = DMA_BUF_FLAVOUR_PRIVATE, .interconnect = &link },
@@ -848,7 +585,7 @@ static void flavour_test_private(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, a->interconnect, &link);
 	dma_resv_lock(mb->dmabuf->resv, NULL);
 	addrs = dma_buf_map_private(a);
-	KUNIT_EXPECT_PTR_EQ(test, addrs, (void *)&private_cookie);
+	KUNIT_EXPECT_PTR_EQ(test, addrs, (void *)mb);
 	KUNIT_EXPECT_EQ(test, mb->private_maps, 1);
 	if (!IS_ERR(addrs))
 		dma_buf_unmap_private(a, addrs);
@@ -862,7 +599,7 @@ static void flavour_test_private(struct kunit *test)
 static void flavour_test_wrong_flavour(struct kunit *test)
 {
 	static const struct dma_buf_interconnect link = { .name = "link" };
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 	struct dma_buf_flavour_req sg = REQ(DMA_BUF_FLAVOUR_SG_TABLE, 0);
@@ -898,7 +635,7 @@ static void flavour_test_wrong_flavour(struct kunit *test)
 /* No detach under a live mapping: -EBUSY, and the attachment stays usable. */
 static void flavour_test_detach_while_mapped(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_sg);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 	struct dma_buf_attachment *a;
@@ -950,7 +687,7 @@ static const struct dma_buf_attach_ops prompt_ops = {
 static void flavour_test_revoke(struct kunit *test)
 {
 	static const struct dma_buf_interconnect link = { .name = "link" };
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 	struct dma_buf_flavour_req priv = {
@@ -1021,29 +758,6 @@ static void flavour_test_revoke(struct kunit *test)
  * stopped do).  An importer that never unmaps makes it return -ETIMEDOUT after
  * the timeout, with the buffer revoked all the same.
  */
-struct late_fence {
-	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
-	spinlock_t lock;	/* the fence's */
-	struct delayed_work work;
-};
-
-static const char *late_fence_name(struct dma_fence *f)
-{
-	return "flavour_test";
-}
-
-static const struct dma_fence_ops late_fence_ops = {
-	.get_driver_name = late_fence_name,
-	.get_timeline_name = late_fence_name,
-};
-
-static void late_fence_signal(struct work_struct *work)
-{
-	struct late_fence *f = container_of(work, struct late_fence, work.work);
-
-	dma_fence_signal(&f->base);
-}
-
 struct late_importer {
 	struct dma_buf_attachment *a;
 	const struct phyr *phyr;
@@ -1077,21 +791,16 @@ static const struct dma_buf_attach_ops late_ops = {
 
 static void flavour_test_revoke_waits(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 	struct late_importer imp = { .delay = msecs_to_jiffies(300) };
-	/* freed by the fence's last reference, which the reservation may hold */
-	struct late_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	struct dma_buf_kunit_late_fence *f = dma_buf_kunit_late_fence(test, "flavour_test");
 	unsigned long t0;
 
-	KUNIT_ASSERT_NOT_NULL(test, f);
 	INIT_DELAYED_WORK(&imp.work, late_unmap);
 	imp.a = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &late_ops, &imp);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(imp.a));
-	spin_lock_init(&f->lock);
-	dma_fence_init(&f->base, &late_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
-	INIT_DELAYED_WORK(&f->work, late_fence_signal);
 
 	dma_resv_lock(mb->dmabuf->resv, NULL);
 	imp.phyr = dma_buf_map_phyr(imp.a);
@@ -1099,7 +808,7 @@ static void flavour_test_revoke_waits(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(mb->dmabuf->resv, 1), 0);
 	dma_resv_add_fence(mb->dmabuf->resv, &f->base, DMA_RESV_USAGE_WRITE);
 	dma_resv_unlock(mb->dmabuf->resv);
-	schedule_delayed_work(&f->work, msecs_to_jiffies(100));
+	dma_buf_kunit_late_fence_signal_in(f, msecs_to_jiffies(100));
 
 	t0 = jiffies;
 	KUNIT_EXPECT_EQ(test, dma_buf_revoke(mb->dmabuf, 5 * HZ), 0);
@@ -1125,8 +834,6 @@ static void flavour_test_revoke_waits(struct kunit *test)
 	dma_resv_unlock(mb->dmabuf->resv);
 	dma_buf_unrevoke(mb->dmabuf);
 
-	cancel_delayed_work_sync(&f->work);
-	dma_fence_put(&f->base);
 	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, imp.a), 0);
 }
 
@@ -1136,7 +843,7 @@ static void flavour_test_revoke_waits(struct kunit *test)
  */
 static void flavour_test_revocable_only(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 	struct dma_buf_attachment *a;
@@ -1154,7 +861,7 @@ static void flavour_test_revocable_only(struct kunit *test)
 /* Static importers get the buffer pinned while mapped; dynamic ones do not. */
 static void flavour_test_pin(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_pin);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_PINNED);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 	struct dma_buf_attachment *st, *dyn;
@@ -1197,7 +904,7 @@ static void *fail_alloc(size_t size)
  */
 static void flavour_test_failures(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct device *dev = importer_device(test, "flavour_imp");
 	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
 	struct dma_buf_attachment *a;
@@ -1218,10 +925,10 @@ static void flavour_test_failures(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_TO_DEVICE, 0), -ENOMEM);
 	mb->map_err = 0;
 	/* an empty list cannot be DMA mapped: phyr_dma_map() fails, all undone */
-	mb->map_mmio = true;	/* @mmio is empty here */
+	mb->map = &mb->other;	/* empty here */
 	KUNIT_EXPECT_EQ(test, dma_buf_map_phyr_dma(a, &map, DMA_TO_DEVICE, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
-	mb->map_mmio = false;
+	mb->map = &mb->ram;
 	dma_resv_unlock(mb->dmabuf->resv);
 	KUNIT_EXPECT_EQ(test, a->nr_maps, 0U);
 	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, a), 0);
@@ -1244,8 +951,8 @@ static void flavour_test_failures(struct kunit *test)
 /* What fdinfo says a buffer offers. */
 static void flavour_test_fdinfo(struct kunit *test)
 {
-	struct mock_buf *mb = mock_buf_create(test, &mock_ops_bridge);
-	struct mock_buf *legacy = mock_buf_create(test, &mock_ops_legacy);
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_BRIDGE);
+	struct dma_buf_kunit_exporter *legacy = mock_buf_create(test, DMA_BUF_KUNIT_LEGACY);
 	struct seq_file m = {};
 	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
 

@@ -9,6 +9,7 @@
  * Copyright 2026 The phyr developers
  */
 
+#include <kunit/dma-buf.h>
 #include <kunit/phyr_pci.h>
 #include <kunit/test.h>
 #include <kunit/visibility.h>
@@ -19,12 +20,10 @@
 #include <linux/dma-resv.h>
 #include <linux/dynamic_queue_limits.h>
 #include <linux/etherdevice.h>
-#include <linux/fcntl.h>
 #include <linux/jiffies.h>
 #include <linux/netdevice.h>
 #include <linux/phyr.h>
 #include <linux/rtnetlink.h>
-#include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 #include <net/netdev_netlink.h>
@@ -40,166 +39,19 @@ MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 /* what a revoke may wait for the device (NET_DEVMEM_TX_DRAIN_MS) */
 #define DRAIN_MS	1000
 
-struct mock_buf {
-	struct dma_buf *dmabuf;
-	struct page *pages[NR_PAGES];
-	struct phyr ram;
-	/* counters, under the buffer's reservation lock */
-	int attached, phyr_maps, sg_maps;
-};
-
-static int mock_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
+/*
+ * A dma-buf over NR_PAGES pages that are not contiguous: an exporter of
+ * the phyr flavour of CPU RAM (legacy importers through the bridge,
+ * DMA_BUF_KUNIT_BRIDGE), or one that knows nothing of flavours, as udmabuf
+ * (DMA_BUF_KUNIT_LEGACY).
+ */
+static struct dma_buf_kunit_exporter *mock_buf_create(struct kunit *test,
+						      enum dma_buf_kunit_kind kind)
 {
-	struct mock_buf *mb = dmabuf->priv;
+	struct dma_buf_kunit_exporter *mb;
 
-	WRITE_ONCE(mb->attached, mb->attached + 1);
-	return 0;
-}
-
-static void mock_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *a)
-{
-	struct mock_buf *mb = dmabuf->priv;
-
-	WRITE_ONCE(mb->attached, mb->attached - 1);
-}
-
-static struct sg_table *mock_map_dma_buf(struct dma_buf_attachment *a,
-					 enum dma_data_direction dir)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-	struct sg_table *sgt = kzalloc_obj(*sgt);
-	int ret;
-
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table_from_pages(sgt, mb->pages, NR_PAGES, 0,
-					NR_PAGES * PAGE_SIZE, GFP_KERNEL);
-	if (ret)
-		goto err_free;
-	ret = dma_map_sgtable(a->dev, sgt, dir, 0);
-	if (ret)
-		goto err_table;
-	mb->sg_maps++;
-	return sgt;
-err_table:
-	sg_free_table(sgt);
-err_free:
-	kfree(sgt);
-	return ERR_PTR(ret);
-}
-
-static void mock_unmap_dma_buf(struct dma_buf_attachment *a,
-			       struct sg_table *sgt, enum dma_data_direction dir)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	dma_unmap_sgtable(a->dev, sgt, dir, 0);
-	sg_free_table(sgt);
-	kfree(sgt);
-	mb->sg_maps--;
-}
-
-/* the dma-buf may be released after the test: touch nothing of it */
-static void mock_release(struct dma_buf *dmabuf)
-{
-}
-
-static int mock_offers(struct dma_buf *dmabuf,
-		       struct dma_buf_flavour_offer *offers, unsigned int max)
-{
-	offers[0] = (struct dma_buf_flavour_offer){
-		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_CPU };
-	return 1;
-}
-
-static const struct phyr *mock_map_phyr(struct dma_buf_attachment *a)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	mb->phyr_maps++;
-	return &mb->ram;
-}
-
-static void mock_unmap_phyr(struct dma_buf_attachment *a,
-			    const struct phyr *phyr)
-{
-	struct mock_buf *mb = a->dmabuf->priv;
-
-	mb->phyr_maps--;
-}
-
-static const struct dma_buf_flavour_ops mock_flavour_ops = {
-	.offers = mock_offers,
-	.map_phyr = mock_map_phyr,
-	.unmap_phyr = mock_unmap_phyr,
-};
-
-/* an exporter of the phyr flavour (legacy importers through the bridge) */
-static const struct dma_buf_ops mock_ops_phyr = {
-	.attach = mock_attach,
-	.detach = mock_detach,
-	.map_dma_buf = dma_buf_phyr_bridge_map,
-	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
-	.release = mock_release,
-	.flavours = &mock_flavour_ops,
-};
-
-/* an exporter that knows nothing of flavours, as udmabuf */
-static const struct dma_buf_ops mock_ops_legacy = {
-	.attach = mock_attach,
-	.detach = mock_detach,
-	.map_dma_buf = mock_map_dma_buf,
-	.unmap_dma_buf = mock_unmap_dma_buf,
-	.release = mock_release,
-};
-
-static void mock_buf_free(void *data)
-{
-	struct mock_buf *mb = data;
-	unsigned int i;
-
-	dma_buf_put(mb->dmabuf);
-	phyr_destroy(&mb->ram);
-	for (i = 0; i < NR_PAGES; i++)
-		__free_page(mb->pages[i]);
-}
-
-/* A dma-buf over NR_PAGES pages that are not contiguous (every other one). */
-static struct mock_buf *mock_buf_create(struct kunit *test,
-					const struct dma_buf_ops *ops)
-{
-	struct mock_buf *mb = kunit_kzalloc(test, sizeof(*mb), GFP_KERNEL);
-	DEFINE_DMA_BUF_EXPORT_INFO(exp);
-	struct page *pair;
-	unsigned int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, mb);
-	for (i = 0; i < NR_PAGES; i++) {
-		pair = alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
-		if (!pair) {
-			while (i--)
-				__free_page(mb->pages[i]);
-			KUNIT_FAIL_AND_ABORT(test, "no memory");
-		}
-		split_page(pair, 1);
-		__free_page(pair + 1);
-		mb->pages[i] = pair;
-	}
-	phyr_init(&mb->ram, GFP_KERNEL);
-	exp.ops = ops;
-	exp.size = NR_PAGES * PAGE_SIZE;
-	exp.flags = O_RDWR;
-	exp.priv = mb;
-	mb->dmabuf = dma_buf_export(&exp);
-	if (IS_ERR(mb->dmabuf)) {
-		for (i = 0; i < NR_PAGES; i++)
-			__free_page(mb->pages[i]);
-		KUNIT_FAIL_AND_ABORT(test, "dma_buf_export: %ld",
-				     PTR_ERR(mb->dmabuf));
-	}
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mock_buf_free, mb), 0);
-	KUNIT_ASSERT_EQ(test, phyr_append_pages(&mb->ram, mb->pages, NR_PAGES,
-						0, NR_PAGES * PAGE_SIZE), 0);
+	mb = dma_buf_kunit_exporter(test, kind, NR_PAGES, 0, DMA_BUF_KUNIT_PAGES_APART);
+	mb->nr_offers = 1;
 	return mb;
 }
 
@@ -226,7 +78,7 @@ struct env {
 	bool registered;
 	struct device *dma_dev;
 	struct netdev_nl_sock priv;
-	struct mock_buf *mb;
+	struct dma_buf_kunit_exporter *mb;
 	struct net_devmem_dmabuf_binding *binding;
 };
 
@@ -239,14 +91,14 @@ static void env_free(void *data)
 	free_netdev(env->dev);
 }
 
-static struct env *env_create(struct kunit *test, const struct dma_buf_ops *ops,
+static struct env *env_create(struct kunit *test, enum dma_buf_kunit_kind kind,
 			      bool registered)
 {
 	struct env *env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, env);
 	env->test = test;
-	env->mb = mock_buf_create(test, ops);
+	env->mb = mock_buf_create(test, kind);
 	env->dma_dev = phyr_kunit_dma_device(test, "devmem-kunit-nic", 64);
 	INIT_LIST_HEAD(&env->priv.bindings);
 	mutex_init(&env->priv.lock);
@@ -322,7 +174,7 @@ static struct sk_buff *devmem_skb(struct kunit *test, struct env *env,
 
 static void devmem_test_bind_phyr(struct kunit *test)
 {
-	struct env *env = env_create(test, &mock_ops_phyr, false);
+	struct env *env = env_create(test, DMA_BUF_KUNIT_BRIDGE, false);
 
 	env_bind(env);
 	KUNIT_EXPECT_EQ(test, env->binding->attachment->flavour,
@@ -339,7 +191,7 @@ static void devmem_test_bind_phyr(struct kunit *test)
 
 static void devmem_test_bind_legacy(struct kunit *test)
 {
-	struct env *env = env_create(test, &mock_ops_legacy, false);
+	struct env *env = env_create(test, DMA_BUF_KUNIT_LEGACY, false);
 
 	env_bind(env);
 	KUNIT_EXPECT_EQ(test, env->binding->attachment->flavour,
@@ -353,7 +205,7 @@ static void devmem_test_bind_legacy(struct kunit *test)
 /* The exporter revokes the buffer: the binding stops, then unmaps. */
 static void devmem_test_revoke(struct kunit *test)
 {
-	struct env *env = env_create(test, &mock_ops_phyr, false);
+	struct env *env = env_create(test, DMA_BUF_KUNIT_BRIDGE, false);
 	struct sk_buff *skb;
 
 	env_bind(env);
@@ -375,7 +227,7 @@ static void devmem_test_revoke(struct kunit *test)
 struct late_completion {
 	struct delayed_work work;
 	struct net_device *dev;
-	struct mock_buf *mb;
+	struct dma_buf_kunit_exporter *mb;
 	unsigned int bytes;
 	int maps_then;		/* the buffer's phyr maps when it completed */
 };
@@ -395,7 +247,7 @@ static void late_complete(struct work_struct *work)
  */
 static void devmem_test_revoke_waits_for_device(struct kunit *test)
 {
-	struct env *env = env_create(test, &mock_ops_phyr, false);
+	struct env *env = env_create(test, DMA_BUF_KUNIT_BRIDGE, false);
 	struct dql *dql = &netdev_get_tx_queue(env->dev, 0)->dql;
 	struct late_completion lc = { .dev = env->dev, .mb = env->mb,
 				      .bytes = 3000, .maps_then = -1 };
@@ -423,7 +275,7 @@ static void devmem_test_revoke_waits_for_device(struct kunit *test)
 /* A device that never completes holds the revoke for the bound, no longer. */
 static void devmem_test_revoke_bound(struct kunit *test)
 {
-	struct env *env = env_create(test, &mock_ops_phyr, false);
+	struct env *env = env_create(test, DMA_BUF_KUNIT_BRIDGE, false);
 	struct dql *dql = &netdev_get_tx_queue(env->dev, 0)->dql;
 	unsigned long start;
 
@@ -457,7 +309,7 @@ static void late_reset(struct work_struct *work)
 /* A queue reset 200 ms later (the driver cleaned its ring) drains it. */
 static void devmem_test_revoke_after_reset(struct kunit *test)
 {
-	struct env *env = env_create(test, &mock_ops_phyr, false);
+	struct env *env = env_create(test, DMA_BUF_KUNIT_BRIDGE, false);
 	struct late_reset lr = {
 		.dql = &netdev_get_tx_queue(env->dev, 0)->dql,
 	};
@@ -486,7 +338,7 @@ static void devmem_test_revoke_after_reset(struct kunit *test)
  */
 static void devmem_test_unregister(struct kunit *test)
 {
-	struct env *env = env_create(test, &mock_ops_phyr, true);
+	struct env *env = env_create(test, DMA_BUF_KUNIT_BRIDGE, true);
 	struct net_devmem_dmabuf_binding *binding;
 
 	env_bind(env);

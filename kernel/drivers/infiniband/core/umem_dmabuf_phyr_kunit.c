@@ -8,6 +8,7 @@
  */
 
 #include <kunit/device.h>
+#include <kunit/dma-buf.h>
 #include <kunit/phyr_pci.h>
 #include <kunit/test.h>
 
@@ -230,133 +231,13 @@ static void umem_phyr_test_window(struct kunit *test)
 /* a dma-buf of pages, or of a BAR range, with flavours or without */
 #define UMEM_PAGES	6
 
-struct umem_mock {
-	struct dma_buf *dmabuf;
-	struct page *pages[UMEM_PAGES];
-	struct phyr phyr;
-	struct dma_buf_flavour_offer offer;
-	int maps;
-};
-
-static int mock_offers(struct dma_buf *dmabuf,
-		       struct dma_buf_flavour_offer *offers, unsigned int max)
+static struct dma_buf_kunit_exporter *mock_create(struct kunit *test,
+						  enum dma_buf_kunit_kind kind)
 {
-	struct umem_mock *m = dmabuf->priv;
+	struct dma_buf_kunit_exporter *m;
 
-	offers[0] = m->offer;
-	return 1;
-}
-
-static const struct phyr *mock_map_phyr(struct dma_buf_attachment *a)
-{
-	struct umem_mock *m = a->dmabuf->priv;
-
-	m->maps++;
-	return &m->phyr;
-}
-
-static void mock_unmap_phyr(struct dma_buf_attachment *a, const struct phyr *phyr)
-{
-	struct umem_mock *m = a->dmabuf->priv;
-
-	m->maps--;
-}
-
-static const struct dma_buf_flavour_ops mock_flavours = {
-	.offers = mock_offers,
-	.map_phyr = mock_map_phyr,
-	.unmap_phyr = mock_unmap_phyr,
-};
-
-static void mock_release(struct dma_buf *dmabuf)
-{
-}
-
-static const struct dma_buf_ops mock_ops = {
-	.map_dma_buf = dma_buf_phyr_bridge_map,
-	.unmap_dma_buf = dma_buf_phyr_bridge_unmap,
-	.release = mock_release,
-	.flavours = &mock_flavours,
-};
-
-/* the legacy exporter: an sg_table of the pages, nothing else */
-static struct sg_table *legacy_map(struct dma_buf_attachment *a,
-				   enum dma_data_direction dir)
-{
-	struct umem_mock *m = a->dmabuf->priv;
-	struct sg_table *sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	int ret;
-
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table_from_pages(sgt, m->pages, UMEM_PAGES, 0,
-					UMEM_PAGES * PAGE_SIZE, GFP_KERNEL);
-	if (!ret)
-		ret = dma_map_sgtable(a->dev, sgt, dir, 0);
-	if (ret) {
-		sg_free_table(sgt);
-		kfree(sgt);
-		return ERR_PTR(ret);
-	}
-	m->maps++;
-	return sgt;
-}
-
-static void legacy_unmap(struct dma_buf_attachment *a, struct sg_table *sgt,
-			 enum dma_data_direction dir)
-{
-	struct umem_mock *m = a->dmabuf->priv;
-
-	dma_unmap_sgtable(a->dev, sgt, dir, 0);
-	sg_free_table(sgt);
-	kfree(sgt);
-	m->maps--;
-}
-
-static const struct dma_buf_ops legacy_ops = {
-	.map_dma_buf = legacy_map,
-	.unmap_dma_buf = legacy_unmap,
-	.release = mock_release,
-};
-
-static void mock_free(void *data)
-{
-	struct umem_mock *m = data;
-	unsigned int i;
-
-	dma_buf_put(m->dmabuf);
-	phyr_destroy(&m->phyr);
-	for (i = 0; i < UMEM_PAGES; i++)
-		if (m->pages[i])
-			__free_page(m->pages[i]);
-}
-
-/* UMEM_PAGES pages, each a range of its own unless they happen to touch */
-static struct umem_mock *mock_create(struct kunit *test,
-				     const struct dma_buf_ops *ops)
-{
-	struct umem_mock *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
-	DEFINE_DMA_BUF_EXPORT_INFO(exp);
-	unsigned int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, m);
-	phyr_init(&m->phyr, GFP_KERNEL);
-	for (i = 0; i < UMEM_PAGES; i++)
-		m->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	exp.ops = ops;
-	exp.size = UMEM_PAGES * PAGE_SIZE;
-	exp.flags = O_RDWR;
-	exp.priv = m;
-	m->dmabuf = dma_buf_export(&exp);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(m->dmabuf));
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mock_free, m), 0);
-	for (i = 0; i < UMEM_PAGES; i++) {
-		KUNIT_ASSERT_NOT_NULL(test, m->pages[i]);
-		KUNIT_ASSERT_EQ(test, phyr_append(&m->phyr, page_to_phys(m->pages[i]),
-						  PAGE_SIZE, 0), 0);
-	}
-	m->offer = (struct dma_buf_flavour_offer){
-		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_CPU };
+	m = dma_buf_kunit_exporter(test, kind, UMEM_PAGES, 0, 0);
+	m->nr_offers = 1;	/* phyr of CPU RAM */
 	return m;
 }
 
@@ -430,7 +311,7 @@ static int map_pages(struct ib_umem_dmabuf *umem_dmabuf)
 static void umem_phyr_test_edu_system(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
-	struct umem_mock *m = mock_create(test, &mock_ops);
+	struct dma_buf_kunit_exporter *m = mock_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct ib_umem_dmabuf *umem_dmabuf;
 	const unsigned long all = SZ_4K | SZ_2M;
 	struct ib_block_iter biter;
@@ -446,7 +327,7 @@ static void umem_phyr_test_edu_system(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, umem_dmabuf->attach->flavour, DMA_BUF_FLAVOUR_PHYR);
 	KUNIT_EXPECT_TRUE(test, ib_umem_is_phyr(&umem_dmabuf->umem));
 	KUNIT_ASSERT_EQ(test, map_pages(umem_dmabuf), 0);
-	KUNIT_EXPECT_EQ(test, m->maps, 1);
+	KUNIT_EXPECT_EQ(test, m->phyr_maps, 1);
 	/* four pages: the one holding the start to the one holding the end */
 	sg_umem(test, &su, umem_dmabuf->phyr_map->vecs,
 		umem_dmabuf->phyr_map->nr_vecs, PAGE_SIZE + 8, 3 * PAGE_SIZE);
@@ -484,7 +365,7 @@ static void umem_phyr_test_edu_system(struct kunit *test)
 	dma_resv_lock(m->dmabuf->resv, NULL);
 	ib_umem_dmabuf_unmap_pages(umem_dmabuf);
 	dma_resv_unlock(m->dmabuf->resv);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
+	KUNIT_EXPECT_EQ(test, m->phyr_maps, 0);
 }
 
 /*
@@ -497,7 +378,7 @@ static void umem_phyr_test_edu_system(struct kunit *test)
 static void umem_phyr_test_p2p(struct kunit *test)
 {
 	struct phyr_kunit_edu *edu = phyr_kunit_edu_get(test);
-	struct umem_mock *m = mock_create(test, &mock_ops);
+	struct dma_buf_kunit_exporter *m = mock_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct ib_umem_dmabuf *umem_dmabuf;
 	enum pci_p2pdma_map_type want;
 	struct p2pdma_provider *provider;
@@ -511,11 +392,10 @@ static void umem_phyr_test_p2p(struct kunit *test)
 	bar = pci_resource_end(ivshmem, PHYR_KUNIT_IVSHMEM_BAR) + 1 - SZ_2M;
 	bus = pci_bus_address(ivshmem, PHYR_KUNIT_IVSHMEM_BAR) +
 	      (bar - pci_resource_start(ivshmem, PHYR_KUNIT_IVSHMEM_BAR));
-	phyr_destroy(&m->phyr);
-	phyr_init(&m->phyr, GFP_KERNEL);
-	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&m->phyr, provider, bar,
+	KUNIT_ASSERT_EQ(test, phyr_append_mmio(&m->other, provider, bar,
 					       UMEM_PAGES * PAGE_SIZE, 0), 0);
-	m->offer = (struct dma_buf_flavour_offer){
+	m->map = &m->other;
+	m->offers[0] = (struct dma_buf_flavour_offer){
 		.flavour = DMA_BUF_FLAVOUR_PHYR, .flags = DMA_BUF_FLAVOUR_MMIO,
 		.provider = provider };
 
@@ -561,7 +441,7 @@ static void umem_phyr_test_p2p(struct kunit *test)
 static void umem_phyr_test_sg_fallback(struct kunit *test)
 {
 	struct device *dev = phyr_kunit_dma_device(test, "umem_phyr_dev", 64);
-	struct umem_mock *m = mock_create(test, &legacy_ops);
+	struct dma_buf_kunit_exporter *m = mock_create(test, DMA_BUF_KUNIT_LEGACY);
 	struct ib_umem_dmabuf *umem_dmabuf;
 	struct ib_block_iter biter;
 	unsigned int k = 0;
@@ -572,7 +452,7 @@ static void umem_phyr_test_sg_fallback(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, ib_umem_is_phyr(&umem_dmabuf->umem));
 	KUNIT_EXPECT_NULL(test, umem_dmabuf->phyr_map);
 	KUNIT_ASSERT_EQ(test, map_pages(umem_dmabuf), 0);
-	KUNIT_EXPECT_EQ(test, m->maps, 1);
+	KUNIT_EXPECT_EQ(test, m->sg_maps, 1);
 	KUNIT_EXPECT_NOT_NULL(test, umem_dmabuf->sgt);
 	ib_umem_find_best_pgsz(&umem_dmabuf->umem, SZ_4K, 0);
 	/* dma-direct, no IOMMU: the blocks are the pages */
@@ -592,7 +472,7 @@ static void umem_phyr_test_sg_fallback(struct kunit *test)
 static void umem_phyr_test_invalidate(struct kunit *test)
 {
 	struct device *dev = phyr_kunit_dma_device(test, "umem_phyr_dev", 64);
-	struct umem_mock *m = mock_create(test, &mock_ops);
+	struct dma_buf_kunit_exporter *m = mock_create(test, DMA_BUF_KUNIT_BRIDGE);
 	struct umem_importer imp = {};
 	struct ib_umem_dmabuf *umem_dmabuf;
 
@@ -606,12 +486,12 @@ static void umem_phyr_test_invalidate(struct kunit *test)
 	dma_buf_invalidate_mappings(m->dmabuf);
 	dma_resv_unlock(m->dmabuf->resv);
 	KUNIT_EXPECT_EQ(test, imp.invalidated, 1);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
+	KUNIT_EXPECT_EQ(test, m->phyr_maps, 0);
 	KUNIT_EXPECT_NULL(test, umem_dmabuf->vecs);
 	KUNIT_ASSERT_EQ(test, map_pages(umem_dmabuf), 0);
-	KUNIT_EXPECT_EQ(test, m->maps, 1);
+	KUNIT_EXPECT_EQ(test, m->phyr_maps, 1);
 	KUNIT_EXPECT_EQ(test, dma_buf_revoke(m->dmabuf, HZ), 0);
-	KUNIT_EXPECT_EQ(test, m->maps, 0);
+	KUNIT_EXPECT_EQ(test, m->phyr_maps, 0);
 	KUNIT_EXPECT_EQ(test, map_pages(umem_dmabuf), -ENODEV);
 }
 

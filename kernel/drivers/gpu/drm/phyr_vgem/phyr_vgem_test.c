@@ -6,6 +6,7 @@
  */
 
 #include <kunit/device.h>
+#include <kunit/dma-buf.h>
 #include <kunit/phyr_pci.h>
 #include <kunit/test.h>
 
@@ -715,28 +716,6 @@ static void phyr_vgem_test_move_keeps_importer_writes(struct kunit *test)
 	drm_gem_object_put(&bo->shmem.base);
 }
 
-/* A fence that a worker signals after a delay, like a device finishing. */
-struct test_fence {
-	struct dma_fence base;	/* first: dma_fence_free() frees the whole */
-	spinlock_t lock;	/* the fence's */
-	struct delayed_work work;
-};
-
-static const char *test_fence_name(struct dma_fence *f)
-{
-	return "phyr_vgem_test";
-}
-
-static const struct dma_fence_ops test_fence_ops = {
-	.get_driver_name = test_fence_name,
-	.get_timeline_name = test_fence_name,
-};
-
-static void test_fence_work(struct work_struct *work)
-{
-	dma_fence_signal(&container_of(work, struct test_fence, work.work)->base);
-}
-
 /*
  * A move waits for the buffer's fences before it copies and frees: here a
  * write fence (a device still writing the buffer) that signals 200 ms later.
@@ -744,22 +723,18 @@ static void test_fence_work(struct work_struct *work)
 static void phyr_vgem_test_move_waits_for_fences(struct kunit *test)
 {
 	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
-	/* freed by the fence's last reference, which the reservation may hold */
-	struct test_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	/* a fence that a worker signals later, like a device finishing */
+	struct dma_buf_kunit_late_fence *f = dma_buf_kunit_late_fence(test, "phyr_vgem_test");
 	struct phyr_vgem_bo *bo;
 	unsigned long t0;
 
-	KUNIT_ASSERT_NOT_NULL(test, f);
 	bo = phyr_vgem_bo_create(&vdev->drm, 2 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(bo));
-	spin_lock_init(&f->lock);
-	dma_fence_init(&f->base, &test_fence_ops, &f->lock, dma_fence_context_alloc(1), 1);
-	INIT_DELAYED_WORK(&f->work, test_fence_work);
+	KUNIT_ASSERT_EQ(test, dma_buf_kunit_late_fence_add(f, bo->shmem.base.resv,
+							   DMA_RESV_USAGE_WRITE), 0);
 
 	dma_resv_lock(bo->shmem.base.resv, NULL);
-	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(bo->shmem.base.resv, 1), 0);
-	dma_resv_add_fence(bo->shmem.base.resv, &f->base, DMA_RESV_USAGE_WRITE);
-	schedule_delayed_work(&f->work, msecs_to_jiffies(200));
+	dma_buf_kunit_late_fence_signal_in(f, msecs_to_jiffies(200));
 	t0 = jiffies;
 	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE), 0);
 	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(&f->base));
@@ -767,8 +742,6 @@ static void phyr_vgem_test_move_waits_for_fences(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_SYSTEM), 0);
 	dma_resv_unlock(bo->shmem.base.resv);
 
-	cancel_delayed_work_sync(&f->work);
-	dma_fence_put(&f->base);
 	drm_gem_object_put(&bo->shmem.base);
 }
 
@@ -841,7 +814,7 @@ static void phyr_vgem_test_unplug_budget(struct kunit *test)
 	struct pci_dev *pdev = b->vram->pdev;
 	struct pci_bus *bus = pdev->bus;
 	unsigned int devfn = pdev->devfn, i;
-	struct test_fence *f[3] = {};
+	struct dma_buf_kunit_late_fence *f[3] = {};
 	struct dma_buf *dmabuf[3] = {};
 	struct phyr_vgem_bo *bo[3], *late;
 	struct dma_buf *late_buf;
@@ -852,16 +825,10 @@ static void phyr_vgem_test_unplug_budget(struct kunit *test)
 		KUNIT_ASSERT_FALSE(test, IS_ERR(bo[i]));
 		dmabuf[i] = bo[i]->shmem.base.funcs->export(&bo[i]->shmem.base, O_RDWR);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf[i]));
-		/* freed by the fence's last reference */
-		f[i] = kzalloc_obj(*f[i]);
-		KUNIT_ASSERT_NOT_NULL(test, f[i]);
-		spin_lock_init(&f[i]->lock);
-		dma_fence_init(&f[i]->base, &test_fence_ops, &f[i]->lock,
-			       dma_fence_context_alloc(1), 1);
-		dma_resv_lock(dmabuf[i]->resv, NULL);
-		KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(dmabuf[i]->resv, 1), 0);
-		dma_resv_add_fence(dmabuf[i]->resv, &f[i]->base, DMA_RESV_USAGE_READ);
-		dma_resv_unlock(dmabuf[i]->resv);
+		/* signalled by the test, at the end */
+		f[i] = dma_buf_kunit_late_fence(test, "phyr_vgem_test");
+		KUNIT_ASSERT_EQ(test, dma_buf_kunit_late_fence_add(f[i], dmabuf[i]->resv,
+								   DMA_RESV_USAGE_READ), 0);
 	}
 	late = phyr_vgem_bo_create(&b->drm, PAGE_SIZE, PHYR_VGEM_PLACEMENT_DEVICE, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(late));
@@ -873,7 +840,7 @@ static void phyr_vgem_test_unplug_budget(struct kunit *test)
 	/* the fences held it for the whole budget, once */
 	KUNIT_EXPECT_GE(test, took, PHYR_VGEM_REVOKE_TIMEOUT);
 	KUNIT_EXPECT_LT_MSG(test, took, PHYR_VGEM_REVOKE_TIMEOUT * 3 / 2,
-			    "%lu ms for %zu buffers", jiffies_to_msecs(took), ARRAY_SIZE(bo));
+			    "%u ms for %zu buffers", jiffies_to_msecs(took), ARRAY_SIZE(bo));
 	for (i = 0; i < ARRAY_SIZE(bo); i++)
 		KUNIT_EXPECT_TRUE(test, dmabuf[i]->revoked);
 	late_buf = late->shmem.base.funcs->export(&late->shmem.base, O_RDWR);
@@ -883,7 +850,6 @@ static void phyr_vgem_test_unplug_budget(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(bo); i++) {
 		dma_fence_signal(&f[i]->base);
-		dma_fence_put(&f[i]->base);
 		dma_buf_put(dmabuf[i]);
 		drm_gem_object_put(&bo[i]->shmem.base);
 	}
@@ -1019,7 +985,7 @@ static void phyr_vgem_test_importer_writes_survive_reclaim(struct kunit *test)
  * "DMA" (a write into the pages it still maps) and signal the fence.
  */
 struct inflight {
-	struct test_fence f;		/* first: freed by the fence's release */
+	struct dma_buf_kunit_late_fence *f;	/* signalled by the worker */
 	struct dma_buf_attachment *a;
 	const struct phyr *phyr;
 	struct work_struct work;
@@ -1048,7 +1014,7 @@ static void inflight_work(struct work_struct *work)
 		kunmap_local(p);
 		i++;
 	}
-	dma_fence_signal(&in->f.base);
+	dma_fence_signal(&in->f->base);
 }
 
 static void inflight_invalidate(struct dma_buf_attachment *a)
@@ -1057,7 +1023,7 @@ static void inflight_invalidate(struct dma_buf_attachment *a)
 
 	if (dma_resv_reserve_fences(a->dmabuf->resv, 1))
 		return;
-	dma_resv_add_fence(a->dmabuf->resv, &in->f.base, DMA_RESV_USAGE_WRITE);
+	dma_resv_add_fence(a->dmabuf->resv, &in->f->base, DMA_RESV_USAGE_WRITE);
 	schedule_work(&in->work);
 }
 
@@ -1075,7 +1041,7 @@ static void phyr_vgem_test_move_waits_for_invalidate_fences(struct kunit *test)
 	static const struct dma_buf_flavour_req ram = { .flavour = DMA_BUF_FLAVOUR_PHYR };
 	struct phyr_vgem_test *t = test->priv;
 	struct phyr_vgem_device *vdev = pci_vdev(test, 0);
-	struct inflight *in = kzalloc_obj(*in);
+	struct inflight *in = kunit_kzalloc(test, sizeof(*in), GFP_KERNEL);
 	struct phyr_vgem_vram *vram = vdev->vram;
 	struct phyr_page_cursor pc;
 	struct phyr_vgem_bo *bo;
@@ -1085,8 +1051,7 @@ static void phyr_vgem_test_move_waits_for_invalidate_fences(struct kunit *test)
 	int ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, in);
-	spin_lock_init(&in->f.lock);
-	dma_fence_init(&in->f.base, &test_fence_ops, &in->f.lock, dma_fence_context_alloc(1), 1);
+	in->f = dma_buf_kunit_late_fence(test, "phyr_vgem_test");
 	INIT_WORK(&in->work, inflight_work);
 	init_completion(&in->moved);
 	bo = phyr_vgem_bo_create(&vdev->drm, 2 * PAGE_SIZE, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
@@ -1103,7 +1068,7 @@ static void phyr_vgem_test_move_waits_for_invalidate_fences(struct kunit *test)
 	ret = phyr_vgem_bo_migrate(bo, PHYR_VGEM_PLACEMENT_DEVICE);
 	complete(&in->moved);
 	KUNIT_EXPECT_EQ(test, ret, 0);
-	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&in->f.base),
+	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&in->f->base),
 			      "the move returned before the importer's DMA ended");
 	/* what the move copied is the importer's last write */
 	phyr_page_cursor_init(&pc, &bo->vmem->phyr);
@@ -1124,7 +1089,6 @@ static void phyr_vgem_test_move_waits_for_invalidate_fences(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(dmabuf, in->a), 0);
 	dma_buf_put(dmabuf);
 	drm_gem_object_put(&bo->shmem.base);
-	dma_fence_put(&in->f.base);
 }
 
 /*
