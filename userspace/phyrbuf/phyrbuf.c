@@ -113,31 +113,6 @@ static void usage(FILE *out)
 	fputs(usage_text, out);
 }
 
-/* One line on stderr; returns the exit status for failures. */
-int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("phyrbuf: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
-int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("phyrbuf: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see phyrbuf --help)\n", stderr);
-	return 2;
-}
-
 /* ---- JSON output: a writer with one level of state per nesting ---- */
 
 /*
@@ -257,67 +232,6 @@ static void j_flavours(const char *key, uint32_t bits)
 		     name = strtok_r(NULL, " ", &save))
 			j_str(NULL, name);
 	j_close(']');
-}
-
-/* ---- parsing ---- */
-
-/* "64M" -> 67108864; false for anything else or on overflow. */
-bool parse_size(const char *s, uint64_t *size)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!*s || *s == '-')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return false;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		shift = 10;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		break;
-	default:
-		return false;
-	}
-	if (*end && end[1])
-		return false;
-	if (shift && v > (UINT64_MAX >> shift))
-		return false;
-	*size = (uint64_t)v << shift;
-	return true;
-}
-
-static bool parse_uint(const char *s, long max, long *out)
-{
-	long v;
-	char *end;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-bool parse_index(const char *s, int *index)
-{
-	long v;
-
-	if (!parse_uint(s, 1000, &v))
-		return false;
-	*index = (int)v;
-	return true;
 }
 
 /* "64 MiB" style text for sizes, exact when it is not a whole unit. */
