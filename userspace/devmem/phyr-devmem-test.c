@@ -235,21 +235,23 @@ static uint64_t nic_stat(const char *stat)
 /*
  * The flavour the NIC's attachment negotiated and, for MMIO, how the NIC
  * reaches it: its lines in debugfs's dma_buf/bufinfo
- * ("<PCI device>\t<flavour>[\tp2p:<kind>]"), printed with spaces.
+ * ("<PCI device>\t<flavour>[\tp2p:<kind>]"), printed with spaces.  Returns
+ * the number of those lines that name a P2P kind.
  */
-static void print_nic_attachment(void)
+static int print_nic_attachment(void)
 {
+	int nr_p2p = 0;
 	char path[256], dev[PATH_MAX], line[512];
 	const char *pci;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
 	if (!realpath(path, dev))
-		return;
+		return 0;
 	pci = strrchr(dev, '/') + 1;
 	f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
 	if (!f)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *p = strstr(line, pci), *q;
 
@@ -261,8 +263,10 @@ static void print_nic_attachment(void)
 		for (q = p; (q = strchr(q, '\t')); )
 			*q = ' ';
 		printf("nic_attachment=%s %s\n", pci, p);
+		nr_p2p += !!strstr(p, "p2p:");
 	}
 	fclose(f);
+	return nr_p2p;
 }
 
 static void write_sysfs(const char *path, const char *what)
@@ -1432,6 +1436,15 @@ static bool revoke_round(unsigned int nr, int ifindex)
 	ok &= r == -ENODEV;
 
 	if (revoke_mode == REVOKE_UNPLUG) {
+		/*
+		 * The revoked binding still holds its attachment, whose P2P
+		 * provider went with the device: there is no P2P path to
+		 * show any more (and nothing of the provider may be read)
+		 */
+		if (print_nic_attachment()) {
+			printf("round=%u FAIL a P2P kind shown for a removed device\n", nr);
+			ok = false;
+		}
 		t = now();
 		write_sysfs("/sys/bus/pci/rescan", "1");
 		err = reopen_pci(b.pci, &poison.dev);

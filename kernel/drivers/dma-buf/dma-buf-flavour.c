@@ -164,14 +164,19 @@ EXPORT_SYMBOL_NS_GPL(dma_buf_flavour_name, "DMA_BUF");
  * mapping (phyr, and sg_table): the IOMMU converter maps MMIO into the
  * importer's domains and the CPU-access flavour is not DMA.
  *
+ * A revoked buffer has no P2P path: an exporter revokes before its provider
+ * goes (the PCI device's removal frees it), while importers may hold their
+ * attachments for longer, so the provider is not looked at then.
+ *
  * Context: Process context; the buffer's dma_resv lock must be held.
  * Return: "bus_addr", "thru_host_bridge", or %NULL if the attachment was not
- * matched on MMIO, is of another flavour, or its device cannot reach it.
+ * matched on MMIO, is of another flavour, its device cannot reach it, or the
+ * buffer is revoked.
  */
 const char *dma_buf_flavour_p2p_name(struct dma_buf_attachment *attach)
 {
 	dma_resv_assert_held(attach->dmabuf->resv);
-	if (!attach->flavour_provider ||
+	if (attach->dmabuf->revoked || !attach->flavour_provider ||
 	    (attach->flavour != DMA_BUF_FLAVOUR_PHYR &&
 	     attach->flavour != DMA_BUF_FLAVOUR_SG_TABLE))
 		return NULL;
