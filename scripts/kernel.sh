@@ -17,54 +17,6 @@ lock_unless_held kernel
 MANIFEST=$KSRC/.phyr-files	# the files of $KSRC that differ from pristine
 STATE=$KSRC/.phyr-state		# source package + hash of those files' contents
 
-extract_pristine() {
-	local deb id
-	deb=$(ksrc_deb) || fail "no $KSRC_PKG .deb in $DEBS (run scripts/deps.sh)"
-	id=$(basename "$deb")
-	[ "$(cat "$PRISTINE/.phyr-deb" 2>/dev/null)" = "$id" ] && return 0
-	# a tree extracted by the scripts before they kept the .deb: the same version
-	if [ -f "$PRISTINE/.phyr-version" ] && [[ $id == *"_$(cat "$PRISTINE/.phyr-version")_"* ]]; then
-		echo "$id" >"$PRISTINE/.phyr-deb"
-		return 0
-	fi
-	step "extracting $id (~30 s)"
-	rm -rf "$PRISTINE" "$PRISTINE.tmp"
-	mkdir -p "$PRISTINE.tmp"
-	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$KSRC_PKG.tar.xz" |
-		tar -xJ --strip-components=1 -C "$PRISTINE.tmp" ||
-		fail "extracting the kernel source from $deb failed (disk space? a broken .deb: delete it)"
-	echo "$id" >"$PRISTINE.tmp/.phyr-deb"
-	mv "$PRISTINE.tmp" "$PRISTINE"
-}
-
-# the files a patch touches, relative to the tree
-patch_files() {
-	sed -n -e 's|^+++ b/\([^[:space:]]*\).*|\1|p' -e 's|^--- a/\([^[:space:]]*\).*|\1|p' "$1" |
-		sort -u
-}
-
-# Stage the wanted content of every file we change: the pristine versions of the
-# patched files with the series applied, then our own files on top.
-stage_tree() {
-	local stage=$1 p f rel
-	for p in "$TOP"/kernel/patches/*.patch; do
-		[ -e "$p" ] || continue
-		while IFS= read -r f; do
-			[ -f "$stage/$f" ] || [ ! -f "$PRISTINE/$f" ] && continue
-			mkdir -p "$(dirname "$stage/$f")"
-			cp "$PRISTINE/$f" "$stage/$f"
-		done < <(patch_files "$p")
-		patch -p1 -s -N --no-backup-if-mismatch -d "$stage" <"$p" >"$LOGDIR/patch.log" 2>&1 ||
-			{ cat "$LOGDIR/patch.log" >&2; fail "patch $(basename "$p") does not apply to $(cat "$PRISTINE/.phyr-deb")"; }
-	done
-	while IFS= read -r -d '' f; do
-		rel=${f#"$TOP/kernel/"}
-		mkdir -p "$(dirname "$stage/$rel")"
-		cp "$f" "$stage/$rel"
-	done < <(find "$TOP/kernel" -type f ! -path "$TOP/kernel/patches/*" \
-		 ! -path "$TOP/kernel/configs/*" -print0)
-}
-
 prepare() {
 	local stage rel changed=0 restored=0 id
 	extract_pristine
