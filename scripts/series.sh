@@ -11,7 +11,8 @@
 #   1. the series' tree is the tree scripts/kernel.sh overlays (every file we change
 #      has the overlay's content, and no other file differs from pristine);
 #   2. `git am` of OUTDIR onto pristine gives that same tree;
-#   3. checkpatch --strict passes every patch as mailed.
+#   3. checkpatch --strict passes every patch as mailed;
+#   4. our Documentation pages build without a warning (scripts/series-docs.sh).
 # docs/series.md says more.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -313,6 +314,9 @@ else
 	echo "FAIL checkpatch --strict: $cbad of $STEPS patches (above; $LOGDIR/series-checkpatch.log)" >&2
 	bad=1
 fi
+
+# --- check 4: the docs build of our Documentation pages on the series' tree
+bash "$TOP/scripts/series-docs.sh" "$WORK" || bad=1
 
 [ $bad = 0 ] || fail "the series in $OUT did not pass its checks (above)"
 info "series: $STEPS patches + cover letter in $OUT, all checks passed, $(( $(date +%s) - T0 )) s"
