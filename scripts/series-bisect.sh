@@ -2,6 +2,11 @@
 # Check that the series bisects: build the kernel with the test configuration after
 # every patch of it (or of patches FIRST..LAST, numbered as in the mail).
 #   scripts/series-bisect.sh [FIRST [LAST]]
+#   scripts/series-bisect.sh --estimate
+# --estimate builds nothing: for each patch it counts the objects of the last test
+# kernel build ($CACHE/build/kernel) that depend on a C file or header the patch
+# changes (their .o.cmd dependency lists), i.e. what the build after that patch
+# recompiles besides the relink.
 # The series is the one scripts/series.sh built last (its commits in $CACHE/series/work).
 # Each step checks the commit out in a work tree of its own ($CACHE/series/bisect),
 # configures tinyconfig + kernel/configs/*.config (options of later patches are simply
@@ -23,6 +28,25 @@ BUILD=$CACHE/build/series-bisect
 mapfile -t COMMITS < <(git -C "$WORK" rev-list --reverse pristine..HEAD)
 N=${#COMMITS[@]}
 [ "$N" -gt 0 ] || fail "the series in $WORK is empty"
+if [ "${1:-}" = --estimate ]; then
+	SHARED=$CACHE/build/kernel
+	[ -d "$SHARED" ] || fail "no test kernel build in $SHARED (run scripts/kernel.sh)"
+	cmds=$(mktemp)
+	pats=$(mktemp)
+	trap 'rm -f "$cmds" "$pats"' EXIT
+	(cd "$SHARED" && find . -path ./.tmp\* -prune -o -name '*.o.cmd' -print) >"$cmds"
+	total=0
+	for ((i = 1; i <= N; i++)); do
+		c=${COMMITS[i - 1]}
+		git -C "$WORK" diff --name-only "$c~1" "$c" | grep -E '\.(c|h)$' | sed "s|^|$KSRC/|" >"$pats" || true
+		n=0
+		[ ! -s "$pats" ] || n=$(cd "$SHARED" && { xargs -a "$cmds" grep -lF -f "$pats" || true; } | wc -l)
+		[ "$i" = 1 ] || total=$((total + n))
+		printf '%02d/%02d %5d objects  %s\n' "$i" "$N" "$n" "$(git -C "$WORK" log -1 --format=%s "$c")"
+	done
+	info "patches 2..$N recompile $total objects in all (a whole build: $(wc -l <"$cmds"); the first build is a whole one)"
+	exit 0
+fi
 FIRST=${1:-1}
 LAST=${2:-$N}
 [[ $FIRST =~ ^[0-9]+$ && $LAST =~ ^[0-9]+$ ]] && [ "$FIRST" -ge 1 ] && [ "$LAST" -le "$N" ] &&
@@ -36,7 +60,15 @@ fi
 mkdir -p "$BUILD"
 frags=("$TOP"/kernel/configs/*.config)
 kmake() {
-	make -C "$TREE" O="$BUILD" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)" "$@"
+	# niced: a check in the background, on cores that others build and boot on
+	nice -n 10 make -C "$TREE" O="$BUILD" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)" "$@"
+}
+
+configure() {
+	kmake -s tinyconfig &&
+	(cd "$BUILD" && ARCH=x86_64 "$TREE/scripts/kconfig/merge_config.sh" -m -O "$BUILD" \
+		"$BUILD/.config" "${frags[@]}") &&
+	kmake -s olddefconfig
 }
 
 T0=$(date +%s)
@@ -49,10 +81,15 @@ for ((i = FIRST; i <= LAST; i++)); do
 	lock kernel
 	t=$(date +%s)
 	log=$LOGDIR/bisect-$(printf '%02d' "$i").log
-	if { kmake -s tinyconfig &&
-	     (cd "$BUILD" && ARCH=x86_64 "$TREE/scripts/kconfig/merge_config.sh" -m -O "$BUILD" \
-		"$BUILD/.config" "${frags[@]}") &&
-	     kmake -s olddefconfig && kmake bzImage; } >"$log" 2>&1; then
+	# reconfigure when a Kconfig file or a fragment changed since the last step
+	cid=$( { cat "${frags[@]}"; git -C "$TREE" ls-files -s -- '*Kconfig*'; } | sha1sum)
+	if [ -f "$BUILD/.config" ] && [ "$(cat "$BUILD/.phyr-config" 2>/dev/null)" = "$cid" ]; then
+		config=:
+	else
+		config=configure
+	fi
+	if { $config && kmake bzImage; } >"$log" 2>&1; then
+		echo "$cid" >"$BUILD/.phyr-config"
 		r=ok
 	else
 		r=FAILED
