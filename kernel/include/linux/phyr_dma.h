@@ -69,8 +69,6 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 void phyr_dma_unmap(struct phyr_dma *map);
 void phyr_dma_sync_for_cpu(struct phyr_dma *map);
 void phyr_dma_sync_for_device(struct phyr_dma *map);
-unsigned long phyr_dma_best_pgsz(const struct phyr_dma *map,
-				 unsigned long pgsz_bitmap, u64 iova);
 int phyr_dma_to_sgt(const struct phyr_dma *map, struct sg_table *sgt,
 		    gfp_t gfp);
 void phyr_dma_free_sgt(struct sg_table *sgt);

@@ -817,51 +817,6 @@ void phyr_dma_sync_for_device(struct phyr_dma *map)
 }
 EXPORT_SYMBOL_GPL(phyr_dma_sync_for_device);
 
-/**
- * phyr_dma_best_pgsz() - the largest page size that can map a phyr_dma
- * @map: a mapping made by phyr_dma_map()
- * @pgsz_bitmap: the page sizes the device's page tables support
- * @iova: the device virtual address the mapping will start at
- *
- * For devices with their own page tables (RDMA memory regions), with the
- * semantics of ib_umem_find_best_pgsz(): the largest page size in
- * @pgsz_bitmap whose low bits are equal in the IOVA and the DMA address at
- * every discontinuity of the DMA ranges (contiguous ranges count as one),
- * and at which the IOVA of every discontinuity but the first is aligned.  A
- * page may be larger than the mapping: the smallest supported page that
- * covers [@iova, @iova + length) whole is allowed.
- *
- * Context: Any context.
- * Return: the page size, or 0 if none in @pgsz_bitmap works.
- */
-unsigned long phyr_dma_best_pgsz(const struct phyr_dma *map,
-				 unsigned long pgsz_bitmap, u64 iova)
-{
-	u64 len = phyr_dma_len(map), va = iova, last_va, mask = 0;
-	dma_addr_t end = 0;
-	unsigned int i, bits;
-
-	if (!map->nr_vecs || !len || check_add_overflow(iova, len - 1, &last_va))
-		return 0;
-	/* pages above the highest bit that changes over the span cover it whole */
-	bits = fls64(iova ^ last_va);
-	if (bits < BITS_PER_LONG)
-		mask = pgsz_bitmap & GENMASK(BITS_PER_LONG - 1, bits);
-	for (i = 0; i < map->nr_vecs; i++) {
-		if (!i || end != map->vecs[i].addr) {
-			mask |= map->vecs[i].addr ^ va;
-			if (i)
-				mask |= va;
-		}
-		end = map->vecs[i].addr + map->vecs[i].len;
-		va += map->vecs[i].len;
-	}
-	if (mask)
-		pgsz_bitmap &= GENMASK_ULL(__ffs64(mask), 0);
-	return pgsz_bitmap ? rounddown_pow_of_two(pgsz_bitmap) : 0;
-}
-EXPORT_SYMBOL_GPL(phyr_dma_best_pgsz);
-
 /* the longest DMA segment one scatterlist entry can describe */
 #define PHYR_SG_MAX	ALIGN_DOWN(UINT_MAX, PAGE_SIZE)
 

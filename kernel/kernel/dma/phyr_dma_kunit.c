@@ -155,59 +155,6 @@ static void phyr_dma_test_direct_one_range(struct kunit *test)
 	__free_pages(page, 2);
 }
 
-/* phyr_dma_best_pgsz() on hand-made dma_vec lists. */
-static void phyr_dma_test_best_pgsz(struct kunit *test)
-{
-	struct dma_vec vecs[3];
-	struct phyr_dma map = { .vecs = vecs };
-	struct phyr phyr;
-	unsigned long all = SZ_4K | SZ_2M | SZ_1G;
-
-	phyr_init(&phyr, GFP_KERNEL);
-	map.phyr = &phyr;
-
-	/* one 4 MiB range, 2 MiB aligned on both sides */
-	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G + SZ_2M, SZ_4M, 0), 0);
-	vecs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_4M };
-	map.nr_vecs = 1;
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_2M);
-	/* the same at an IOVA with a different offset in a 2 MiB page */
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, SZ_4K), SZ_4K);
-	/* a device without 4 KiB pages cannot map that */
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, SZ_2M, SZ_4K), 0UL);
-	/* pages below PAGE_SIZE count, as for ib_umem_find_best_pgsz() */
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, SZ_1K, 0), SZ_1K);
-
-	/* two ranges: the first ends on 4 KiB only */
-	phyr_destroy(&phyr);
-	phyr_init(&phyr, GFP_KERNEL);
-	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G, SZ_2M + SZ_4K, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, 2ULL * SZ_1G, SZ_2M, 0), 0);
-	vecs[0] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_2M + SZ_4K };
-	vecs[1] = (struct dma_vec){ .addr = 2ULL * SZ_1G, .len = SZ_2M };
-	map.nr_vecs = 2;
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_4K);
-	/* two entries contiguous in DMA space are one: nothing to align */
-	vecs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_2M + SZ_4K };
-	vecs[1] = (struct dma_vec){ .addr = SZ_1G + SZ_4M + SZ_4K, .len = SZ_2M };
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_2M);
-
-	/*
-	 * As ib_umem_find_best_pgsz(): an 8 KiB buffer at a 2 MiB-aligned IOVA
-	 * and address takes one 2 MiB page (the smallest supported page that
-	 * covers it whole), not a page capped at its span; without 2 MiB pages,
-	 * the 1 GiB page that covers it.
-	 */
-	phyr_destroy(&phyr);
-	phyr_init(&phyr, GFP_KERNEL);
-	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G + SZ_2M, SZ_8K, 0), 0);
-	vecs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_8K };
-	map.nr_vecs = 1;
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, SZ_2M), SZ_2M);
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, SZ_4K | SZ_1G, SZ_2M), SZ_1G);
-	phyr_destroy(&phyr);
-}
-
 /* DMA-only sg_table: one entry per dma_vec, no pages, split above 4 GiB. */
 static void phyr_dma_test_to_sgt(struct kunit *test)
 {
@@ -1382,7 +1329,6 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_bad_dir),
 	KUNIT_CASE(phyr_dma_test_direct),
 	KUNIT_CASE(phyr_dma_test_direct_one_range),
-	KUNIT_CASE(phyr_dma_test_best_pgsz),
 	KUNIT_CASE(phyr_dma_test_to_sgt),
 	KUNIT_CASE(phyr_dma_test_edu_round_trip),
 	KUNIT_CASE(phyr_dma_test_edu_many_ranges),
