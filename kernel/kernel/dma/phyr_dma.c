@@ -43,7 +43,6 @@
 #include <linux/log2.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/phyr_dma.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
@@ -816,80 +815,3 @@ void phyr_dma_sync_for_device(struct phyr_dma *map)
 	phyr_dma_sync(map, false);
 }
 EXPORT_SYMBOL_GPL(phyr_dma_sync_for_device);
-
-/* the longest DMA segment one scatterlist entry can describe */
-#define PHYR_SG_MAX	ALIGN_DOWN(UINT_MAX, PAGE_SIZE)
-
-/**
- * phyr_dma_to_sgt() - a DMA-only sg_table of a mapping, for legacy importers
- * @map: a mapping made by phyr_dma_map()
- * @sgt: the table to fill in
- * @gfp: allocation flags
- *
- * Fills @sgt with the DMA addresses of @map, one entry per dma_vec (split
- * where a dma_vec is longer than an entry can say), and no CPU side: every
- * sg_page() is %NULL and @sgt->orig_nents is 0, the convention of 7.3's
- * dma_buf_phys_vec_to_sgt().  The table describes @map's addresses and does
- * not own them: free it with phyr_dma_free_sgt() before phyr_dma_unmap().
- *
- * Context: Process context if @gfp may sleep, else any context.
- * Return: 0 on success; -EINVAL if @map maps nothing; -E2BIG if the table
- * would need more than UINT_MAX entries; -ENOMEM.
- */
-int phyr_dma_to_sgt(const struct phyr_dma *map, struct sg_table *sgt,
-		    gfp_t gfp)
-{
-	unsigned int nents = 0, i;
-	struct scatterlist *sg;
-	int ret;
-
-	if (!map->nr_vecs)
-		return -EINVAL;
-	for (i = 0; i < map->nr_vecs; i++)
-		if (check_add_overflow(nents,
-				       (unsigned int)DIV_ROUND_UP_ULL(map->vecs[i].len,
-								     PHYR_SG_MAX),
-				       &nents))
-			return -E2BIG;
-
-	ret = sg_alloc_table(sgt, nents, gfp);
-	if (ret)
-		return ret;
-
-	sg = sgt->sgl;
-	for (i = 0; i < map->nr_vecs; i++) {
-		dma_addr_t addr = map->vecs[i].addr;
-		size_t left = map->vecs[i].len, len;
-
-		while (left) {
-			len = min_t(size_t, left, PHYR_SG_MAX);
-			sg_set_page(sg, NULL, 0, 0);
-			sg_dma_address(sg) = addr;
-			sg_dma_len(sg) = len;
-			addr += len;
-			left -= len;
-			sg = sg_next(sg);
-		}
-	}
-	/* no CPU list: orig_nents 0 tells importers so */
-	sgt->orig_nents = 0;
-	return 0;
-}
-EXPORT_SYMBOL_GPL(phyr_dma_to_sgt);
-
-/**
- * phyr_dma_free_sgt() - free a table made by phyr_dma_to_sgt()
- * @sgt: the table
- *
- * sg_free_table() frees as many entries as @sgt->orig_nents says, which is 0
- * in a DMA-only table: the count of entries allocated, @sgt->nents, is put
- * back first.
- *
- * Context: Any context.
- */
-void phyr_dma_free_sgt(struct sg_table *sgt)
-{
-	sgt->orig_nents = sgt->nents;
-	sg_free_table(sgt);
-}
-EXPORT_SYMBOL_GPL(phyr_dma_free_sgt);

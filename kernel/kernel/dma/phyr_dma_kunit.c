@@ -155,53 +155,6 @@ static void phyr_dma_test_direct_one_range(struct kunit *test)
 	__free_pages(page, 2);
 }
 
-/* DMA-only sg_table: one entry per dma_vec, no pages, split above 4 GiB. */
-static void phyr_dma_test_to_sgt(struct kunit *test)
-{
-	struct device *dev = plain_device(test);
-	struct page **pages = alloc_pages_kunit(test, 6);
-	struct dma_vec vecs[2];
-	struct phyr_dma map, fake = { .vecs = vecs, .nr_vecs = 2 };
-	struct scatterlist *sg;
-	struct sg_table sgt;
-	struct phyr phyr;
-	unsigned int i;
-
-	phyr_init(&phyr, GFP_KERNEL);
-	for (i = 0; i < 6; i += 2)
-		KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[i]), PAGE_SIZE, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_dma_to_sgt(&map, &sgt, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, sgt.nents, map.nr_vecs);
-	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0U);
-	for_each_sgtable_dma_sg(&sgt, sg, i) {
-		KUNIT_EXPECT_NULL(test, sg_page(sg));
-		KUNIT_EXPECT_EQ(test, sg_dma_address(sg), map.vecs[i].addr);
-		KUNIT_EXPECT_EQ(test, sg_dma_len(sg), map.vecs[i].len);
-	}
-	phyr_dma_free_sgt(&sgt);
-	KUNIT_EXPECT_NULL(test, sgt.sgl);
-	phyr_dma_unmap(&map);
-	phyr_destroy(&phyr);
-	free_pages_array(pages, 6);
-
-	/* a 5 GiB dma_vec takes two entries, the first as long as an entry can be */
-	vecs[0] = (struct dma_vec){ .addr = SZ_4G, .len = 5ULL * SZ_1G };
-	vecs[1] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_4K };
-	KUNIT_ASSERT_EQ(test, phyr_dma_to_sgt(&fake, &sgt, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, sgt.nents, 3U);
-	sg = sgt.sgl;
-	KUNIT_EXPECT_EQ(test, sg_dma_len(sg), ALIGN_DOWN(UINT_MAX, PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, sg_dma_address(sg_next(sg)),
-			SZ_4G + ALIGN_DOWN(UINT_MAX, PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, (u64)sg_dma_len(sg) + sg_dma_len(sg_next(sg)), 5ULL * SZ_1G);
-	KUNIT_EXPECT_EQ(test, sg_dma_address(sg_next(sg_next(sg))), SZ_1G);
-	phyr_dma_free_sgt(&sgt);
-
-	fake.nr_vecs = 0;
-	KUNIT_EXPECT_EQ(test, phyr_dma_to_sgt(&fake, &sgt, GFP_KERNEL), -EINVAL);
-}
-
 /* --- edu: a real PCI device behind the emulated IOMMU ----------------------- */
 
 static u8 test_byte(unsigned int page, unsigned int off)
@@ -1329,7 +1282,6 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_bad_dir),
 	KUNIT_CASE(phyr_dma_test_direct),
 	KUNIT_CASE(phyr_dma_test_direct_one_range),
-	KUNIT_CASE(phyr_dma_test_to_sgt),
 	KUNIT_CASE(phyr_dma_test_edu_round_trip),
 	KUNIT_CASE(phyr_dma_test_edu_many_ranges),
 	KUNIT_CASE(phyr_dma_test_edu_unaligned),
