@@ -282,7 +282,8 @@ static void umem_phyr_test_best_pgsz_one_byte(struct kunit *test)
 }
 
 /*
- * rdma_umem_for_each_dma_range() on a phyr umem: the window's dma_vecs, the
+ * The DMA ranges of a phyr umem (rdma_umem_range_iter_start(),
+ * rdma_block_iter_next_range()): the window's dma_vecs, the
  * first from the umem's first page, the last cut at the end of its last
  * page; the sg_table umem of the same layout gives the same ranges.
  */
@@ -324,7 +325,8 @@ static void umem_phyr_test_dma_ranges(struct kunit *test)
 		sg_umem(test, &su, segs, ARRAY_SIZE(segs), cases[c].address,
 			cases[c].length);
 		k = 0;
-		rdma_umem_for_each_dma_range(&pu.umem, &biter, addr, len) {
+		rdma_umem_range_iter_start(&biter, &pu.umem);
+		while (rdma_block_iter_next_range(&biter, &addr, &len)) {
 			if (k < cases[c].nr) {
 				KUNIT_EXPECT_EQ_MSG(test, addr, cases[c].want[k].addr,
 						    "case %u range %u", c, k);
@@ -335,7 +337,8 @@ static void umem_phyr_test_dma_ranges(struct kunit *test)
 		}
 		KUNIT_EXPECT_EQ_MSG(test, k, cases[c].nr, "case %u", c);
 		k = 0;
-		rdma_umem_for_each_dma_range(&su, &biter, addr, len) {
+		rdma_umem_range_iter_start(&biter, &su);
+		while (rdma_block_iter_next_range(&biter, &addr, &len)) {
 			if (k < cases[c].nr) {
 				KUNIT_EXPECT_EQ_MSG(test, addr, cases[c].want[k].addr,
 						    "sg case %u range %u", c, k);
