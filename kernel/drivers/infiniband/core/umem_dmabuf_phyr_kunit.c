@@ -281,11 +281,32 @@ static void umem_phyr_test_best_pgsz_one_byte(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ib_umem_is_contiguous(&pu.umem));
 }
 
+/* the DMA ranges of @umem, against @want */
+static void expect_ranges(struct kunit *test, struct ib_umem *umem,
+			  const struct dma_vec *want, unsigned int nr,
+			  const char *what)
+{
+	struct ib_block_iter biter;
+	unsigned int k = 0;
+	dma_addr_t addr;
+	size_t len;
+
+	rdma_umem_range_iter_start(&biter, umem);
+	while (rdma_block_iter_next_range(&biter, &addr, &len)) {
+		if (k < nr) {
+			KUNIT_EXPECT_EQ_MSG(test, addr, want[k].addr, "%s: range %u", what, k);
+			KUNIT_EXPECT_EQ_MSG(test, len, want[k].len, "%s: range %u", what, k);
+		}
+		k++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, k, nr, "%s", what);
+}
+
 /*
  * The DMA ranges of a phyr umem (rdma_umem_range_iter_start(),
- * rdma_block_iter_next_range()): the window's dma_vecs, the
- * first from the umem's first page, the last cut at the end of its last
- * page; the sg_table umem of the same layout gives the same ranges.
+ * rdma_block_iter_next_range()): the window's dma_vecs, the first from the
+ * umem's first page, the last cut at the end of its last page; the
+ * sg_table umem of the same layout gives the same ranges.
  */
 static void umem_phyr_test_dma_ranges(struct kunit *test)
 {
@@ -313,41 +334,16 @@ static void umem_phyr_test_dma_ranges(struct kunit *test)
 		    { 0x500000, SZ_4K } } },
 	};
 	struct ib_umem_dmabuf pu;
-	struct ib_block_iter biter;
-	unsigned int c, k;
 	struct ib_umem su;
-	dma_addr_t addr;
-	size_t len;
+	unsigned int c;
 
 	for (c = 0; c < ARRAY_SIZE(cases); c++) {
 		phyr_umem(test, &pu, segs, ARRAY_SIZE(segs), cases[c].address,
 			  cases[c].length);
+		expect_ranges(test, &pu.umem, cases[c].want, cases[c].nr, "phyr");
 		sg_umem(test, &su, segs, ARRAY_SIZE(segs), cases[c].address,
 			cases[c].length);
-		k = 0;
-		rdma_umem_range_iter_start(&biter, &pu.umem);
-		while (rdma_block_iter_next_range(&biter, &addr, &len)) {
-			if (k < cases[c].nr) {
-				KUNIT_EXPECT_EQ_MSG(test, addr, cases[c].want[k].addr,
-						    "case %u range %u", c, k);
-				KUNIT_EXPECT_EQ_MSG(test, len, cases[c].want[k].len,
-						    "case %u range %u", c, k);
-			}
-			k++;
-		}
-		KUNIT_EXPECT_EQ_MSG(test, k, cases[c].nr, "case %u", c);
-		k = 0;
-		rdma_umem_range_iter_start(&biter, &su);
-		while (rdma_block_iter_next_range(&biter, &addr, &len)) {
-			if (k < cases[c].nr) {
-				KUNIT_EXPECT_EQ_MSG(test, addr, cases[c].want[k].addr,
-						    "sg case %u range %u", c, k);
-				KUNIT_EXPECT_EQ_MSG(test, len, cases[c].want[k].len,
-						    "sg case %u range %u", c, k);
-			}
-			k++;
-		}
-		KUNIT_EXPECT_EQ_MSG(test, k, cases[c].nr, "sg case %u", c);
+		expect_ranges(test, &su, cases[c].want, cases[c].nr, "sg_table");
 		sg_free_table(&su.sgt_append.sgt);
 	}
 }
