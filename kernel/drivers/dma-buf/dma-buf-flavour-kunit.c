@@ -14,6 +14,7 @@
 #include <kunit/test.h>
 
 #include <linux/dma-buf.h>
+#include <linux/dma-buf-mapping.h>
 #include <linux/dma-buf-flavour.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -262,6 +263,50 @@ static void flavour_test_bridge(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, try_attach(test, mb, dev, &sg_cpu, 1, NULL), -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, mb->attached, 0);
 	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+}
+
+/*
+ * The bridge's table, from dma_buf_dma_vec_to_sgt(): one entry per dma_vec,
+ * no pages, orig_nents 0, a range longer than an entry can hold split at
+ * the longest page-aligned entry, 4 GiB - 4 KiB (as in
+ * dma_buf_phys_vec_to_sgt()); nothing to describe is -EINVAL.  A table
+ * dma_buf_dma_vec_free_sgt() did not free would show up in the boot's
+ * kmemleak scan.
+ */
+static void flavour_test_dma_vec_sgt(struct kunit *test)
+{
+	const struct dma_vec vecs[] = {
+		{ .addr = SZ_1G, .len = SZ_4K },
+		{ .addr = SZ_4G, .len = 5ULL * SZ_1G },
+		{ .addr = SZ_2G, .len = SZ_8K },
+	};
+	const u64 longest = SZ_4G - SZ_4K;
+	struct scatterlist *sg;
+	struct sg_table sgt;
+
+	KUNIT_ASSERT_EQ(test, dma_buf_dma_vec_to_sgt(&sgt, vecs, ARRAY_SIZE(vecs),
+						     GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 4U);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0U);
+	sg = sgt.sgl;
+	KUNIT_EXPECT_EQ(test, sg_dma_address(sg), (dma_addr_t)SZ_1G);
+	KUNIT_EXPECT_EQ(test, sg_dma_len(sg), (unsigned int)SZ_4K);
+	KUNIT_EXPECT_NULL(test, sg_page(sg));
+	sg = sg_next(sg);
+	KUNIT_EXPECT_EQ(test, sg_dma_address(sg), (dma_addr_t)SZ_4G);
+	KUNIT_EXPECT_EQ(test, (u64)sg_dma_len(sg), longest);
+	KUNIT_EXPECT_NULL(test, sg_page(sg));
+	sg = sg_next(sg);
+	KUNIT_EXPECT_EQ(test, sg_dma_address(sg), (dma_addr_t)(SZ_4G + longest));
+	KUNIT_EXPECT_EQ(test, (u64)sg_dma_len(sg), 5ULL * SZ_1G - longest);
+	sg = sg_next(sg);
+	KUNIT_EXPECT_EQ(test, sg_dma_address(sg), (dma_addr_t)SZ_2G);
+	KUNIT_EXPECT_EQ(test, sg_dma_len(sg), (unsigned int)SZ_8K);
+	KUNIT_EXPECT_NULL(test, sg_next(sg));
+	dma_buf_dma_vec_free_sgt(&sgt);
+	KUNIT_EXPECT_NULL(test, sgt.sgl);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_dma_vec_to_sgt(&sgt, vecs, 0, GFP_KERNEL), -EINVAL);
 }
 
 /* The phyr flavour hands over the ranges, and maps them for the device. */
@@ -984,6 +1029,7 @@ static struct kunit_case dma_buf_flavour_test_cases[] = {
 	KUNIT_CASE(flavour_test_no_match),
 	KUNIT_CASE(flavour_test_legacy_exporter),
 	KUNIT_CASE(flavour_test_bridge),
+	KUNIT_CASE(flavour_test_dma_vec_sgt),
 	KUNIT_CASE(flavour_test_map_phyr),
 	KUNIT_CASE(flavour_test_cpu_constraint),
 	KUNIT_CASE(flavour_test_mmio_unreachable),

@@ -11,6 +11,7 @@
 #include <kunit/visibility.h>
 
 #include <linux/dma-buf.h>
+#include <linux/dma-buf-mapping.h>
 #include <linux/dma-buf-flavour.h>
 #include <linux/dma-resv.h>
 #include <linux/pci-p2pdma.h>
@@ -866,7 +867,8 @@ struct sg_table *dma_buf_phyr_bridge_map(struct dma_buf_attachment *attach,
 	ret = phyr_dma_map(&b->dma, phyr, attach->dev, dir, 0);
 	if (ret)
 		goto err_unmap_phyr;
-	ret = phyr_dma_to_sgt(&b->dma, &b->sgt, GFP_KERNEL);
+	ret = dma_buf_dma_vec_to_sgt(&b->sgt, b->dma.vecs, b->dma.nr_vecs,
+				     GFP_KERNEL);
 	if (ret)
 		goto err_unmap_dma;
 	return &b->sgt;
@@ -897,7 +899,7 @@ void dma_buf_phyr_bridge_unmap(struct dma_buf_attachment *attach,
 	struct phyr_bridge *b = container_of(sgt, struct phyr_bridge, sgt);
 	const struct phyr *phyr = b->dma.phyr;
 
-	phyr_dma_free_sgt(&b->sgt);
+	dma_buf_dma_vec_free_sgt(&b->sgt);
 	phyr_dma_unmap(&b->dma);
 	attach->dmabuf->ops->flavours->unmap_phyr(attach, phyr);
 	kfree(b);

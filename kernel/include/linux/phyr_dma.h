@@ -14,7 +14,6 @@
 
 struct device;
 struct p2pdma_provider;
-struct sg_table;
 
 /*
  * How the ranges of one P2P provider reach the device, decided by
@@ -69,11 +68,6 @@ int phyr_dma_map(struct phyr_dma *map, const struct phyr *phyr,
 void phyr_dma_unmap(struct phyr_dma *map);
 void phyr_dma_sync_for_cpu(struct phyr_dma *map);
 void phyr_dma_sync_for_device(struct phyr_dma *map);
-unsigned long phyr_dma_best_pgsz(const struct phyr_dma *map,
-				 unsigned long pgsz_bitmap, u64 iova);
-int phyr_dma_to_sgt(const struct phyr_dma *map, struct sg_table *sgt,
-		    gfp_t gfp);
-void phyr_dma_free_sgt(struct sg_table *sgt);
 
 /**
  * phyr_dma_len() - total length of a mapping

@@ -155,106 +155,6 @@ static void phyr_dma_test_direct_one_range(struct kunit *test)
 	__free_pages(page, 2);
 }
 
-/* phyr_dma_best_pgsz() on hand-made dma_vec lists. */
-static void phyr_dma_test_best_pgsz(struct kunit *test)
-{
-	struct dma_vec vecs[3];
-	struct phyr_dma map = { .vecs = vecs };
-	struct phyr phyr;
-	unsigned long all = SZ_4K | SZ_2M | SZ_1G;
-
-	phyr_init(&phyr, GFP_KERNEL);
-	map.phyr = &phyr;
-
-	/* one 4 MiB range, 2 MiB aligned on both sides */
-	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G + SZ_2M, SZ_4M, 0), 0);
-	vecs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_4M };
-	map.nr_vecs = 1;
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_2M);
-	/* the same at an IOVA with a different offset in a 2 MiB page */
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, SZ_4K), SZ_4K);
-	/* a device without 4 KiB pages cannot map that */
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, SZ_2M, SZ_4K), 0UL);
-	/* pages below PAGE_SIZE count, as for ib_umem_find_best_pgsz() */
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, SZ_1K, 0), SZ_1K);
-
-	/* two ranges: the first ends on 4 KiB only */
-	phyr_destroy(&phyr);
-	phyr_init(&phyr, GFP_KERNEL);
-	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G, SZ_2M + SZ_4K, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, 2ULL * SZ_1G, SZ_2M, 0), 0);
-	vecs[0] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_2M + SZ_4K };
-	vecs[1] = (struct dma_vec){ .addr = 2ULL * SZ_1G, .len = SZ_2M };
-	map.nr_vecs = 2;
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_4K);
-	/* two entries contiguous in DMA space are one: nothing to align */
-	vecs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_2M + SZ_4K };
-	vecs[1] = (struct dma_vec){ .addr = SZ_1G + SZ_4M + SZ_4K, .len = SZ_2M };
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, 0), SZ_2M);
-
-	/*
-	 * As ib_umem_find_best_pgsz(): an 8 KiB buffer at a 2 MiB-aligned IOVA
-	 * and address takes one 2 MiB page (the smallest supported page that
-	 * covers it whole), not a page capped at its span; without 2 MiB pages,
-	 * the 1 GiB page that covers it.
-	 */
-	phyr_destroy(&phyr);
-	phyr_init(&phyr, GFP_KERNEL);
-	KUNIT_ASSERT_EQ(test, phyr_append(&phyr, SZ_1G + SZ_2M, SZ_8K, 0), 0);
-	vecs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_8K };
-	map.nr_vecs = 1;
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, all, SZ_2M), SZ_2M);
-	KUNIT_EXPECT_EQ(test, phyr_dma_best_pgsz(&map, SZ_4K | SZ_1G, SZ_2M), SZ_1G);
-	phyr_destroy(&phyr);
-}
-
-/* DMA-only sg_table: one entry per dma_vec, no pages, split above 4 GiB. */
-static void phyr_dma_test_to_sgt(struct kunit *test)
-{
-	struct device *dev = plain_device(test);
-	struct page **pages = alloc_pages_kunit(test, 6);
-	struct dma_vec vecs[2];
-	struct phyr_dma map, fake = { .vecs = vecs, .nr_vecs = 2 };
-	struct scatterlist *sg;
-	struct sg_table sgt;
-	struct phyr phyr;
-	unsigned int i;
-
-	phyr_init(&phyr, GFP_KERNEL);
-	for (i = 0; i < 6; i += 2)
-		KUNIT_ASSERT_EQ(test, phyr_append(&phyr, page_to_phys(pages[i]), PAGE_SIZE, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_dma_map(&map, &phyr, dev, DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, phyr_dma_to_sgt(&map, &sgt, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, sgt.nents, map.nr_vecs);
-	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0U);
-	for_each_sgtable_dma_sg(&sgt, sg, i) {
-		KUNIT_EXPECT_NULL(test, sg_page(sg));
-		KUNIT_EXPECT_EQ(test, sg_dma_address(sg), map.vecs[i].addr);
-		KUNIT_EXPECT_EQ(test, sg_dma_len(sg), map.vecs[i].len);
-	}
-	phyr_dma_free_sgt(&sgt);
-	KUNIT_EXPECT_NULL(test, sgt.sgl);
-	phyr_dma_unmap(&map);
-	phyr_destroy(&phyr);
-	free_pages_array(pages, 6);
-
-	/* a 5 GiB dma_vec takes two entries, the first as long as an entry can be */
-	vecs[0] = (struct dma_vec){ .addr = SZ_4G, .len = 5ULL * SZ_1G };
-	vecs[1] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_4K };
-	KUNIT_ASSERT_EQ(test, phyr_dma_to_sgt(&fake, &sgt, GFP_KERNEL), 0);
-	KUNIT_EXPECT_EQ(test, sgt.nents, 3U);
-	sg = sgt.sgl;
-	KUNIT_EXPECT_EQ(test, sg_dma_len(sg), ALIGN_DOWN(UINT_MAX, PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, sg_dma_address(sg_next(sg)),
-			SZ_4G + ALIGN_DOWN(UINT_MAX, PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, (u64)sg_dma_len(sg) + sg_dma_len(sg_next(sg)), 5ULL * SZ_1G);
-	KUNIT_EXPECT_EQ(test, sg_dma_address(sg_next(sg_next(sg))), SZ_1G);
-	phyr_dma_free_sgt(&sgt);
-
-	fake.nr_vecs = 0;
-	KUNIT_EXPECT_EQ(test, phyr_dma_to_sgt(&fake, &sgt, GFP_KERNEL), -EINVAL);
-}
-
 /* --- edu: a real PCI device behind the emulated IOMMU ----------------------- */
 
 static u8 test_byte(unsigned int page, unsigned int off)
@@ -1382,8 +1282,6 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_bad_dir),
 	KUNIT_CASE(phyr_dma_test_direct),
 	KUNIT_CASE(phyr_dma_test_direct_one_range),
-	KUNIT_CASE(phyr_dma_test_best_pgsz),
-	KUNIT_CASE(phyr_dma_test_to_sgt),
 	KUNIT_CASE(phyr_dma_test_edu_round_trip),
 	KUNIT_CASE(phyr_dma_test_edu_many_ranges),
 	KUNIT_CASE(phyr_dma_test_edu_unaligned),

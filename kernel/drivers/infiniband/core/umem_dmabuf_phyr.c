@@ -8,13 +8,9 @@
 
 #include <kunit/visibility.h>
 
-#include <linux/bitops.h>
-#include <linux/count_zeros.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-flavour.h>
 #include <linux/dma-resv.h>
-#include <linux/log2.h>
-#include <linux/overflow.h>
 #include <linux/phyr_dma.h>
 #include <linux/slab.h>
 #include <rdma/ib_umem.h>
@@ -33,10 +29,11 @@ MODULE_IMPORT_NS("DMA_BUF");
  * MMIO of a BAR the device reaches) mapped for the device with the two-step
  * DMA API -- one dma_vec for the whole buffer behind an IOMMU, bus addresses
  * for P2P -- and the umem keeps the window of that list that holds its
- * pages.  ib_umem_find_best_pgsz() and rdma_umem_for_each_dma_block() work
- * on that window exactly as they work on the sg_table of other umems: the
- * same page size and the same blocks for the same DMA layout.  An exporter
- * without phyr gives an sg_table, and the umem is what it always was.
+ * pages.  ib_umem_find_best_pgsz() and rdma_umem_for_each_dma_block() walk
+ * that window through the block iterator with the code they run on the
+ * sg_table of other umems: the same page size and the same blocks for the
+ * same DMA layout.  An exporter without phyr gives an sg_table, and the
+ * umem is what it always was.
  */
 
 /**
@@ -168,74 +165,4 @@ void ib_umem_dmabuf_phyr_unmap(struct ib_umem_dmabuf *umem_dmabuf)
 	dma_buf_unmap_phyr_dma(umem_dmabuf->attach, umem_dmabuf->phyr_map);
 	umem_dmabuf->vecs = NULL;
 	umem_dmabuf->nr_vecs = 0;
-}
-
-/**
- * ib_umem_dmabuf_phyr_best_pgsz() - ib_umem_find_best_pgsz() of a phyr umem
- * @umem_dmabuf: the umem, mapped
- * @pgsz_bitmap: the page sizes the hardware supports
- * @virt: the IOVA of the region
- *
- * The algorithm of ib_umem_find_best_pgsz(), step for step, on the window
- * of dma_vecs instead of the trimmed sg_table: the largest page size whose
- * bits are equal in the IOVA and the DMA address of every discontinuity,
- * and at which every discontinuity's IOVA is aligned; a page as large as
- * the smallest supported one that covers the whole IOVA span is allowed,
- * contiguous dma_vecs count as one.  Sets &ib_umem.iova to @virt.
- *
- * Context: Any context.
- * Return: the page size, or 0 if none in @pgsz_bitmap works.
- */
-unsigned long ib_umem_dmabuf_phyr_best_pgsz(struct ib_umem_dmabuf *umem_dmabuf,
-					    unsigned long pgsz_bitmap,
-					    u64 virt)
-{
-	struct ib_umem *umem = &umem_dmabuf->umem;
-	unsigned long curr_len = 0, mask = 0, pgoff;
-	dma_addr_t curr_base = ~0, end;
-	unsigned int bits, i;
-	u64 last_va, va;
-
-	umem->iova = virt;
-	va = virt;
-	if (!umem_dmabuf->nr_vecs)
-		return 0;
-	if (check_add_overflow(umem->length - 1, virt, &last_va))
-		return 0;
-	bits = bits_per(virt ^ last_va);
-	if (bits < BITS_PER_LONG)
-		mask = pgsz_bitmap & GENMASK(BITS_PER_LONG - 1, bits);
-
-	/* offset into the first page */
-	pgoff = umem->address & ~PAGE_MASK;
-
-	for (i = 0; i < umem_dmabuf->nr_vecs; i++) {
-		dma_addr_t addr = umem_dmabuf->vecs[i].addr;
-		size_t len = umem_dmabuf->vecs[i].len;
-
-		if (i == umem_dmabuf->nr_vecs - 1)
-			len = umem_dmabuf->last_vec_len;
-		if (i == 0) {
-			addr += umem_dmabuf->first_vec_offset;
-			len -= umem_dmabuf->first_vec_offset;
-		}
-		/* contiguous with the one before: nothing to align */
-		if (check_add_overflow(curr_base, curr_len, &end) ||
-		    end != addr) {
-			curr_base = addr;
-			curr_len = 0;
-			/* where the VA and DMA address bits differ */
-			mask |= (curr_base + pgoff) ^ va;
-			/* a discontinuity must start a page */
-			if (i != 0)
-				mask |= va;
-		}
-		curr_len += len;
-		va += len - pgoff;
-		pgoff = 0;
-	}
-
-	if (mask)
-		pgsz_bitmap &= GENMASK(count_trailing_zeros(mask), 0);
-	return pgsz_bitmap ? rounddown_pow_of_two(pgsz_bitmap) : 0;
 }

@@ -22,9 +22,6 @@ ib_umem_dmabuf_phyr_attach(struct ib_umem_dmabuf *umem_dmabuf,
 			   const struct dma_buf_attach_ops *ops);
 int ib_umem_dmabuf_phyr_map(struct ib_umem_dmabuf *umem_dmabuf);
 void ib_umem_dmabuf_phyr_unmap(struct ib_umem_dmabuf *umem_dmabuf);
-unsigned long ib_umem_dmabuf_phyr_best_pgsz(struct ib_umem_dmabuf *umem_dmabuf,
-					    unsigned long pgsz_bitmap,
-					    u64 virt);
 #if IS_ENABLED(CONFIG_KUNIT)
 int ib_umem_dmabuf_phyr_window(struct ib_umem_dmabuf *umem_dmabuf,
 			       const struct dma_vec *vecs,
@@ -49,13 +46,6 @@ static inline int ib_umem_dmabuf_phyr_map(struct ib_umem_dmabuf *umem_dmabuf)
 
 static inline void ib_umem_dmabuf_phyr_unmap(struct ib_umem_dmabuf *umem_dmabuf)
 {
-}
-
-static inline unsigned long
-ib_umem_dmabuf_phyr_best_pgsz(struct ib_umem_dmabuf *umem_dmabuf,
-			      unsigned long pgsz_bitmap, u64 virt)
-{
-	return 0;
 }
 #endif
 

@@ -143,8 +143,9 @@ static void umem_phyr_test_best_pgsz(struct kunit *test)
 	/*
 	 * By hand, from ib_umem_find_best_pgsz()'s definition: the smallest
 	 * page size that maps the whole span in the fewest pages.  With the
-	 * x86 sizes that is 2 MiB (phyr_dma_best_pgsz() gave 4 KiB, capping
-	 * the page at the span); with 64 KiB pages too, one 64 KiB page.
+	 * x86 sizes that is 2 MiB (an earlier copy of the algorithm gave
+	 * 4 KiB, capping the page at the span); with 64 KiB pages too, one
+	 * 64 KiB page.
 	 */
 	phyr_umem(test, &pu, segs, 1, 0, SZ_8K);
 	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, SZ_4K | SZ_2M | SZ_1G, SZ_2M),
@@ -194,6 +195,156 @@ static void umem_phyr_test_best_pgsz(struct kunit *test)
 
 			compare(test, segs, n, off, len, bitmap, virt, "random");
 		}
+	}
+}
+
+/*
+ * Page sizes worked out by hand, from the rule the hardware sets: a page of
+ * size P maps IOVA v to DMA address a only if v and a agree in their low
+ * log2(P) bits, every break in the DMA addresses falls on a page boundary of
+ * the IOVA, and the best page is the largest such P up to the smallest
+ * supported page that holds the whole IOVA span.  (These were the cases of
+ * phyr_dma_best_pgsz(), a copy of the algorithm that is gone.)
+ */
+static void umem_phyr_test_best_pgsz_by_hand(struct kunit *test)
+{
+	const unsigned long all = SZ_4K | SZ_2M | SZ_1G;
+	struct dma_vec segs[2];
+	struct ib_umem_dmabuf pu;
+
+	/* one 4 MiB range at DMA 1 GiB + 2 MiB */
+	segs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_4M };
+	phyr_umem(test, &pu, segs, 1, 0, SZ_4M);
+	/* IOVA 0 and the DMA address agree up to bit 20: 2 MiB */
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, all, 0), (unsigned long)SZ_2M);
+	/* IOVA 4 KiB: they differ in bit 12, 4 KiB pages only */
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, all, SZ_4K), (unsigned long)SZ_4K);
+	/* and a device without 4 KiB pages cannot map it at that IOVA */
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, SZ_2M, SZ_4K), 0UL);
+	/* pages below PAGE_SIZE count: 1 KiB pages fit any 1 KiB-agreeing IOVA */
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, SZ_1K, 0), (unsigned long)SZ_1K);
+
+	/* two ranges, the first ending 4 KiB past a 2 MiB boundary: 4 KiB */
+	segs[0] = (struct dma_vec){ .addr = SZ_1G, .len = SZ_2M + SZ_4K };
+	segs[1] = (struct dma_vec){ .addr = 2ULL * SZ_1G, .len = SZ_2M };
+	phyr_umem(test, &pu, segs, 2, 0, SZ_4M + SZ_4K);
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, all, 0), (unsigned long)SZ_4K);
+	/* the same lengths contiguous in DMA space: no break, 2 MiB */
+	segs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_2M + SZ_4K };
+	segs[1] = (struct dma_vec){ .addr = SZ_1G + SZ_4M + SZ_4K, .len = SZ_2M };
+	phyr_umem(test, &pu, segs, 2, 0, SZ_4M + SZ_4K);
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, all, 0), (unsigned long)SZ_2M);
+
+	/*
+	 * 8 KiB at a 2 MiB-aligned IOVA and DMA address: the smallest supported
+	 * page that holds it whole, 2 MiB; without 2 MiB pages, 1 GiB (the
+	 * IOVA 2 MiB and DMA 1 GiB + 2 MiB agree up to bit 29).
+	 */
+	segs[0] = (struct dma_vec){ .addr = SZ_1G + SZ_2M, .len = SZ_8K };
+	phyr_umem(test, &pu, segs, 1, 0, SZ_8K);
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, all, SZ_2M), (unsigned long)SZ_2M);
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&pu.umem, SZ_4K | SZ_1G, SZ_2M),
+			(unsigned long)SZ_1G);
+}
+
+/*
+ * The input where the two copies of the algorithm disagreed: one byte, with
+ * every page size allowed (the bitmap ib_umem_is_contiguous() passes).  The
+ * byte is at DMA address 1 GiB + 0x202 and IOVA 0x206: they differ first in
+ * bit 2, so by the hardware rule pages of 1, 2 or 4 bytes map it, each in
+ * one page.  phyr_dma_best_pgsz() gave 1 (it counted no bit for a one-byte
+ * span); ib_umem_find_best_pgsz() gives 2, by hand: it counts one bit
+ * (bits_per(0) == 1), so pages from 2 bytes up hold the span, and the
+ * largest of them that keeps the low bits is 2.  One algorithm now: the
+ * phyr umem gets what the sg_table umem of the same layout gets.
+ */
+static void umem_phyr_test_best_pgsz_one_byte(struct kunit *test)
+{
+	const struct dma_vec seg = { .addr = SZ_1G, .len = SZ_4K };
+	const u64 virt = 0x206;
+	const dma_addr_t byte = SZ_1G + 0x202;
+	struct ib_umem_dmabuf pu;
+	unsigned long got;
+	struct ib_umem su;
+
+	phyr_umem(test, &pu, &seg, 1, 0x202, 1);
+	KUNIT_EXPECT_EQ(test, ib_umem_start_dma_addr(&pu.umem), byte);
+	got = ib_umem_find_best_pgsz(&pu.umem, ULONG_MAX, virt);
+	/* the hardware rule */
+	KUNIT_ASSERT_TRUE_MSG(test, got == 1 || got == 2 || got == 4, "got %lu", got);
+	KUNIT_EXPECT_EQ(test, ib_umem_num_dma_blocks(&pu.umem, got), (size_t)1);
+	/* the one algorithm's choice */
+	KUNIT_EXPECT_EQ(test, got, 2UL);
+	sg_umem(test, &su, &seg, 1, 0x202, 1);
+	KUNIT_EXPECT_EQ(test, ib_umem_find_best_pgsz(&su, ULONG_MAX, virt), got);
+	sg_free_table(&su.sgt_append.sgt);
+	KUNIT_EXPECT_TRUE(test, ib_umem_is_contiguous(&pu.umem));
+}
+
+/* the DMA ranges of @umem, against @want */
+static void expect_ranges(struct kunit *test, struct ib_umem *umem,
+			  const struct dma_vec *want, unsigned int nr,
+			  const char *what)
+{
+	struct ib_block_iter biter;
+	unsigned int k = 0;
+	dma_addr_t addr;
+	size_t len;
+
+	rdma_umem_range_iter_start(&biter, umem);
+	while (rdma_block_iter_next_range(&biter, &addr, &len)) {
+		if (k < nr) {
+			KUNIT_EXPECT_EQ_MSG(test, addr, want[k].addr, "%s: range %u", what, k);
+			KUNIT_EXPECT_EQ_MSG(test, len, want[k].len, "%s: range %u", what, k);
+		}
+		k++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, k, nr, "%s", what);
+}
+
+/*
+ * The DMA ranges of a phyr umem (rdma_umem_range_iter_start(),
+ * rdma_block_iter_next_range()): the window's dma_vecs, the first from the
+ * umem's first page, the last cut at the end of its last page; the
+ * sg_table umem of the same layout gives the same ranges.
+ */
+static void umem_phyr_test_dma_ranges(struct kunit *test)
+{
+	const struct dma_vec segs[] = {
+		{ .addr = 0x100000, .len = 3 * SZ_4K },
+		{ .addr = 0x900000, .len = 2 * SZ_4K },
+		{ .addr = 0x500000, .len = SZ_4K },
+	};
+	static const struct {
+		unsigned long address;
+		size_t length;
+		unsigned int nr;
+		struct dma_vec want[3];
+	} cases[] = {
+		/* pages 1 to 4 of the buffer */
+		{ SZ_4K + 10, 3 * SZ_4K, 2,
+		  { { 0x101000, 2 * SZ_4K }, { 0x900000, 2 * SZ_4K } } },
+		/* the last page only */
+		{ 5 * SZ_4K + 1, 1, 1, { { 0x500000, SZ_4K } } },
+		/* pages 0 and 1: the first range cut short */
+		{ 0, SZ_4K + 1, 1, { { 0x100000, 2 * SZ_4K } } },
+		/* everything: contiguous or not, one range per entry */
+		{ 0, 6 * SZ_4K, 3,
+		  { { 0x100000, 3 * SZ_4K }, { 0x900000, 2 * SZ_4K },
+		    { 0x500000, SZ_4K } } },
+	};
+	struct ib_umem_dmabuf pu;
+	struct ib_umem su;
+	unsigned int c;
+
+	for (c = 0; c < ARRAY_SIZE(cases); c++) {
+		phyr_umem(test, &pu, segs, ARRAY_SIZE(segs), cases[c].address,
+			  cases[c].length);
+		expect_ranges(test, &pu.umem, cases[c].want, cases[c].nr, "phyr");
+		sg_umem(test, &su, segs, ARRAY_SIZE(segs), cases[c].address,
+			cases[c].length);
+		expect_ranges(test, &su, cases[c].want, cases[c].nr, "sg_table");
+		sg_free_table(&su.sgt_append.sgt);
 	}
 }
 
@@ -497,6 +648,9 @@ static void umem_phyr_test_invalidate(struct kunit *test)
 
 static struct kunit_case umem_phyr_test_cases[] = {
 	KUNIT_CASE(umem_phyr_test_best_pgsz),
+	KUNIT_CASE(umem_phyr_test_best_pgsz_by_hand),
+	KUNIT_CASE(umem_phyr_test_best_pgsz_one_byte),
+	KUNIT_CASE(umem_phyr_test_dma_ranges),
 	KUNIT_CASE(umem_phyr_test_window),
 	KUNIT_CASE(umem_phyr_test_edu_system),
 	KUNIT_CASE(umem_phyr_test_p2p),
