@@ -61,7 +61,9 @@ while IFS= read -r line || [ -n "$line" ]; do
 		MSG[n]=""
 		NOFIXES[n]=""
 		for num in "${w[@]:1}"; do
-			[[ $num =~ ^[0-9]{4}$ ]] || fail "series.conf:$ln: '$num' is not a patch number"
+			# a number, or a number and the start of the name where two share it
+			[[ $num =~ ^[0-9]{4}(-[A-Za-z0-9_-]+)?$ ]] ||
+				fail "series.conf:$ln: '$num' is not a patch number"
 			m=("$TOP"/kernel/patches/"$num"-*.patch)
 			[ ${#m[@]} = 1 ] && [ -f "${m[0]}" ] ||
 				fail "series.conf:$ln: ${#m[@]} patches numbered $num in kernel/patches/ (want one)"
