@@ -603,7 +603,8 @@ out:
  * VFIO's own dma-buf of edu's BAR0 offers phyr (MMIO of edu's P2P provider)
  * and goes through the converter: edu reads its own identification register
  * through the IOAS.  With edu's memory decoding disabled VFIO revokes the
- * dma-buf: mapping it fails with -ENODEV, and works again once enabled.
+ * dma-buf -- the dma-buf core's revoke, so its fdinfo says "revoked" --:
+ * mapping it fails with -ENODEV, and works again once enabled.
  */
 static int test_vfio_bar(struct phyrbuf_dev *dev UNUSED, char *detail)
 {
@@ -625,10 +626,15 @@ static int test_vfio_bar(struct phyrbuf_dev *dev UNUSED, char *detail)
 	CHECK(got == id, "edu read 0x%08x through the IOAS, its id is 0x%08x", got, id);
 
 	CHECK_OK(phyrbuf_vfio_memory(c.vfio, 0), "disabling edu's memory");
+	CHECK_OK(phyrbuf_dmabuf_flavours(fd, flavours, sizeof(flavours)), "fdinfo when revoked");
+	CHECK(!strcmp(flavours, "revoked"), "the revoked dma-buf's fdinfo says '%s'", flavours);
 	r = phyrbuf_ioas_map_dmabuf(c.ioas, fd, 0, PAGE, IOVA_V + PAGE, 0);
 	CHECK(r == -ENODEV, "IOMMU_IOAS_MAP_FILE of the revoked dma-buf: %s, expected ENODEV",
 	      strerror(-r));
 	CHECK_OK(phyrbuf_vfio_memory(c.vfio, 1), "enabling edu's memory");
+	CHECK_OK(phyrbuf_dmabuf_flavours(fd, flavours, sizeof(flavours)), "fdinfo when enabled");
+	CHECK(!strcmp(flavours, "phyr+mmio sg_table+mmio"), "enabled again, it offers '%s'",
+	      flavours);
 	CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_V, PAGE), "IOMMU_IOAS_UNMAP of the revoked area");
 	CHECK_OK(phyrbuf_ioas_map_dmabuf(c.ioas, fd, 0, PAGE, IOVA_V, 0), "IOMMU_IOAS_MAP_FILE again");
 	memset(c.scratch, 0, 8);

@@ -883,6 +883,115 @@ static void flavour_test_revoke_waits(struct kunit *test)
 }
 
 /*
+ * The revoke cycle of an exporter whose memory comes back (VFIO's BAR, when
+ * the device's memory is enabled again after a reset), as documented in
+ * DOC: revoke of dma-buf.c: the exporter serves revocable importers only and
+ * its own sg_table; an importer attached with plain dma_buf_dynamic_attach()
+ * unmaps when told.  dma_buf_revoke() without a bound returns with no
+ * mapping left; while revoked, maps and attaches of every kind fail with
+ * -ENODEV and a second revoke tells nobody again; dma_buf_unrevoke() tells
+ * nobody, and attaching and mapping work again; a revoke after that is a
+ * full one again, of old and new importers alike.
+ */
+struct sg_importer {
+	struct sg_table *sgt;
+	int invalidated;
+};
+
+static void sg_importer_invalidate(struct dma_buf_attachment *a)
+{
+	struct sg_importer *imp = a->importer_priv;
+
+	dma_resv_assert_held(a->dmabuf->resv);
+	imp->invalidated++;
+	if (imp->sgt) {
+		dma_buf_unmap_attachment(a, imp->sgt, DMA_BIDIRECTIONAL);
+		imp->sgt = NULL;
+	}
+}
+
+static const struct dma_buf_attach_ops sg_importer_ops = {
+	.invalidate_mappings = sg_importer_invalidate,
+};
+
+static int sg_importer_map(struct dma_buf_attachment *a)
+{
+	struct sg_importer *imp = a->importer_priv;
+	struct sg_table *sgt;
+
+	dma_resv_lock(a->dmabuf->resv, NULL);
+	sgt = dma_buf_map_attachment(a, DMA_BIDIRECTIONAL);
+	if (!IS_ERR(sgt))
+		imp->sgt = sgt;
+	dma_resv_unlock(a->dmabuf->resv);
+	return PTR_ERR_OR_ZERO(sgt);
+}
+
+static void flavour_test_revoke_unrevoke(struct kunit *test)
+{
+	struct dma_buf_kunit_exporter *mb = mock_buf_create(test, DMA_BUF_KUNIT_SG_TABLE);
+	struct device *dev = importer_device(test, "flavour_imp");
+	struct dma_buf_flavour_req phyr = REQ(DMA_BUF_FLAVOUR_PHYR, 0);
+	struct sg_importer old = {}, new = {};
+	struct dma_buf_attachment *a, *b, *f;
+	struct prompt_importer fimp = {};
+
+	mb->revocable_only = true;
+	a = dma_buf_dynamic_attach(mb->dmabuf, dev, &sg_importer_ops, &old);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_ASSERT_EQ(test, sg_importer_map(a), 0);
+	KUNIT_EXPECT_EQ(test, mb->sg_maps, 1);
+
+	KUNIT_EXPECT_EQ(test, dma_buf_revoke(mb->dmabuf, MAX_SCHEDULE_TIMEOUT), 0);
+	KUNIT_EXPECT_EQ(test, old.invalidated, 1);
+	KUNIT_EXPECT_NULL(test, old.sgt);
+	KUNIT_EXPECT_EQ(test, mb->sg_maps, 0);
+
+	/* revoked: nothing maps or attaches, the exporter is not asked to map */
+	KUNIT_EXPECT_EQ(test, sg_importer_map(a), -ENODEV);
+	KUNIT_EXPECT_EQ(test, mb->sg_maps, 0);
+	b = dma_buf_dynamic_attach(mb->dmabuf, dev, &sg_importer_ops, &new);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(b), -ENODEV);
+	f = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &prompt_ops, &fimp);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(f), -ENODEV);
+	KUNIT_EXPECT_EQ(test, mb->attached, 1);
+	/* a second revoke only waits: nobody is told again */
+	KUNIT_EXPECT_EQ(test, dma_buf_revoke(mb->dmabuf, HZ), 0);
+	KUNIT_EXPECT_EQ(test, old.invalidated, 1);
+
+	/* lifted: nobody is told, and everything works again */
+	dma_buf_unrevoke(mb->dmabuf);
+	KUNIT_EXPECT_EQ(test, old.invalidated, 1);
+	KUNIT_EXPECT_EQ(test, sg_importer_map(a), 0);
+	b = dma_buf_dynamic_attach(mb->dmabuf, dev, &sg_importer_ops, &new);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_EQ(test, sg_importer_map(b), 0);
+	f = dma_buf_flavour_attach(mb->dmabuf, dev, &phyr, 1, &prompt_ops, &fimp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	dma_resv_lock(mb->dmabuf->resv, NULL);
+	KUNIT_ASSERT_EQ(test, dma_buf_map_phyr_dma(f, &fimp.map, DMA_FROM_DEVICE, 0), 0);
+	fimp.mapped = true;
+	dma_resv_unlock(mb->dmabuf->resv);
+	KUNIT_EXPECT_EQ(test, mb->sg_maps, 2);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 1);
+
+	/* and the next revoke is a whole one again */
+	KUNIT_EXPECT_EQ(test, dma_buf_revoke(mb->dmabuf, MAX_SCHEDULE_TIMEOUT), 0);
+	KUNIT_EXPECT_EQ(test, old.invalidated, 2);
+	KUNIT_EXPECT_EQ(test, new.invalidated, 1);
+	KUNIT_EXPECT_EQ(test, fimp.invalidated, 1);
+	KUNIT_EXPECT_EQ(test, mb->sg_maps, 0);
+	KUNIT_EXPECT_EQ(test, mb->phyr_maps, 0);
+	KUNIT_EXPECT_EQ(test, sg_importer_map(b), -ENODEV);
+
+	dma_buf_unrevoke(mb->dmabuf);
+	KUNIT_EXPECT_EQ(test, dma_buf_flavour_detach(mb->dmabuf, f), 0);
+	dma_buf_detach(mb->dmabuf, b);
+	dma_buf_detach(mb->dmabuf, a);
+	KUNIT_EXPECT_EQ(test, mb->attached, 0);
+}
+
+/*
  * An exporter that only serves revocable importers (as VFIO does) refuses a
  * static importer in its attach callback, after the match: nothing is left.
  */
@@ -1043,6 +1152,7 @@ static struct kunit_case dma_buf_flavour_test_cases[] = {
 	KUNIT_CASE(flavour_test_detach_while_mapped),
 	KUNIT_CASE(flavour_test_revoke),
 	KUNIT_CASE(flavour_test_revoke_waits),
+	KUNIT_CASE(flavour_test_revoke_unrevoke),
 	KUNIT_CASE(flavour_test_revocable_only),
 	KUNIT_CASE(flavour_test_pin),
 	KUNIT_CASE(flavour_test_failures),

@@ -20,7 +20,6 @@
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/wait_bit.h>
 
 #include "dma-buf-flavour-internal.h"
 
@@ -112,23 +111,6 @@
  * them out: dma_buf_map_phyr() is exported only to the modules that
  * EXPORT_SYMBOL_FOR_MODULES() names (phyr_vgem, whose tests check its own
  * ranges).
- */
-
-/**
- * DOC: revoke
- *
- * dma_buf_revoke() ends every importer's access to a buffer in bounded time,
- * for an exporter whose memory goes away (a device unplugged, a BAR
- * disabled).  Under the reservation lock it marks the buffer revoked (from
- * then on every new attachment and every new map of any flavour fails with
- * -ENODEV), calls every importer's &dma_buf_attach_ops.invalidate_mappings
- * and waits for the fences of the reservation object; then, without the
- * lock, it waits until every revocable importer (dma_buf_attach_revocable())
- * has unmapped.  Both waits together take at most the timeout the exporter
- * passes.  Importers that cannot be revoked (static attachments, which are
- * pinned and never told) are not waited for: an exporter whose memory must
- * go away refuses them at attach time.  dma_buf_unrevoke() lets new
- * attachments and maps succeed again.
  */
 
 static const char *const flavour_names[DMA_BUF_FLAVOUR_COUNT] = {
@@ -905,65 +887,6 @@ void dma_buf_phyr_bridge_unmap(struct dma_buf_attachment *attach,
 	kfree(b);
 }
 EXPORT_SYMBOL_NS_GPL(dma_buf_phyr_bridge_unmap, "DMA_BUF");
-
-/**
- * dma_buf_revoke() - end every importer's access to a buffer
- * @dmabuf: the buffer
- * @timeout: the longest the revoke may wait, in jiffies
- *
- * Marks @dmabuf revoked, tells every importer to drop its mappings and waits
- * for the fences of its reservation object and for every revocable importer
- * to unmap (see DOC: revoke).  From the first step on, every new attachment
- * and every new map of any flavour fails with -ENODEV, until
- * dma_buf_unrevoke().  Revoking a revoked buffer only waits again: its
- * importers were told, and nothing was mapped since.  So an exporter that
- * revokes many buffers can tell all their importers first (a @timeout of 0)
- * and then wait for them out of one budget.
- *
- * Context: Process context; sleeps.  Takes the buffer's dma_resv lock: must
- * be called without it.
- * Return: 0 once no importer can access the memory any more; -ETIMEDOUT if
- * fences or mappings were still live after @timeout (the buffer stays
- * revoked; the exporter must keep the memory of those mappings allocated
- * until they end).
- */
-int dma_buf_revoke(struct dma_buf *dmabuf, unsigned long timeout)
-{
-	long left;
-
-	might_sleep();
-	dma_resv_lock(dmabuf->resv, NULL);
-	if (!dmabuf->revoked) {
-		dmabuf->revoked = true;
-		dma_buf_invalidate_mappings(dmabuf);
-	}
-	left = dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
-				     false, timeout);
-	dma_resv_unlock(dmabuf->resv);
-	if (left <= 0)
-		return left ? left : -ETIMEDOUT;
-	left = wait_var_event_timeout(&dmabuf->revocable_maps,
-				      !READ_ONCE(dmabuf->revocable_maps), left);
-	return left ? 0 : -ETIMEDOUT;
-}
-EXPORT_SYMBOL_NS_GPL(dma_buf_revoke, "DMA_BUF");
-
-/**
- * dma_buf_unrevoke() - let a revoked buffer be attached and mapped again
- * @dmabuf: the buffer
- *
- * Importers are not told: they map again when they next need the buffer.
- *
- * Context: Process context.  Takes the buffer's dma_resv lock: must be
- * called without it.
- */
-void dma_buf_unrevoke(struct dma_buf *dmabuf)
-{
-	dma_resv_lock(dmabuf->resv, NULL);
-	dmabuf->revoked = false;
-	dma_resv_unlock(dmabuf->resv);
-}
-EXPORT_SYMBOL_NS_GPL(dma_buf_unrevoke, "DMA_BUF");
 
 /**
  * dma_buf_flavour_show_fdinfo() - list the exporter's current offers

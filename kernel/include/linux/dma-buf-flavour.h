@@ -196,9 +196,6 @@ void dma_buf_phyr_bridge_unmap(struct dma_buf_attachment *attach,
 			       struct sg_table *sgt,
 			       enum dma_data_direction dir);
 
-int dma_buf_revoke(struct dma_buf *dmabuf, unsigned long timeout);
-void dma_buf_unrevoke(struct dma_buf *dmabuf);
-
 /**
  * struct dma_buf_iommu_ops - what the IOMMU converter tells its importer
  * @invalidated: [optional] the exporter moved or revoked the buffer, and the
