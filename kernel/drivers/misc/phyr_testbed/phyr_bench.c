@@ -125,7 +125,7 @@ out:
  * then dma_iova_destroy().
  */
 struct bench_floor {
-	u64 walk, link, destroy, fill, link_list, input;
+	u64 walk, link, destroy, fill, link_list, input, sg_list, store;
 };
 
 static unsigned long bench_sink;
@@ -191,6 +191,99 @@ static int bench_link(struct device *dev, const struct phys_vec *vecs,
 	return ret;
 }
 
+/*
+ * An sg_table mapped through the batched list map (bench only: what an
+ * iommu_map_sg() feeding the page table's map_range_list() would do): its
+ * entries copied into page-sized phys_vec batches, one
+ * dma_iova_link_phys_vec() per batch, dma_iova_sync(); ns, without the
+ * build of the sg_table or the destroy.
+ */
+static int bench_sg_list(struct device *dev, struct page **pages,
+			 unsigned int nr, u64 *link)
+{
+	const unsigned int batch = PAGE_SIZE / sizeof(struct phys_vec);
+	struct dma_iova_state state = {};
+	struct scatterlist *sg;
+	struct phys_vec *vecs;
+	struct sg_table sgt;
+	unsigned int i, n = 0;
+	size_t done = 0, off = 0;
+	int ret;
+	u64 t0;
+
+	vecs = (struct phys_vec *)__get_free_page(GFP_KERNEL);
+	if (!vecs)
+		return -ENOMEM;
+	ret = sg_alloc_table_from_pages_segment(&sgt, pages, nr, 0,
+						(unsigned long)nr << PAGE_SHIFT,
+						UINT_MAX & PAGE_MASK, GFP_KERNEL);
+	if (ret)
+		goto out_page;
+	t0 = ktime_get_ns();
+	if (!dma_iova_try_alloc(dev, &state, sg_phys(sgt.sgl),
+				(size_t)nr << PAGE_SHIFT)) {
+		ret = -EOPNOTSUPP;
+		goto out_sgt;
+	}
+	for_each_sgtable_sg(&sgt, sg, i) {
+		vecs[n].paddr = sg_phys(sg);
+		vecs[n++].len = sg->length;
+		off += sg->length;
+		if (n == batch || i == sgt.orig_nents - 1) {
+			ret = dma_iova_link_phys_vec(dev, &state, done, vecs, n,
+						     DMA_BIDIRECTIONAL, 0);
+			if (ret)
+				break;
+			done = off;
+			n = 0;
+		}
+	}
+	if (!ret)
+		ret = dma_iova_sync(dev, &state, 0, done);
+	*link = ktime_get_ns() - t0;
+	dma_iova_destroy(dev, &state, done, DMA_BIDIRECTIONAL, 0);
+out_sgt:
+	sg_free_table(&sgt);
+out_page:
+	free_page((unsigned long)vecs);
+	return ret;
+}
+
+/*
+ * The store floor of a map: @leaves 8-byte stores, as many as the map writes
+ * leaf PTEs, into fresh zeroed pages (as the page table's new leaf tables
+ * are), each a physical address with two flag bits; ns, the stores only.
+ */
+static u64 bench_store(unsigned long leaves)
+{
+	const unsigned int per = PAGE_SIZE / sizeof(u64);
+	unsigned long nr = DIV_ROUND_UP(leaves, per), i, j, left = leaves;
+	struct page **tables;
+	u64 t = 0, t0;
+
+	tables = kvcalloc(nr, sizeof(*tables), GFP_KERNEL);
+	if (!tables)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		tables[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!tables[i])
+			goto out;
+	}
+	t0 = ktime_get_ns();
+	for (i = 0; i < nr; i++) {
+		u64 *pte = page_address(tables[i]);
+
+		for (j = 0; j < per && left; j++, left--)
+			WRITE_ONCE(pte[j], ((i * per + j) << PAGE_SHIFT) | 3);
+	}
+	t = ktime_get_ns() - t0;
+out:
+	for (i = 0; i < nr && tables[i]; i++)
+		__free_page(tables[i]);
+	kvfree(tables);
+	return t;
+}
+
 static int bench_floor(struct device *dev, struct page **pages,
 		       struct folio **folios, unsigned int nr,
 		       struct bench_floor *t)
@@ -246,6 +339,9 @@ static int bench_floor(struct device *dev, struct page **pages,
 		ret = bench_link(dev, vecs, n, total, true, &t->link_list,
 				 &destroy);
 	kvfree(vecs);
+	t->store = bench_store(n);
+	if (!ret && !folios)
+		ret = bench_sg_list(dev, pages, nr, &t->sg_list);
 out_phyr:
 	phyr_destroy(&phyr);
 	return ret;
@@ -283,6 +379,15 @@ static void print_ratio(struct seq_file *m, u64 a, u64 b)
 	u64 r = b ? div64_u64(a * 100, b) : 0;
 
 	seq_printf(m, " %5llu.%02llux", r / 100, r % 100);
+}
+
+/* " @what N.NNx;": @a (which may be negative) against @floor */
+static void print_vs(struct seq_file *m, const char *what, s64 a, u64 floor)
+{
+	u64 r = div64_u64((u64)(a < 0 ? -a : a) * 100, max(floor, 1ULL));
+
+	seq_printf(m, " %s %s%llu.%02llux;", what, a < 0 ? "-" : "", r / 100,
+		   r % 100);
 }
 
 static void print_times(struct seq_file *m, const struct bench_times *sg,
@@ -347,6 +452,8 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 	fl_best.link = U64_MAX;
 	fl_best.destroy = U64_MAX;
 	fl_best.link_list = U64_MAX;
+	fl_best.sg_list = U64_MAX;
+	fl_best.store = U64_MAX;
 	/* the paths take turns at going first: no order effect favours one */
 	for (i = 0; i < bench_reps; i++) {
 		for (k = 0; k < 3; k++) {
@@ -383,6 +490,10 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 				fl_best.link = min(fl_best.link, fl.link);
 				fl_best.destroy = min(fl_best.destroy, fl.destroy);
 				fl_best.link_list = min(fl_best.link_list, fl.link_list);
+				if (!folios)
+					fl_best.sg_list = min(fl_best.sg_list, fl.sg_list);
+				if (fl.store)
+					fl_best.store = min(fl_best.store, fl.store);
 				break;
 			}
 			cond_resched();
@@ -404,6 +515,31 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 		seq_printf(m, "  build floor: reading the %u array entries and their struct pages: %llu us\n",
 			   folios ? nr_folios : nr_pages,
 			   div_u64(fl_best.input, 1000));
+	if (fl_best.store != U64_MAX)
+		seq_printf(m, "  store floor: %lu leaf PTEs as 8-byte stores into %lu fresh zeroed pages: %llu us\n",
+			   leaves, DIV_ROUND_UP(leaves, PAGE_SIZE / sizeof(u64)),
+			   div_u64(fl_best.store, 1000));
+	if (fl_best.sg_list != U64_MAX)
+		seq_printf(m, "  sg_table through the batched list map (its entries in page-sized phys_vec batches, dma_iova_link_phys_vec each): %llu us, dma_map_sgtable %llu us, sg/that %llu.%02llux\n",
+			   div_u64(fl_best.sg_list, 1000), div_u64(sg_best.map, 1000),
+			   div64_u64(sg_best.map * 100, max(fl_best.sg_list, 1ULL)) / 100,
+			   div64_u64(sg_best.map * 100, max(fl_best.sg_list, 1ULL)) % 100);
+	if (fl_best.link != U64_MAX && fl_best.input) {
+		seq_printf(m, "  x build floor (%llu us):", div_u64(fl_best.input, 1000));
+		print_vs(m, "batched link", fl_best.link_list, fl_best.input);
+		print_vs(m, "phyr map - batched link",
+			 (s64)ph_best.map - (s64)fl_best.link_list, fl_best.input);
+		print_vs(m, "phyr unmap", ph_best.unmap, fl_best.input);
+		print_vs(m, "phyr map", ph_best.map, fl_best.input);
+		print_vs(m, "phyr build", ph_best.build, fl_best.input);
+		if (fl_best.store != U64_MAX)
+			print_vs(m, "store floor", fl_best.store, fl_best.input);
+		if (fl_best.sg_list != U64_MAX)
+			print_vs(m, "sg via list map", fl_best.sg_list, fl_best.input);
+		print_vs(m, "sg map", sg_best.map, fl_best.input);
+		print_vs(m, "sg unmap", sg_best.unmap, fl_best.input);
+		seq_putc(m, '\n');
+	}
 	if (mbps)
 		seq_printf(m, "  floor: %lu leaf PTEs x 8 B = %lu KiB at %llu MB/s (memset): %llu us\n",
 			   leaves, leaves * 8 / 1024, mbps,
