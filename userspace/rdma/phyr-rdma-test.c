@@ -1181,7 +1181,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			if (pt_results_open(optarg)) {
+			if (pt_results_open(optarg, false)) {
 				perror(optarg);
 				return 1;
 			}

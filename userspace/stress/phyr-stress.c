@@ -446,7 +446,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:r:", opts, NULL)) != -1) {
 		if (c == 's')
 			seconds = strtoul(optarg, NULL, 0);
-		else if (c == 'r' && pt_results_open(optarg))
+		else if (c == 'r' && pt_results_open(optarg, false))
 			return 2;
 		else if (c != 'r')
 			return 2;

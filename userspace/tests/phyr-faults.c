@@ -1770,7 +1770,7 @@ int main(int argc, char **argv)
 	if (!dir)
 		usage();
 	snprintf(path, sizeof(path), "%s/results-faults.txt", dir);
-	if (pt_results_open(path)) {
+	if (pt_results_open(path, false)) {
 		perror(path);
 		return 2;
 	}

@@ -51,9 +51,9 @@ void pt_begin(void)
 	pthread_mutex_unlock(&lock);
 }
 
-int pt_results_open(const char *path)
+int pt_results_open(const char *path, bool append)
 {
-	results = fopen(path, "w");
+	results = fopen(path, append ? "a" : "w");
 	return results ? 0 : -errno;
 }
 

@@ -17,6 +17,7 @@
  *     (devmem TCP: a stream checked at any offset).
  * - CHECK(cond, fmt, ...): a check that records its failure (the first one's
  *   message becomes the test's reason) and goes on; thread-safe.
+ *   REQUIRE(cond, fmt, ...) records it and jumps to the caller's "out:".
  * - Results: pt_result() prints one TAP line per test on stdout (for meson's
  *   TAP protocol, and readable in a log) and, after pt_results_open(FILE),
  *   the line "PASS|FAIL|SKIP NAME [detail]" that scripts/results.py judges
@@ -114,6 +115,14 @@ void pt_fail(const char *file, int line, const char *fmt, ...)
 		pt_fail(__FILE__, __LINE__, __VA_ARGS__);		\
 } while (0)
 
+/* a check that ends the test at its first failure: goto out (its cleanup) */
+#define REQUIRE(cond, ...) do {						\
+	if (!(cond)) {							\
+		pt_fail(__FILE__, __LINE__, __VA_ARGS__);		\
+		goto out;						\
+	}								\
+} while (0)
+
 /* the failed checks since the running test began (pt_begin()) */
 int pt_failures(void);
 /* the first failed check's message since pt_begin(), "" if none */
@@ -125,8 +134,11 @@ void pt_begin(void);
 
 enum pt_status { PT_PASS, PT_FAIL, PT_SKIP };
 
-/* results-LAYER.txt: where pt_result() also writes (0, or -errno) */
-int pt_results_open(const char *path);
+/*
+ * results-LAYER.txt: where pt_result() also writes (0, or -errno); @append
+ * where a guest script adds lines of its own to the same file
+ */
+int pt_results_open(const char *path, bool append);
 /* its file descriptor, -1 if none: for a signal handler's last line (dprintf) */
 int pt_results_fd(void);
 /*
