@@ -869,7 +869,7 @@ static void test_migrate_system_first_nobody(void)
 		const char *err = NULL;
 
 		close(p[0]);
-		pt_begin();
+		pt_begin("rdma/migrate-system-first-nobody");
 		if (setrlimit(RLIMIT_MEMLOCK, &unlimited) || setgroups(0, NULL) ||
 		    setgid(65534) || setuid(65534))
 			err = "dropping privileges";
@@ -1211,13 +1211,13 @@ int main(int argc, char **argv)
 
 		if (only && strcmp(only, tests[i].name))
 			continue;
-		pt_begin();
-		printf("# rdma/%s\n", tests[i].name);
+		snprintf(name, sizeof(name), "rdma/%s", tests[i].name);
+		pt_begin(name);
+		printf("# %s\n", name);
 		if (setup)
 			note("setting up %s and %s: %s", nic_name, peer_name, setup);
 		else
 			tests[i].fn();
-		snprintf(name, sizeof(name), "rdma/%s", tests[i].name);
 		printf("# %.1f s\n", rp_now() - t0);
 		pt_result_checks(name);
 		/*

@@ -890,7 +890,7 @@ int main(int argc, char **argv)
 		if (!wanted(argc, argv, tests[i].name))
 			continue;
 		detail[0] = 0;
-		pt_begin();
+		pt_begin(tests[i].name);
 		current_test = tests[i].name;
 		ret = tests[i].fn(tests[i].vram ? vram : sys, detail);
 		report(tests[i].name, ret, detail);
@@ -900,7 +900,7 @@ int main(int argc, char **argv)
 	/* last: it unplugs (and rescans) the second ivshmem */
 	if (wanted(argc, argv, "unplug-revoke")) {
 		detail[0] = 0;
-		pt_begin();
+		pt_begin("unplug-revoke");
 		current_test = "unplug-revoke";
 		ret = test_unplug(last_vram_device(), detail);
 		report("unplug-revoke", ret, detail);

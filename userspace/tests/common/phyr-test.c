@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "phyr-test.h"
 
@@ -15,6 +17,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int failures;		/* failed checks of the running test */
 static char first[512];			/* the first one's message */
 static FILE *results;
+static FILE *tap;			/* TAP: stdout, or its copy */
+static char current[256];		/* the running test (pt_begin()) */
 static int tests, failed_tests;
 
 void pt_fail(const char *file, int line, const char *fmt, ...)
@@ -43,9 +47,10 @@ const char *pt_first_failure(void)
 	return first;
 }
 
-void pt_begin(void)
+void pt_begin(const char *name)
 {
 	pthread_mutex_lock(&lock);
+	snprintf(current, sizeof(current), "%s", name ? name : "");
 	atomic_store(&failures, 0);
 	first[0] = 0;
 	pthread_mutex_unlock(&lock);
@@ -60,6 +65,25 @@ int pt_results_open(const char *path, bool append)
 int pt_results_fd(void)
 {
 	return results ? fileno(results) : -1;
+}
+
+void pt_tap_stdout(void)
+{
+	int fd;
+
+	fflush(stdout);
+	fd = dup(STDOUT_FILENO);
+	tap = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!tap) {
+		tap = stdout;
+		return;
+	}
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+}
+
+static FILE *tap_out(void)
+{
+	return tap ? tap : stdout;
 }
 
 /* one line, no newline in it: a reason may hold one (an error message) */
@@ -85,11 +109,11 @@ static void vresult(enum pt_status st, const char *name, const char *fmt, va_lis
 	if (st == PT_FAIL)
 		failed_tests++;
 	if (st == PT_SKIP)
-		printf("ok %d - %s # SKIP %s\n", tests, name, detail);
+		fprintf(tap_out(), "ok %d - %s # SKIP %s\n", tests, name, detail);
 	else
-		printf("%s %d - %s\n%s%s%s", st == PT_FAIL ? "not ok" : "ok", tests, name,
-		       *detail ? "# " : "", detail, *detail ? "\n" : "");
-	fflush(stdout);
+		fprintf(tap_out(), "%s %d - %s\n%s%s%s", st == PT_FAIL ? "not ok" : "ok", tests,
+			name, *detail ? "# " : "", detail, *detail ? "\n" : "");
+	fflush(tap_out());
 	if (results) {
 		fprintf(results, "%s %s%s%s\n", word[st], name, *detail ? " " : "", detail);
 		fflush(results);
@@ -120,8 +144,15 @@ void pt_skip_all(const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	flatten(why);
-	printf("1..0 # SKIP %s\n", why);
-	fflush(stdout);
+	fprintf(tap_out(), "1..0 # SKIP %s\n", why);
+	fflush(tap_out());
+}
+
+void pt_abort(void)
+{
+	pt_result(PT_FAIL, *current ? current : "?", NULL);
+	pt_done();
+	exit(1);
 }
 
 int pt_failed_tests(void)
@@ -131,8 +162,8 @@ int pt_failed_tests(void)
 
 int pt_done(void)
 {
-	printf("1..%d\n", tests);
-	fflush(stdout);
+	fprintf(tap_out(), "1..%d\n", tests);
+	fflush(tap_out());
 	if (results) {
 		fclose(results);
 		results = NULL;

@@ -127,8 +127,13 @@ void pt_fail(const char *file, int line, const char *fmt, ...)
 int pt_failures(void);
 /* the first failed check's message since pt_begin(), "" if none */
 const char *pt_first_failure(void);
-/* a test begins: its failed checks and first failure start from nothing */
-void pt_begin(void);
+/* test @name begins: its failed checks and first failure start from nothing */
+void pt_begin(const char *name);
+/*
+ * pt_abort() - the running test fails at once: its result (the first failed
+ * check's message), the plan, exit(1).  For a check that cannot go on.
+ */
+void pt_abort(void) __attribute__((noreturn));
 
 /* ---- results ---- */
 
@@ -151,6 +156,11 @@ void pt_result(enum pt_status st, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* the result of the running test from its checks (PASS, or FAIL with the first reason) */
 void pt_result_checks(const char *name);
+/*
+ * pt_tap_stdout() - stdout carries TAP alone (a meson test with the TAP
+ * protocol): what else the program prints on stdout goes to stderr.
+ */
+void pt_tap_stdout(void);
 /* a whole program that skips: TAP's "1..0 # SKIP WHY" */
 void pt_skip_all(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* the TAP plan, the results file closed; 0 if no test failed, else 1 */
