@@ -30,6 +30,7 @@
 
 #include "phyrbuf.h"
 #include "cli.h"
+#include "phyr-test.h"
 
 static const char devmem_send_usage[] =
 	"usage: phyrbuf devmem-send --ifname IF --peer ADDR:PORT [--size SIZE]\n"
@@ -68,14 +69,6 @@ static const char devmem_recv_usage[] =
 	"given; answers the sender with its verdict and prints it.\n"
 	"\n"
 	"Exit status: 0 when every byte is right, 1 otherwise, 2 on a usage error.\n";
-
-/* The byte at @off of devmem-send's buffer: depends on every bit of @off. */
-static uint8_t pattern(uint64_t off)
-{
-	uint64_t x = off * 0x9e3779b97f4a7c15ull;
-
-	return (uint8_t)(x >> 56) ^ (uint8_t)off;
-}
 
 static double now(void)
 {
@@ -255,7 +248,7 @@ static int send_run(const struct send_opts *o)
 		goto out;
 	}
 	for (i = 0; i < o->size; i++)
-		p[i] = pattern(i);
+		p[i] = pt_hash_byte(i);
 	phyrbuf_bo_munmap(bo, p);
 	if (phyrbuf_dev_info(dev, &info))
 		snprintf(info.location, sizeof(info.location), "?");
@@ -549,7 +542,7 @@ int cmd_devmem_recv(int argc, char **argv)
 		if (!got)
 			t0 = now();
 		for (ssize_t i = 0; i < n; i++) {
-			if ((uint8_t)buf[i] != pattern(offset + got + i)) {
+			if ((uint8_t)buf[i] != pt_hash_byte(offset + got + i)) {
 				if (!bad)
 					first_bad = got + i;
 				bad++;

@@ -44,6 +44,7 @@
 #include "rdma-cmd.h"
 #endif
 #include "cli.h"
+#include "phyr-test.h"
 
 /* the pattern alloc fills its buffer with, and import --verify checks */
 #define SEED	0x5a5aa5a5u
@@ -380,29 +381,6 @@ static int cmd_info(void)
 
 /* ---- buffers ---- */
 
-static inline uint32_t pattern(uint64_t i, uint32_t seed)
-{
-	return (uint32_t)(i * 2654435761u) ^ seed;
-}
-
-static void fill(uint32_t *p, uint64_t words, uint32_t seed)
-{
-	uint64_t i;
-
-	for (i = 0; i < words; i++)
-		p[i] = pattern(i, seed);
-}
-
-/* Index of the first word that differs, or -1. */
-static int64_t check(const uint32_t *p, uint64_t words, uint32_t seed)
-{
-	uint64_t i;
-
-	for (i = 0; i < words; i++)
-		if (p[i] != pattern(i, seed))
-			return (int64_t)i;
-	return -1;
-}
 
 static int query(struct phyrbuf_bo *bo, struct phyrbuf_bo_info *info)
 {
@@ -643,7 +621,7 @@ static int import_into(const struct alloc_opts *o, int dmabuf, uint64_t size, ui
 		ret = fail("mapping the imported buffer: %s", strerror(-ret));
 		goto out;
 	}
-	bad = check(ptr, size / 4, seed);
+	bad = pt_check_words(ptr, size, seed);
 	phyrbuf_bo_unmap(bo, ptr, size);
 	if (bad >= 0) {
 		ret = fail("the importer's mapping differs at byte %" PRId64, bad * 4);
@@ -831,7 +809,7 @@ static int do_alloc(const struct alloc_opts *o, bool ranges_only)
 		goto out;
 	}
 	phyrbuf_bo_begin_cpu_access(bo, PHYRBUF_ACCESS_WRITE);
-	fill(ptr, words, SEED);
+	pt_fill_words(ptr, words * 4, SEED);
 	phyrbuf_bo_end_cpu_access(bo, PHYRBUF_ACCESS_WRITE);
 	if (json)
 		j_u64("filled", size);
@@ -884,7 +862,7 @@ static int do_alloc(const struct alloc_opts *o, bool ranges_only)
 			printf("migrated to %s:\n", phyrbuf_placement_name(o->migrate_to));
 		if (print_query(bo, "  ") || print_offers(dev, dmabuf, "  "))
 			goto out;
-		bad = check(ptr, words, SEED);
+		bad = pt_check_words(ptr, words * 4, SEED);
 		if (bad >= 0) {
 			fail("after migrating, the contents differ at byte %" PRId64, bad * 4);
 			goto out;
@@ -1148,7 +1126,7 @@ static int cmd_import(int fd, int device, bool verify)
 			goto out;
 		}
 		phyrbuf_bo_begin_cpu_access(bo, PHYRBUF_ACCESS_READ);
-		bad = check(ptr, info.size / 4, SEED);
+		bad = pt_check_words(ptr, info.size, SEED);
 		phyrbuf_bo_end_cpu_access(bo, PHYRBUF_ACCESS_READ);
 		phyrbuf_bo_unmap(bo, ptr, info.size);
 		if (bad >= 0) {

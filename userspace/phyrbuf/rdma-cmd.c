@@ -24,6 +24,7 @@
 #include "phyrbuf.h"
 #include "rdma-cmd.h"
 #include "rdma-pair.h"
+#include "phyr-test.h"
 
 /* where the demo's memory region sits for the peer */
 #define DEMO_IOVA	0x40000000ULL
@@ -40,14 +41,6 @@ static int check_failed(const char *what)
 {
 	printf("CHECK FAILED: %s\n", what);
 	return 1;
-}
-
-static void fill(uint8_t *p, uint64_t len, unsigned int seed)
-{
-	uint64_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 12));
 }
 
 static int cmd_devices(void)
@@ -227,7 +220,7 @@ static int demo(const struct demo_opts *o)
 	printf("peer:        %s (%s, the other end of the veth, its own network namespace)\n",
 	       p.peer.name, rp_gid_str(&p.peer.gid, gid, sizeof(gid)));
 
-	fill(p.pbuf, o->size, 1);
+	pt_fill_bytes(p.pbuf, 0, o->size, 1);
 	mbs = timed(&p, IBV_WR_RDMA_WRITE, mr, o->size, &status);
 	printf("RDMA WRITE:  %" PRIu64 " MiB from the peer into device memory: %.1f MB/s, %s\n",
 	       o->size >> 20, mbs, status_str(status));
@@ -255,7 +248,7 @@ static int demo(const struct demo_opts *o)
 	}
 	printf("migrate:     to %s memory; the MR stays registered (the kernel dropped its mapping)\n",
 	       phyrbuf_placement_name(info.placement));
-	fill(p.pbuf, o->size, 2);
+	pt_fill_bytes(p.pbuf, 0, o->size, 2);
 	mbs = timed(&p, IBV_WR_RDMA_WRITE, mr, o->size, &status);
 	printf("RDMA WRITE:  %" PRIu64 " MiB into the moved buffer: %.1f MB/s, %s\n",
 	       o->size >> 20, mbs, status_str(status));

@@ -19,6 +19,7 @@
 #include "phyrbuf.h"
 #include "cli.h"
 #include "edu.h"
+#include "phyr-test.h"
 
 static const char vfio_dma_usage[] =
 	"usage: phyrbuf vfio-dma --pci ADDRESS [--size SIZE] [--placement P]\n"
@@ -52,11 +53,6 @@ struct vfio_dma_opts {
 	uint64_t iova;
 };
 
-static uint8_t byte_at(uint64_t i)
-{
-	return (uint8_t)((i * 131) ^ (i >> 8) ^ 0x5c);
-}
-
 static int run(const struct vfio_dma_opts *o)
 {
 	struct phyrbuf_bo_info info;
@@ -86,7 +82,7 @@ static int run(const struct vfio_dma_opts *o)
 		goto out;
 	}
 	for (i = 0; i < half; i++)
-		p[i] = byte_at(i);
+		p[i] = pt_byte(0x5c, i);
 	memset(p + half, 0, o->size - half);
 	ret = phyrbuf_bo_query(bo, &info);
 	if (ret) {
@@ -155,9 +151,9 @@ static int run(const struct vfio_dma_opts *o)
 	printf("  copied:         %" PRIu64 " bytes out of 0x%" PRIx64 " and into 0x%" PRIx64
 	       " in %" PRIu64 " transfers\n", half, o->iova, o->iova + half, nr);
 	for (i = 0; i < half; i++) {
-		if (p[half + i] != byte_at(i)) {
+		if (p[half + i] != pt_byte(0x5c, i)) {
 			fail("byte %" PRIu64 " of the copy is 0x%02x, not 0x%02x (the DMA did not reach the buffer)",
-			     half + i, p[half + i], byte_at(i));
+			     half + i, p[half + i], pt_byte(0x5c, i));
 			goto out;
 		}
 	}
