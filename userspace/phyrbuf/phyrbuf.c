@@ -1202,7 +1202,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 		 bool allow_cmd, struct cmdline *c)
 {
 	long v;
-	int opt;
+	int opt, status;
 
 	memset(c, 0, sizeof(*c));
 	c->a.placement = PHYRBUF_PLACEMENT_SYSTEM;
@@ -1210,9 +1210,10 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 	c->a.import_into = -1;
 	c->a.image.modifier = PHYRBUF_MODIFIER_LINEAR;
 	c->fd = -1;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:", all_opts, NULL)) != -1) {
+	cli_opts_begin();
+	while ((opt = cli_getopt(argc, argv, "+:", all_opts, cmd, NULL, &status)) != -1) {
+		if (opt == CLI_EXIT)
+			return status;
 		if (opt >= OPT_SIZE && opt < OPT_HELP) {
 			if (!(allowed & SEEN(opt)))
 				return usage_error("%s: option '--%s' is not for this command",
@@ -1226,24 +1227,24 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 			c->a.have_size = true;
 			break;
 		case OPT_PLACEMENT:
-			if (phyrbuf_placement_parse(optarg, &c->a.placement))
-				return usage_error("bad placement '%s'", optarg);
+			if (opt_placement(optarg, &c->a.placement))
+				return 2;
 			break;
 		case OPT_CONTIGUOUS:
 			c->a.flags |= PHYRBUF_BO_CONTIGUOUS;
 			break;
 		case OPT_DEVICE:
-			if (!parse_index(optarg, &c->a.device))
-				return usage_error("bad device index '%s'", optarg);
+			if (opt_device(optarg, &c->a.device))
+				return 2;
 			break;
 		case OPT_MIGRATE:
-			if (phyrbuf_placement_parse(optarg, &c->a.migrate_to))
-				return usage_error("bad placement '%s'", optarg);
+			if (opt_placement(optarg, &c->a.migrate_to))
+				return 2;
 			c->a.migrate = true;
 			break;
 		case OPT_IMPORT_INTO:
-			if (!parse_index(optarg, &c->a.import_into))
-				return usage_error("bad device index '%s'", optarg);
+			if (opt_device(optarg, &c->a.import_into))
+				return 2;
 			break;
 		case OPT_WIDTH:
 		case OPT_HEIGHT:
@@ -1274,11 +1275,6 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 		case OPT_HELP:
 			c->help = true;
 			break;
-		case ':':
-			return usage_error("%s: option '%s' needs an argument", cmd,
-					   argv[optind - 1]);
-		default:
-			return usage_error("%s: bad option '%s'", cmd, argv[optind - 1]);
 		}
 	}
 	if (allow_cmd && optind > 1 && !strcmp(argv[optind - 1], "--")) {
@@ -1287,9 +1283,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 		c->a.cmd = &argv[optind];
 		return 0;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	return 0;
+	return cli_no_args(argc, argv, &status) ? status : 0;
 }
 
 /* The buffer options of alloc (and ranges): a size or an image. */

@@ -24,6 +24,7 @@
 #include "phyrbuf.h"
 #include "rdma-cmd.h"
 #include "rdma-pair.h"
+#include "cli.h"
 #include "phyr-test.h"
 
 /* where the demo's memory region sits for the peer */
@@ -423,8 +424,8 @@ int cmd_rdma(int argc, char **argv)
 		.size = 16u << 20, .nic = "rxe0", .peer = "rxe1", .device = PHYRBUF_ANY,
 	};
 	const char *sub;
-	int c, reps = 5;
-	char *end;
+	int c, reps = 5, status;
+	long v;
 
 	if (argc < 2) {
 		fputs(rdma_usage, stderr);
@@ -433,22 +434,14 @@ int cmd_rdma(int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	cli_opts_begin();
+	while ((c = cli_getopt(argc, argv, "+:", opts, "rdma", rdma_usage, &status)) != -1) {
 		switch (c) {
+		case CLI_EXIT:
+			return status;
 		case 's':
-			o.size = strtoull(optarg, &end, 10);
-			if (*end == 'M' || *end == 'm')
-				o.size <<= 20, end++;
-			else if (*end == 'G' || *end == 'g')
-				o.size <<= 30, end++;
-			else if (*end == 'K' || *end == 'k')
-				o.size <<= 10, end++;
-			if (*end || !o.size || o.size % 4096) {
-				fprintf(stderr, "phyrbuf: bad size '%s' (see phyrbuf --help)\n", optarg);
-				return 2;
-			}
+			if (!parse_size(optarg, &o.size) || !o.size || o.size % 4096)
+				return usage_error("bad size '%s' (a multiple of 4K)", optarg);
 			break;
 		case 'n':
 			o.nic = optarg;
@@ -457,28 +450,18 @@ int cmd_rdma(int argc, char **argv)
 			o.peer = optarg;
 			break;
 		case 'd':
-			o.device = atoi(optarg);
+			if (opt_device(optarg, &o.device))
+				return 2;
 			break;
 		case 'r':
-			reps = atoi(optarg);
-			if (reps < 1 || reps > 100) {
-				fprintf(stderr, "phyrbuf: bad --reps '%s'\n", optarg);
-				return 2;
-			}
+			if (!parse_uint(optarg, 100, &v) || v < 1)
+				return usage_error("bad --reps '%s' (1 to 100)", optarg);
+			reps = v;
 			break;
-		case 'h':
-			fputs(rdma_usage, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "phyrbuf: rdma: bad option '%s' (see phyrbuf --help)\n",
-				argv[optind - 1]);
-			return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "phyrbuf: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	if (cli_no_args(argc, argv, &status))
+		return status;
 	if (!strcmp(sub, "devices"))
 		return cmd_devices();
 	if (!strcmp(sub, "demo"))
@@ -488,6 +471,5 @@ int cmd_rdma(int argc, char **argv)
 			o.size = 1u << 30;
 		return bench(&o, reps);
 	}
-	fprintf(stderr, "phyrbuf: unknown rdma command '%s' (see phyrbuf --help)\n", sub);
-	return 2;
+	return usage_error("unknown rdma command '%s'", sub);
 }

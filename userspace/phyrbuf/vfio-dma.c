@@ -193,12 +193,14 @@ int cmd_vfio_dma(int argc, char **argv)
 		.iova = 0x1000000,
 	};
 	char *end, path[96];
-	int c;
+	int c, status;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	cli_opts_begin();
+	while ((c = cli_getopt(argc, argv, ":h", opts, "vfio-dma", vfio_dma_usage,
+			       &status)) != -1) {
 		switch (c) {
+		case CLI_EXIT:
+			return status;
 		case 'p':
 			o.pci = optarg;
 			break;
@@ -207,12 +209,12 @@ int cmd_vfio_dma(int argc, char **argv)
 				return usage_error("bad size '%s' (at least 8K)", optarg);
 			break;
 		case 'P':
-			if (phyrbuf_placement_parse(optarg, &o.placement))
-				return usage_error("bad placement '%s'", optarg);
+			if (opt_placement(optarg, &o.placement))
+				return 2;
 			break;
 		case 'd':
-			if (!parse_index(optarg, &o.device))
-				return usage_error("bad device index '%s'", optarg);
+			if (opt_device(optarg, &o.device))
+				return 2;
 			break;
 		case 'i':
 			errno = 0;
@@ -220,18 +222,10 @@ int cmd_vfio_dma(int argc, char **argv)
 			if (errno || end == optarg || *end || *optarg == '-')
 				return usage_error("bad IOVA '%s'", optarg);
 			break;
-		case 'h':
-			fputs(vfio_dma_usage, stdout);
-			return 0;
-		case ':':
-			return usage_error("vfio-dma: option '%s' needs an argument",
-					   argv[optind - 1]);
-		default:
-			return usage_error("vfio-dma: bad option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cli_no_args(argc, argv, &status))
+		return status;
 	if (!o.pci)
 		return usage_error("vfio-dma needs --pci ADDRESS (edu's, bound to vfio-pci)");
 	if (o.iova >= EDU_LIMIT || o.size > EDU_LIMIT - o.iova)
