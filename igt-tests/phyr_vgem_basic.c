@@ -31,6 +31,7 @@
 #include "phyr_vgem_drm.h"
 
 #include "igt_lite.h"
+#include "phyr-test.h"
 
 IGT_TEST_DESCRIPTION("Basic sanity checks of the phyr_vgem uAPI: GEM objects, mmap, "
 		     "PRIME/dma-buf sharing and the fence ioctls.");
@@ -237,20 +238,12 @@ static int __gem_close(int dfd, uint32_t handle)
 	return igt_ioctl(dfd, DRM_IOCTL_GEM_CLOSE, &arg) ? -errno : 0;
 }
 
-static void fill(uint32_t *ptr, uint64_t size, uint32_t seed)
-{
-	for (uint64_t i = 0; i < size / sizeof(*ptr); i++)
-		ptr[i] = seed + i * 0x9e3779b9u;
-}
-
 static void check(const uint32_t *ptr, uint64_t size, uint32_t seed)
 {
-	for (uint64_t i = 0; i < size / sizeof(*ptr); i++) {
-		uint32_t want = seed + i * 0x9e3779b9u;
+	int64_t i = pt_check_words(ptr, size, seed);
 
-		igt_assert_f(ptr[i] == want, "word %" PRIu64 ": found %#x, expected %#x\n",
-			     i, ptr[i], want);
-	}
+	igt_assert_f(i < 0, "word %" PRId64 ": found %#x, expected %#x\n", i,
+		     ptr[i < 0 ? 0 : i], pt_word(seed, i));
 }
 
 static void check_zero(const uint32_t *ptr, uint64_t size)
@@ -618,7 +611,7 @@ static void test_mmap(int dfd)
 	/* New objects are zeroed. */
 	ptr = dumb_mmap(dfd, &bo);
 	check_zero(ptr, bo.size);
-	fill(ptr, bo.size, 0x1234);
+	pt_fill_words(ptr, bo.size, 0x1234);
 	igt_assert_eq(munmap(ptr, bo.size), 0);
 
 	/* The offset is stable and the contents survive the unmap. */
@@ -628,7 +621,7 @@ static void test_mmap(int dfd)
 
 	/* A live mapping keeps the object after its handle is closed. */
 	gem_close(dfd, bo.handle);
-	fill(ptr, bo.size, 0x5678);
+	pt_fill_words(ptr, bo.size, 0x5678);
 	check(ptr, bo.size, 0x5678);
 	igt_assert_eq(munmap(ptr, bo.size), 0);
 }
@@ -854,7 +847,7 @@ static void test_dmabuf_export(int dfd)
 
 	small_bo(dfd, &bo);
 	ptr = dumb_mmap(dfd, &bo);
-	fill(ptr, bo.size, 0xabc);
+	pt_fill_words(ptr, bo.size, 0xabc);
 
 	dmabuf = dmabuf_export(dfd, bo.handle);
 	igt_assert_eq_u64(lseek(dmabuf, 0, SEEK_END), bo.size);
@@ -876,7 +869,7 @@ static void test_dmabuf_export(int dfd)
 	igt_assert_eq_u32(prime_fd_to_handle(fd2, dmabuf), handle2);
 	ptr2 = dumb_mmap(fd2, &(struct bo){ .handle = handle2, .size = bo.size });
 	check(ptr2, bo.size, 0xabc);
-	fill(ptr2, bo.size, 0xdef);
+	pt_fill_words(ptr2, bo.size, 0xdef);
 	check(ptr, bo.size, 0xdef);
 
 	/* The import outlives the dma-buf fd and the exporter's handle. */
@@ -929,12 +922,12 @@ static void test_dmabuf_mmap(int dfd)
 
 	/* dma-buf -> GEM */
 	dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	fill(buf, bo.size, 0x600d);
+	pt_fill_words(buf, bo.size, 0x600d);
 	dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 	check(gem, bo.size, 0x600d);
 
 	/* GEM -> dma-buf */
-	fill(gem, bo.size, 0xf00d);
+	pt_fill_words(gem, bo.size, 0xf00d);
 	dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
 	check(buf, bo.size, 0xf00d);
 	dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
@@ -1170,12 +1163,12 @@ static void test_second_client(int dfd)
 	/* A client's objects go away with it; the other client's stay. */
 	small_bo(fd2, &bo2);
 	ptr = dumb_mmap(fd2, &bo2);
-	fill(ptr, bo2.size, 0x2222);
+	pt_fill_words(ptr, bo2.size, 0x2222);
 	igt_assert_eq(munmap(ptr, bo2.size), 0);
 	close(fd2);
 
 	ptr = dumb_mmap(dfd, &bo);
-	fill(ptr, bo.size, 0x1111);
+	pt_fill_words(ptr, bo.size, 0x1111);
 	check(ptr, bo.size, 0x1111);
 	igt_assert_eq(munmap(ptr, bo.size), 0);
 
@@ -1242,7 +1235,7 @@ static void test_render_node(int dfd)
 	/* Import from the primary node, fence, export again and map. */
 	small_bo(dfd, &bo);
 	ptr = dumb_mmap(dfd, &bo);
-	fill(ptr, bo.size, 0x4e4d);
+	pt_fill_words(ptr, bo.size, 0x4e4d);
 	dmabuf = dmabuf_export(dfd, bo.handle);
 	handle = prime_fd_to_handle(rfd, dmabuf);
 
@@ -1310,7 +1303,7 @@ static void test_flink(int dfd)
 	igt_assert_eq_u64(open_arg.size, bo.size);
 
 	ptr = dumb_mmap(dfd, &bo);
-	fill(ptr, bo.size, 0xf11c);
+	pt_fill_words(ptr, bo.size, 0xf11c);
 	igt_assert_eq(munmap(ptr, bo.size), 0);
 	ptr = dumb_mmap(fd2, &(struct bo){ .handle = open_arg.handle, .size = bo.size });
 	check(ptr, bo.size, 0xf11c);

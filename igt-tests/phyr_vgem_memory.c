@@ -35,6 +35,7 @@
 #include "phyr_vgem_drm.h"
 
 #include "igt_lite.h"
+#include "phyr-test.h"
 
 IGT_TEST_DESCRIPTION("phyr_vgem placements: system and device memory, migration, "
 		     "export/import with flavours, and the errors of the memory ioctls.");
@@ -172,20 +173,12 @@ static void *map(int fd, uint32_t handle, uint64_t size)
 	return ptr;
 }
 
-static void fill(uint32_t *ptr, uint64_t size, uint32_t seed)
-{
-	for (uint64_t i = 0; i < size / sizeof(*ptr); i++)
-		ptr[i] = seed ^ (uint32_t)(i * 0x9e3779b9u);
-}
-
 static void check(const uint32_t *ptr, uint64_t size, uint32_t seed)
 {
-	for (uint64_t i = 0; i < size / sizeof(*ptr); i++) {
-		uint32_t want = seed ^ (uint32_t)(i * 0x9e3779b9u);
+	int64_t i = pt_check_words(ptr, size, seed);
 
-		igt_assert_f(ptr[i] == want, "word %" PRIu64 ": %#x, expected %#x\n",
-			     i, ptr[i], want);
-	}
+	igt_assert_f(i < 0, "word %" PRId64 ": %#x, expected %#x\n", i,
+		     ptr[i < 0 ? 0 : i], pt_word(seed, i));
 }
 
 static int export(int fd, uint32_t handle)
@@ -287,9 +280,9 @@ SUBTEST test_placement(int fd, uint32_t placement)
 		igt_assert_eq_u32(a[i], 0);
 	/* two mappings of one buffer see each other's writes */
 	b = map(fd, handle, size);
-	fill(a, size, 0x1234);
+	pt_fill_words(a, size, 0x1234);
 	check(b, size, 0x1234);
-	fill(b + page_size / 4, page_size, 0x777);
+	pt_fill_words(b + page_size / 4, page_size, 0x777);
 	check(a + page_size / 4, page_size, 0x777);
 	if (placement == PHYR_VGEM_PLACEMENT_SYSTEM)
 		igt_assert_lte(1, (int)query(fd, handle).nr_ranges);
@@ -355,7 +348,7 @@ SUBTEST test_migrate_live_mmap(void)
 
 	handle = create(fd, size, PHYR_VGEM_PLACEMENT_SYSTEM, 0);
 	ptr = map(fd, handle, size);
-	fill(ptr, size, 0xabc);
+	pt_fill_words(ptr, size, 0xabc);
 	dmabuf = export(fd, handle);
 	dptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
 	igt_assert(dptr != MAP_FAILED);
@@ -365,7 +358,7 @@ SUBTEST test_migrate_live_mmap(void)
 	igt_assert_eq_u32(query(fd, handle).placement, PHYR_VGEM_PLACEMENT_DEVICE);
 	check(ptr, size, 0xabc);
 	check(dptr, size, 0xabc);
-	fill(ptr, size, 0xdef);
+	pt_fill_words(ptr, size, 0xdef);
 	check(dptr, size, 0xdef);
 
 	/* migrating to where it is does nothing */
@@ -373,7 +366,7 @@ SUBTEST test_migrate_live_mmap(void)
 	igt_assert_eq(__migrate(fd, handle, PHYR_VGEM_PLACEMENT_SYSTEM, 0, 0), 0);
 	igt_assert_eq_u32(query(fd, handle).placement, PHYR_VGEM_PLACEMENT_SYSTEM);
 	check(ptr, size, 0xdef);
-	fill(dptr, size, 0x5a5);
+	pt_fill_words(dptr, size, 0x5a5);
 	check(ptr, size, 0x5a5);
 
 	munmap(dptr, size);
@@ -399,7 +392,7 @@ SUBTEST test_export_import_device(void)
 	igt_require_f(nr_dev >= 2, "needs two devices with device memory\n");
 	handle = create(dev_fd[0], size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
 	ptr = map(dev_fd[0], handle, size);
-	fill(ptr, size, 0x31337);
+	pt_fill_words(ptr, size, 0x31337);
 	dmabuf = export(dev_fd[0], handle);
 	fdinfo_flavours(dmabuf, flavours, sizeof(flavours));
 	igt_info("device buffer offers: %s\n", flavours);
@@ -415,7 +408,7 @@ SUBTEST test_export_import_device(void)
 	iptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
 	igt_assert(iptr != MAP_FAILED);
 	check(iptr, size, 0x31337);
-	fill(iptr, page_size, 0x4242);
+	pt_fill_words(iptr, page_size, 0x4242);
 	check(ptr, page_size, 0x4242);
 	close_bo(dev_fd[1], imported);
 
@@ -450,7 +443,7 @@ SUBTEST test_export_import_system(void)
 	igt_assert_eq_u32(query(sys_fd, imported).import_flavour, PHYR_VGEM_FLAVOUR_SG_TABLE);
 	iptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, odmabuf, 0);
 	igt_assert(iptr != MAP_FAILED);
-	fill(iptr, size, 0x99);
+	pt_fill_words(iptr, size, 0x99);
 	munmap(iptr, size);
 	close_bo(sys_fd, imported);
 	close(odmabuf);
@@ -478,7 +471,7 @@ SUBTEST test_close_order(void)
 	dptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
 	igt_assert(dptr != MAP_FAILED);
 	close(dmabuf);
-	fill(dptr, size, 7);
+	pt_fill_words(dptr, size, 7);
 	check(dptr, size, 7);
 	igt_assert_eq_u64(info(fd).device_free, before - size);
 	munmap(dptr, size);
@@ -530,7 +523,7 @@ SUBTEST test_fence(void)
 	uint32_t *ptr = map(fd, handle, page_size);
 	pthread_t thread;
 
-	fill(ptr, page_size, 0x111);
+	pt_fill_words(ptr, page_size, 0x111);
 	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_FENCE_ATTACH, &attach), 0);
 	igt_assert_eq(poll(&pfd, 1, 0), 0);	/* busy */
 	igt_assert_eq(pthread_create(&thread, NULL, migrate_thread, &job), 0);
@@ -538,7 +531,7 @@ SUBTEST test_fence(void)
 	igt_assert_f(!job.done, "the migration returned (%d) while the write fence was pending\n",
 		     job.ret);
 	/* the writer finishes: its data is what moves */
-	fill(ptr, page_size, 0x222);
+	pt_fill_words(ptr, page_size, 0x222);
 	signal.fence = attach.out_fence;
 	igt_assert_eq(igt_ioctl(fd, DRM_IOCTL_PHYR_VGEM_FENCE_SIGNAL, &signal), 0);
 	igt_assert_eq(pthread_join(thread, NULL), 0);
@@ -750,7 +743,7 @@ SUBTEST test_hot_unplug(void)
 	igt_info("removing %s\n", pci);
 	handle = create(fd, size, PHYR_VGEM_PLACEMENT_DEVICE, 0);
 	ptr = map(fd, handle, size);
-	fill(ptr, size, 0xfeed);
+	pt_fill_words(ptr, size, 0xfeed);
 	dmabuf = export(fd, handle);
 	dptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
 	igt_assert(dptr != MAP_FAILED);
@@ -1005,7 +998,7 @@ SUBTEST test_mmap_offset(void)
 
 			handle = create(fd, size, pl, 0);
 			ptr = map(fd, handle, size);
-			fill(ptr, size, 0x600d + pl);
+			pt_fill_words(ptr, size, 0x600d + pl);
 			dmabuf = export(fd, handle);
 			prime.fd = dmabuf;
 			igt_assert_eq(igt_ioctl(rfd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime), 0);
@@ -1146,7 +1139,7 @@ SUBTEST test_ranges(void)
 	igt_assert_eq_u32(arg.count, 0);
 	igt_assert_eq_u32(arg.placement, PHYR_VGEM_PLACEMENT_SYSTEM);
 	ptr = map(fd, handle, size);
-	fill(ptr, size, 1);
+	pt_fill_words(ptr, size, 1);
 	n = check_ranges(fd, handle, size, PHYR_VGEM_RANGE_RAM, &r);
 	free(r);
 	/*
@@ -1461,7 +1454,7 @@ SUBTEST test_importer_writes(bool swap)
 	uint8_t *p;
 
 	p = map(dev_fd[0], moved, size);
-	fill((uint32_t *)p, size, 0x77);
+	pt_fill_words((uint32_t *)p, size, 0x77);
 	munmap(p, size);
 	igt_assert_eq(__migrate(dev_fd[0], moved, PHYR_VGEM_PLACEMENT_DEVICE, 0, 0), 0);
 
@@ -1498,9 +1491,9 @@ SUBTEST test_importer_writes(bool swap)
 
 	p = map(sys_fd, handle, size);
 	for (uint32_t i = 0; i < len; i++)
-		igt_assert_f(p[i] == (uint8_t)(seq * 131 + i * 7),
+		igt_assert_f(p[i] == pt_byte(seq, i),
 			     "byte %u: %#x, edu wrote %#x (pattern %" PRIu64 ")\n", i, p[i],
-			     (uint8_t)(seq * 131 + i * 7), seq);
+			     pt_byte(seq, i), seq);
 	munmap(p, size);
 	if (swap)
 		swap_off();

@@ -126,11 +126,8 @@ else
 	# test-vfio declares the fault it expects (edu, the IOVA range) in the boot's
 	# expected-reports.txt, and the dmesg gate passes only those
 	PHYR_EXPECTED_REPORTS=$res/expected-reports.txt \
-		"$ub/userspace/vfio/test-vfio" "$edu" >"$res/vfio.txt" 2>&1
+		"$ub/userspace/vfio/test-vfio" --results "$out" "$edu" >"$res/vfio.txt" 2>&1
 	echo $? >"$res/vfio.rc"
-	while IFS= read -r line; do
-		case "$line" in PASS\ *|FAIL\ *|SKIP\ *) echo "$line" >>"$out" ;; esac
-	done <"$res/vfio.txt"
 
 	# the CLI: phyrbuf vfio-dma, in both placements, its help and its errors
 	pb=$ub/userspace/phyrbuf/phyrbuf

@@ -305,6 +305,27 @@ def kunit(boot, d, layer="kunit"):
 
 
 # --- userspace: meson test's testlog.json ------------------------------------------------
+TAP_SKIP = re.compile(r"^(?:1\.\.0|ok\s+\d+\b[^#]*)\s*#\s*SKIP\b\s*(.*)$", re.I)
+
+
+def tap_reason(out, st):
+    """Why a meson test skipped or failed, from what it printed: a TAP test's
+    (phyr-test's, meson's TAP protocol) SKIP directive or first 'not ok' line
+    and the '# ' line after it; else the last line it printed (a skip: the
+    reason; an exit-code test exits 77)."""
+    lines = [l.strip() for l in out.splitlines() if l.strip()]
+    for i, l in enumerate(lines):
+        m = TAP_SKIP.match(l)
+        if st == "SKIP" and m:
+            return m.group(1).strip()
+        if st == "FAIL" and l.startswith("not ok"):
+            nxt = lines[i + 1] if i + 1 < len(lines) and lines[i + 1].startswith("#") else ""
+            return (l + " " + nxt).strip()
+    if st == "SKIP":
+        return lines[-1] if lines else ""
+    return ""
+
+
 def userspace(boot, d):
     results = {}
     extra = []
@@ -319,11 +340,9 @@ def userspace(boot, d):
             t = json.loads(line)
             r = t.get("result")
             st = "PASS" if r in ("OK", "EXPECTEDFAIL") else "SKIP" if r == "SKIP" else "FAIL"
-            why = r
-            if st == "SKIP":
-                # the test's reason: the last line it printed
-                out = [l for l in (t.get("stdout") or "").splitlines() if l.strip()]
-                why = out[-1].strip() if out else ""
+            why = tap_reason(t.get("stdout") or "", st)
+            if st == "FAIL":
+                why = r + (": " + why if why else "")
             # "project:suite / name" -> "project:suite/name": one word
             add(results, t.get("name", "?").replace(" / ", "/"), st,
                 "" if st == "PASS" else why)

@@ -30,6 +30,7 @@
 #include <drm_mode.h>
 
 #include "phyr_vgem_drm.h"
+#include "phyr-test.h"
 
 static bool quiet;
 
@@ -125,21 +126,7 @@ static void *map_handle(int fd, uint32_t handle, uint64_t size)
 	return ptr == MAP_FAILED ? NULL : ptr;
 }
 
-static inline uint32_t pattern(uint64_t i)
-{
-	return (uint32_t)(i * 2654435761u) ^ 0x5a5aa5a5u;
-}
-
-/* Index of the first word that differs from the pattern, or -1. */
-static int64_t check(const uint32_t *p, uint64_t words)
-{
-	uint64_t i;
-
-	for (i = 0; i < words; i++)
-		if (p[i] != pattern(i))
-			return (int64_t)i;
-	return -1;
-}
+#define SEED	0x5a5aa5a5u	/* the demo's word pattern (phyr-test.h) */
 
 static void print_fdinfo(int fd)
 {
@@ -224,8 +211,7 @@ int main(int argc, char **argv)
 	cpu = map_handle(fd, create.handle, size);
 	if (!cpu)
 		return fail("mapping the buffer", errno);
-	for (uint64_t i = 0; i < words; i++)
-		cpu[i] = pattern(i);
+	pt_fill_words(cpu, words * 4, SEED);
 	say("[4/7] wrote a %" PRIu64 "-word pattern through the CPU mapping\n", words);
 
 	if (drmPrimeHandleToFD(fd, create.handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf))
@@ -258,7 +244,7 @@ int main(int argc, char **argv)
 	sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ;
 	if (ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync))
 		return fail("DMA_BUF_IOCTL_SYNC start", errno);
-	bad = check(dbuf, words);
+	bad = pt_check_words(dbuf, words * 4, SEED);
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
 	if (ioctl(dmabuf, DMA_BUF_IOCTL_SYNC, &sync))
 		return fail("DMA_BUF_IOCTL_SYNC end", errno);

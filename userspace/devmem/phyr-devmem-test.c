@@ -65,7 +65,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/errqueue.h>
-#include <linux/genetlink.h>
 #include <linux/netdev.h>
 #include <linux/netlink.h>
 #include <linux/udmabuf.h>
@@ -92,6 +91,8 @@
 
 #include "edu.h"
 #include "phyrbuf.h"
+#include "phyrbuf-devmem-nl.h"
+#include "phyr-test.h"
 
 #ifndef SCM_DEVMEM_DMABUF
 #define SCM_DEVMEM_DMABUF 79
@@ -115,7 +116,7 @@ static struct {
 } round_now;
 /*
  * The pattern of a round: every byte a function of its offset and of
- * pattern_salt (0 outside the rounds: pattern() itself).  Version 0 is
+ * pattern_salt (0 outside the rounds: pt_hash_byte() itself).  Version 0 is
  * what a round's buffer holds before its revoke, version 1 (its complement,
  * wrong in every byte) what it is rewritten with after a migration, poison
  * (version 0 ^ POISON_XOR, wrong for both) what the memory it left is
@@ -183,17 +184,9 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* The byte at @off of the buffer: depends on every bit of the offset. */
-static uint8_t pattern(uint64_t off)
-{
-	uint64_t x = off * 0x9e3779b97f4a7c15ull;
-
-	return (uint8_t)(x >> 56) ^ (uint8_t)off;
-}
-
 static uint8_t expected_byte(uint64_t off, int version)
 {
-	uint8_t v = pattern(off) ^ pattern_salt;
+	uint8_t v = pt_hash_byte(off) ^ pattern_salt;
 
 	return version ? (uint8_t)~v : v;
 }
@@ -319,7 +312,7 @@ static void fill(uint8_t *p)
 static void poison(uint8_t *p)
 {
 	for (uint64_t i = 0; i < size; i++)
-		p[i] = ~pattern(i);
+		p[i] = ~pt_hash_byte(i);
 }
 
 /*
@@ -468,135 +461,22 @@ static void buffer_create(struct buffer *b)
 			   !strcmp(memory, "device") ? PHYRBUF_OPEN_DEVICE_MEMORY : 0);
 }
 
-/* ---- netdev netlink: bind-tx ---- */
-
-struct nlmsg {
-	struct nlmsghdr n;
-	struct genlmsghdr g;
-	char buf[1024];
-};
-
-static void nla_put_u32(struct nlmsghdr *n, int type, uint32_t v)
-{
-	struct nlattr *a = (struct nlattr *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
-
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + sizeof(v);
-	memcpy((char *)a + NLA_HDRLEN, &v, sizeof(v));
-	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + NLA_ALIGN(a->nla_len);
-}
-
-static void nla_put_str(struct nlmsghdr *n, int type, const char *s)
-{
-	struct nlattr *a = (struct nlattr *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
-
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + strlen(s) + 1;
-	memcpy((char *)a + NLA_HDRLEN, s, strlen(s) + 1);
-	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + NLA_ALIGN(a->nla_len);
-}
-
-/* Print the extack message of an NLMSG_ERROR, if it has one. */
-static void print_extack(struct nlmsg *m)
-{
-	struct nlmsgerr *e = NLMSG_DATA(&m->n);
-	int len = m->n.nlmsg_len - NLMSG_HDRLEN - sizeof(*e);
-	int skip = 0;
-	struct nlattr *a;
-
-	if (!(m->n.nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	/* the request follows the error unless it was capped */
-	if (!(m->n.nlmsg_flags & NLM_F_CAPPED))
-		skip = e->msg.nlmsg_len - sizeof(e->msg);
-	len -= skip;
-	a = (struct nlattr *)((char *)(e + 1) + skip);
-	for (; len >= (int)NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= len;
-	     len -= NLA_ALIGN(a->nla_len),
-	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
-		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
-			printf("bind_extack=%s\n", (char *)a + NLA_HDRLEN);
-}
+/* ---- netdev netlink: bind-tx, libphyrbuf's request (phyrbuf-devmem-nl.h) ---- */
 
 /*
- * Send @req and read until its ACK: the answer (if any) into @rsp.  Return 0,
- * or the negative errno of the NLMSG_ERROR (its extack message printed).
- */
-static int nl_call(int fd, struct nlmsg *req, struct nlmsg *rsp)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct nlmsg m;
-	ssize_t n;
-
-	req->n.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	if (sendto(fd, req, req->n.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("netlink send", errno);
-	for (;;) {
-		n = recv(fd, &m, sizeof(m), 0);
-		if (n < 0)
-			die("netlink recv", errno);
-		if (n < (ssize_t)NLMSG_HDRLEN)
-			die("netlink recv", EPROTO);
-		if (m.n.nlmsg_type != NLMSG_ERROR) {
-			memcpy(rsp, &m, n);
-			continue;
-		}
-		if (((struct nlmsgerr *)NLMSG_DATA(&m.n))->error)
-			print_extack(&m);
-		return ((struct nlmsgerr *)NLMSG_DATA(&m.n))->error;
-	}
-}
-
-static uint32_t nla_get_u32_of(struct nlmsg *rsp, int type)
-{
-	int len = rsp->n.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-	struct nlattr *a = (struct nlattr *)((char *)&rsp->g + GENL_HDRLEN);
-
-	for (; len >= (int)NLA_HDRLEN && a->nla_len >= NLA_HDRLEN;
-	     len -= NLA_ALIGN(a->nla_len),
-	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
-		if ((a->nla_type & NLA_TYPE_MASK) == type)
-			return *(uint32_t *)((char *)a + NLA_HDRLEN);
-	fprintf(stderr, "phyr-devmem-test: netlink answer without attribute %d\n", type);
-	exit(1);
-}
-
-static int netdev_family(int fd)
-{
-	struct nlmsg req = { 0 }, rsp;
-	int ret;
-
-	req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	req.n.nlmsg_type = GENL_ID_CTRL;
-	req.g.cmd = CTRL_CMD_GETFAMILY;
-	req.g.version = 1;
-	nla_put_str(&req.n, CTRL_ATTR_FAMILY_NAME, NETDEV_FAMILY_NAME);
-	ret = nl_call(fd, &req, &rsp);
-	if (ret)
-		die("netlink family " NETDEV_FAMILY_NAME, -ret);
-	return (uint16_t)nla_get_u32_of(&rsp, CTRL_ATTR_FAMILY_ID);
-}
-
-/* bind-tx (or bind-rx, @cmd): the binding lives as long as @nl stays open.
- * Return its id, or the negative errno.
+ * bind-tx (or bind-rx, @cmd) on @nl, as it is: the binding lives as long as
+ * @nl stays open.  Return 0 with its id, or the negative errno (the kernel's
+ * extack message printed).
  */
 static int bind_cmd(int nl, int cmd, int ifindex, int dmabuf_fd, uint32_t *id)
 {
-	struct nlmsg req = { 0 }, rsp;
-	int one = 1, ret;
+	char msg[256];
+	int ret;
 
-	setsockopt(nl, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	req.n.nlmsg_type = netdev_family(nl);
-	req.g.cmd = cmd;
-	req.g.version = NETDEV_FAMILY_VERSION;
-	nla_put_u32(&req.n, NETDEV_A_DMABUF_IFINDEX, ifindex);
-	nla_put_u32(&req.n, NETDEV_A_DMABUF_FD, dmabuf_fd);
-	ret = nl_call(nl, &req, &rsp);
-	if (ret)
-		return ret;
-	*id = nla_get_u32_of(&rsp, NETDEV_A_DMABUF_ID);
-	return 0;
+	ret = phyrbuf_devmem_nl_bind(nl, cmd, ifindex, dmabuf_fd, id, msg, sizeof(msg));
+	if (ret && *msg)
+		printf("bind_extack=%s\n", msg);
+	return ret;
 }
 
 static int bind_tx(int nl, int ifindex, int dmabuf_fd, uint32_t *id)

@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 
 #include "phyrbuf.h"
+#include "phyrbuf-devmem-nl.h"
 
 #define PHYRBUF_EXPORT	__attribute__((visibility("default")))
 
@@ -166,16 +167,45 @@ static int netdev_family(int fd, char *msg, size_t size)
 	return id ? *id : -EPROTO;
 }
 
+int phyrbuf_devmem_nl_bind(int nl, int cmd, unsigned int ifindex, int dmabuf_fd,
+			   uint32_t *idp, char *errmsg, size_t errmsg_size)
+{
+	struct nlmsg req = { 0 }, rsp = { 0 };
+	uint32_t fd32 = dmabuf_fd;
+	const uint32_t *id;
+	int one = 1, family, ret;
+
+	if (errmsg && errmsg_size)
+		errmsg[0] = 0;
+	setsockopt(nl, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	family = netdev_family(nl, errmsg, errmsg_size);
+	if (family < 0)
+		return family;
+	req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.n.nlmsg_type = family;
+	req.n.nlmsg_seq = 2;
+	req.g.cmd = cmd;
+	req.g.version = NETDEV_FAMILY_VERSION;
+	nla_put(&req.n, NETDEV_A_DMABUF_IFINDEX, &ifindex, sizeof(uint32_t));
+	nla_put(&req.n, NETDEV_A_DMABUF_FD, &fd32, sizeof(fd32));
+	ret = nl_call(nl, &req, &rsp, errmsg, errmsg_size);
+	if (ret)
+		return ret;
+	id = nla_find(&rsp, NETDEV_A_DMABUF_ID, sizeof(*id));
+	if (!id)
+		return -EPROTO;
+	*idp = *id;
+	return 0;
+}
+
 PHYRBUF_EXPORT int phyrbuf_devmem_bind_tx(unsigned int ifindex, int dmabuf_fd,
 					  struct phyrbuf_devmem_tx **txp,
 					  char *errmsg, size_t errmsg_size)
 {
-	struct nlmsg req = { 0 }, rsp = { 0 };
 	struct phyrbuf_devmem_tx *tx;
-	uint32_t fd32 = dmabuf_fd;
-	const uint32_t *id;
-	int one = 1, family, ret;
 	off_t size;
+	int ret;
 
 	if (errmsg && errmsg_size)
 		errmsg[0] = 0;
@@ -199,37 +229,17 @@ PHYRBUF_EXPORT int phyrbuf_devmem_bind_tx(unsigned int ifindex, int dmabuf_fd,
 		free(tx);
 		return ret;
 	}
-	setsockopt(tx->nl, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(tx->nl, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	family = netdev_family(tx->nl, errmsg, errmsg_size);
-	if (family < 0) {
-		ret = family;
-		goto err;
+	ret = phyrbuf_devmem_nl_bind(tx->nl, NETDEV_CMD_BIND_TX, ifindex, dmabuf_fd,
+				     &tx->id, errmsg, errmsg_size);
+	if (ret) {
+		close(tx->nl);
+		free(tx);
+		return ret;
 	}
-	req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	req.n.nlmsg_type = family;
-	req.n.nlmsg_seq = 2;
-	req.g.cmd = NETDEV_CMD_BIND_TX;
-	req.g.version = NETDEV_FAMILY_VERSION;
-	nla_put(&req.n, NETDEV_A_DMABUF_IFINDEX, &ifindex, sizeof(uint32_t));
-	nla_put(&req.n, NETDEV_A_DMABUF_FD, &fd32, sizeof(fd32));
-	ret = nl_call(tx->nl, &req, &rsp, errmsg, errmsg_size);
-	if (ret)
-		goto err;
-	id = nla_find(&rsp, NETDEV_A_DMABUF_ID, sizeof(*id));
-	if (!id) {
-		ret = -EPROTO;
-		goto err;
-	}
-	tx->id = *id;
 	tx->ifindex = ifindex;
 	tx->size = size;
 	*txp = tx;
 	return 0;
-err:
-	close(tx->nl);
-	free(tx);
-	return ret;
 }
 
 PHYRBUF_EXPORT void phyrbuf_devmem_tx_close(struct phyrbuf_devmem_tx *tx)

@@ -61,6 +61,7 @@
 #include <gbm.h>
 
 #include "phyrbuf.h"
+#include "phyr-test.h"
 
 #define SKIP	77
 
@@ -588,7 +589,7 @@ static uint32_t expect_alloc(uint32_t x, uint32_t y, void *data)
 	const struct phyrbuf_bo_info *info = data;
 	uint64_t word = (uint64_t)y * (info->stride / 4) + x;
 
-	return ((uint32_t)(word * 2654435761u) ^ 0x5a5aa5a5u) & 0xffffff;
+	return pt_word(0x5a5aa5a5u, word) & 0xffffff;
 }
 
 static unsigned long env_num(const char *name)

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * phyrbuf: what the CLI's commands share (cli.h): the one way to report a
- * failure or a usage error, and the parsing of numbers and sizes.
+ * failure or a usage error, the option loop, and the parsing of numbers,
+ * sizes and the options several commands take.
  *
  * Copyright 2026 The phyr developers
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -101,4 +104,54 @@ bool parse_index(const char *s, int *index)
 		return false;
 	*index = (int)v;
 	return true;
+}
+
+void cli_opts_begin(void)
+{
+	optind = 1;
+	opterr = 0;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
+	       const char *cmd, const char *usage, int *status)
+{
+	int c = getopt_long(argc, argv, shortopts, opts, NULL);
+
+	switch (c) {
+	case 'h':
+		fputs(usage, stdout);
+		*status = 0;
+		return CLI_EXIT;
+	case ':':
+		*status = usage_error("%s: option '%s' needs an argument", cmd,
+				      argv[optind - 1]);
+		return CLI_EXIT;
+	case '?':
+		*status = usage_error("%s: bad option '%s'", cmd, argv[optind - 1]);
+		return CLI_EXIT;
+	default:
+		return c;
+	}
+}
+
+bool cli_no_args(int argc, char **argv, int *status)
+{
+	if (optind >= argc)
+		return false;
+	*status = usage_error("unexpected argument '%s'", argv[optind]);
+	return true;
+}
+
+int opt_placement(const char *arg, enum phyrbuf_placement *placement)
+{
+	if (phyrbuf_placement_parse(arg, placement))
+		return usage_error("bad placement '%s'", arg);
+	return 0;
+}
+
+int opt_device(const char *arg, int *index)
+{
+	if (!parse_index(arg, index))
+		return usage_error("bad device index '%s'", arg);
+	return 0;
 }

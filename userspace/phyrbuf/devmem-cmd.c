@@ -30,6 +30,7 @@
 
 #include "phyrbuf.h"
 #include "cli.h"
+#include "phyr-test.h"
 
 static const char devmem_send_usage[] =
 	"usage: phyrbuf devmem-send --ifname IF --peer ADDR:PORT [--size SIZE]\n"
@@ -68,14 +69,6 @@ static const char devmem_recv_usage[] =
 	"given; answers the sender with its verdict and prints it.\n"
 	"\n"
 	"Exit status: 0 when every byte is right, 1 otherwise, 2 on a usage error.\n";
-
-/* The byte at @off of devmem-send's buffer: depends on every bit of @off. */
-static uint8_t pattern(uint64_t off)
-{
-	uint64_t x = off * 0x9e3779b97f4a7c15ull;
-
-	return (uint8_t)(x >> 56) ^ (uint8_t)off;
-}
 
 static double now(void)
 {
@@ -255,7 +248,7 @@ static int send_run(const struct send_opts *o)
 		goto out;
 	}
 	for (i = 0; i < o->size; i++)
-		p[i] = pattern(i);
+		p[i] = pt_hash_byte(i);
 	phyrbuf_bo_munmap(bo, p);
 	if (phyrbuf_dev_info(dev, &info))
 		snprintf(info.location, sizeof(info.location), "?");
@@ -413,12 +406,14 @@ int cmd_devmem_send(int argc, char **argv)
 		.device = PHYRBUF_ANY,
 	};
 	bool have_length = false;
-	int c;
+	int c, status;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	cli_opts_begin();
+	while ((c = cli_getopt(argc, argv, ":h", opts, "devmem-send", devmem_send_usage,
+			       &status)) != -1) {
 		switch (c) {
+		case CLI_EXIT:
+			return status;
 		case 'i':
 			o.ifname = optarg;
 			break;
@@ -432,12 +427,12 @@ int cmd_devmem_send(int argc, char **argv)
 				return usage_error("bad size '%s'", optarg);
 			break;
 		case 'P':
-			if (phyrbuf_placement_parse(optarg, &o.placement))
-				return usage_error("bad placement '%s'", optarg);
+			if (opt_placement(optarg, &o.placement))
+				return 2;
 			break;
 		case 'd':
-			if (!parse_index(optarg, &o.device))
-				return usage_error("bad device index '%s'", optarg);
+			if (opt_device(optarg, &o.device))
+				return 2;
 			break;
 		case 'o':
 			if (!parse_size(optarg, &o.offset))
@@ -452,18 +447,10 @@ int cmd_devmem_send(int argc, char **argv)
 			if (!parse_size(optarg, &o.chunk) || !o.chunk)
 				return usage_error("bad chunk '%s'", optarg);
 			break;
-		case 'h':
-			fputs(devmem_send_usage, stdout);
-			return 0;
-		case ':':
-			return usage_error("devmem-send: option '%s' needs an argument",
-					   argv[optind - 1]);
-		default:
-			return usage_error("devmem-send: bad option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cli_no_args(argc, argv, &status))
+		return status;
 	if (!o.ifname || !o.peer_text)
 		return usage_error("devmem-send needs --ifname IF and --peer ADDR:PORT");
 	if (o.offset >= o.size)
@@ -492,14 +479,16 @@ int cmd_devmem_recv(int argc, char **argv)
 	socklen_t fl = sizeof(from);
 	bool have_length = false;
 	char buf[65536], reply[160], fromtext[INET_ADDRSTRLEN] = "?";
-	int c, ls, s, one = 1;
+	int c, ls, s, one = 1, status;
 	double t0 = 0, secs;
 	ssize_t n;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	cli_opts_begin();
+	while ((c = cli_getopt(argc, argv, ":h", opts, "devmem-recv", devmem_recv_usage,
+			       &status)) != -1) {
 		switch (c) {
+		case CLI_EXIT:
+			return status;
 		case 'L':
 			if (!parse_addr(optarg, &sa))
 				return usage_error("bad address '%s' (IPv4 ADDR:PORT)", optarg);
@@ -514,18 +503,10 @@ int cmd_devmem_recv(int argc, char **argv)
 				return usage_error("bad length '%s'", optarg);
 			have_length = true;
 			break;
-		case 'h':
-			fputs(devmem_recv_usage, stdout);
-			return 0;
-		case ':':
-			return usage_error("devmem-recv: option '%s' needs an argument",
-					   argv[optind - 1]);
-		default:
-			return usage_error("devmem-recv: bad option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cli_no_args(argc, argv, &status))
+		return status;
 	if (!listen_text)
 		return usage_error("devmem-recv needs --listen ADDR:PORT");
 
@@ -549,7 +530,7 @@ int cmd_devmem_recv(int argc, char **argv)
 		if (!got)
 			t0 = now();
 		for (ssize_t i = 0; i < n; i++) {
-			if ((uint8_t)buf[i] != pattern(offset + got + i)) {
+			if ((uint8_t)buf[i] != pt_hash_byte(offset + got + i)) {
 				if (!bad)
 					first_bad = got + i;
 				bad++;

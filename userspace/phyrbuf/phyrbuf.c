@@ -44,6 +44,7 @@
 #include "rdma-cmd.h"
 #endif
 #include "cli.h"
+#include "phyr-test.h"
 
 /* the pattern alloc fills its buffer with, and import --verify checks */
 #define SEED	0x5a5aa5a5u
@@ -380,29 +381,6 @@ static int cmd_info(void)
 
 /* ---- buffers ---- */
 
-static inline uint32_t pattern(uint64_t i, uint32_t seed)
-{
-	return (uint32_t)(i * 2654435761u) ^ seed;
-}
-
-static void fill(uint32_t *p, uint64_t words, uint32_t seed)
-{
-	uint64_t i;
-
-	for (i = 0; i < words; i++)
-		p[i] = pattern(i, seed);
-}
-
-/* Index of the first word that differs, or -1. */
-static int64_t check(const uint32_t *p, uint64_t words, uint32_t seed)
-{
-	uint64_t i;
-
-	for (i = 0; i < words; i++)
-		if (p[i] != pattern(i, seed))
-			return (int64_t)i;
-	return -1;
-}
 
 static int query(struct phyrbuf_bo *bo, struct phyrbuf_bo_info *info)
 {
@@ -643,7 +621,7 @@ static int import_into(const struct alloc_opts *o, int dmabuf, uint64_t size, ui
 		ret = fail("mapping the imported buffer: %s", strerror(-ret));
 		goto out;
 	}
-	bad = check(ptr, size / 4, seed);
+	bad = pt_check_words(ptr, size, seed);
 	phyrbuf_bo_unmap(bo, ptr, size);
 	if (bad >= 0) {
 		ret = fail("the importer's mapping differs at byte %" PRId64, bad * 4);
@@ -831,7 +809,7 @@ static int do_alloc(const struct alloc_opts *o, bool ranges_only)
 		goto out;
 	}
 	phyrbuf_bo_begin_cpu_access(bo, PHYRBUF_ACCESS_WRITE);
-	fill(ptr, words, SEED);
+	pt_fill_words(ptr, words * 4, SEED);
 	phyrbuf_bo_end_cpu_access(bo, PHYRBUF_ACCESS_WRITE);
 	if (json)
 		j_u64("filled", size);
@@ -884,7 +862,7 @@ static int do_alloc(const struct alloc_opts *o, bool ranges_only)
 			printf("migrated to %s:\n", phyrbuf_placement_name(o->migrate_to));
 		if (print_query(bo, "  ") || print_offers(dev, dmabuf, "  "))
 			goto out;
-		bad = check(ptr, words, SEED);
+		bad = pt_check_words(ptr, words * 4, SEED);
 		if (bad >= 0) {
 			fail("after migrating, the contents differ at byte %" PRId64, bad * 4);
 			goto out;
@@ -1148,7 +1126,7 @@ static int cmd_import(int fd, int device, bool verify)
 			goto out;
 		}
 		phyrbuf_bo_begin_cpu_access(bo, PHYRBUF_ACCESS_READ);
-		bad = check(ptr, info.size / 4, SEED);
+		bad = pt_check_words(ptr, info.size, SEED);
 		phyrbuf_bo_end_cpu_access(bo, PHYRBUF_ACCESS_READ);
 		phyrbuf_bo_unmap(bo, ptr, info.size);
 		if (bad >= 0) {
@@ -1224,7 +1202,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 		 bool allow_cmd, struct cmdline *c)
 {
 	long v;
-	int opt;
+	int opt, status;
 
 	memset(c, 0, sizeof(*c));
 	c->a.placement = PHYRBUF_PLACEMENT_SYSTEM;
@@ -1232,9 +1210,10 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 	c->a.import_into = -1;
 	c->a.image.modifier = PHYRBUF_MODIFIER_LINEAR;
 	c->fd = -1;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:", all_opts, NULL)) != -1) {
+	cli_opts_begin();
+	while ((opt = cli_getopt(argc, argv, "+:", all_opts, cmd, NULL, &status)) != -1) {
+		if (opt == CLI_EXIT)
+			return status;
 		if (opt >= OPT_SIZE && opt < OPT_HELP) {
 			if (!(allowed & SEEN(opt)))
 				return usage_error("%s: option '--%s' is not for this command",
@@ -1248,24 +1227,24 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 			c->a.have_size = true;
 			break;
 		case OPT_PLACEMENT:
-			if (phyrbuf_placement_parse(optarg, &c->a.placement))
-				return usage_error("bad placement '%s'", optarg);
+			if (opt_placement(optarg, &c->a.placement))
+				return 2;
 			break;
 		case OPT_CONTIGUOUS:
 			c->a.flags |= PHYRBUF_BO_CONTIGUOUS;
 			break;
 		case OPT_DEVICE:
-			if (!parse_index(optarg, &c->a.device))
-				return usage_error("bad device index '%s'", optarg);
+			if (opt_device(optarg, &c->a.device))
+				return 2;
 			break;
 		case OPT_MIGRATE:
-			if (phyrbuf_placement_parse(optarg, &c->a.migrate_to))
-				return usage_error("bad placement '%s'", optarg);
+			if (opt_placement(optarg, &c->a.migrate_to))
+				return 2;
 			c->a.migrate = true;
 			break;
 		case OPT_IMPORT_INTO:
-			if (!parse_index(optarg, &c->a.import_into))
-				return usage_error("bad device index '%s'", optarg);
+			if (opt_device(optarg, &c->a.import_into))
+				return 2;
 			break;
 		case OPT_WIDTH:
 		case OPT_HEIGHT:
@@ -1296,11 +1275,6 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 		case OPT_HELP:
 			c->help = true;
 			break;
-		case ':':
-			return usage_error("%s: option '%s' needs an argument", cmd,
-					   argv[optind - 1]);
-		default:
-			return usage_error("%s: bad option '%s'", cmd, argv[optind - 1]);
 		}
 	}
 	if (allow_cmd && optind > 1 && !strcmp(argv[optind - 1], "--")) {
@@ -1309,9 +1283,7 @@ static int parse(const char *cmd, int argc, char **argv, unsigned int allowed,
 		c->a.cmd = &argv[optind];
 		return 0;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	return 0;
+	return cli_no_args(argc, argv, &status) ? status : 0;
 }
 
 /* The buffer options of alloc (and ranges): a size or an image. */

@@ -24,6 +24,8 @@
 #include "phyrbuf.h"
 #include "rdma-cmd.h"
 #include "rdma-pair.h"
+#include "cli.h"
+#include "phyr-test.h"
 
 /* where the demo's memory region sits for the peer */
 #define DEMO_IOVA	0x40000000ULL
@@ -40,14 +42,6 @@ static int check_failed(const char *what)
 {
 	printf("CHECK FAILED: %s\n", what);
 	return 1;
-}
-
-static void fill(uint8_t *p, uint64_t len, unsigned int seed)
-{
-	uint64_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 12));
 }
 
 static int cmd_devices(void)
@@ -227,7 +221,7 @@ static int demo(const struct demo_opts *o)
 	printf("peer:        %s (%s, the other end of the veth, its own network namespace)\n",
 	       p.peer.name, rp_gid_str(&p.peer.gid, gid, sizeof(gid)));
 
-	fill(p.pbuf, o->size, 1);
+	pt_fill_bytes(p.pbuf, 0, o->size, 1);
 	mbs = timed(&p, IBV_WR_RDMA_WRITE, mr, o->size, &status);
 	printf("RDMA WRITE:  %" PRIu64 " MiB from the peer into device memory: %.1f MB/s, %s\n",
 	       o->size >> 20, mbs, status_str(status));
@@ -255,7 +249,7 @@ static int demo(const struct demo_opts *o)
 	}
 	printf("migrate:     to %s memory; the MR stays registered (the kernel dropped its mapping)\n",
 	       phyrbuf_placement_name(info.placement));
-	fill(p.pbuf, o->size, 2);
+	pt_fill_bytes(p.pbuf, 0, o->size, 2);
 	mbs = timed(&p, IBV_WR_RDMA_WRITE, mr, o->size, &status);
 	printf("RDMA WRITE:  %" PRIu64 " MiB into the moved buffer: %.1f MB/s, %s\n",
 	       o->size >> 20, mbs, status_str(status));
@@ -430,8 +424,8 @@ int cmd_rdma(int argc, char **argv)
 		.size = 16u << 20, .nic = "rxe0", .peer = "rxe1", .device = PHYRBUF_ANY,
 	};
 	const char *sub;
-	int c, reps = 5;
-	char *end;
+	int c, reps = 5, status;
+	long v;
 
 	if (argc < 2) {
 		fputs(rdma_usage, stderr);
@@ -440,22 +434,14 @@ int cmd_rdma(int argc, char **argv)
 	sub = argv[1];
 	argc--;
 	argv++;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	cli_opts_begin();
+	while ((c = cli_getopt(argc, argv, "+:", opts, "rdma", rdma_usage, &status)) != -1) {
 		switch (c) {
+		case CLI_EXIT:
+			return status;
 		case 's':
-			o.size = strtoull(optarg, &end, 10);
-			if (*end == 'M' || *end == 'm')
-				o.size <<= 20, end++;
-			else if (*end == 'G' || *end == 'g')
-				o.size <<= 30, end++;
-			else if (*end == 'K' || *end == 'k')
-				o.size <<= 10, end++;
-			if (*end || !o.size || o.size % 4096) {
-				fprintf(stderr, "phyrbuf: bad size '%s' (see phyrbuf --help)\n", optarg);
-				return 2;
-			}
+			if (!parse_size(optarg, &o.size) || !o.size || o.size % 4096)
+				return usage_error("bad size '%s' (a multiple of 4K)", optarg);
 			break;
 		case 'n':
 			o.nic = optarg;
@@ -464,28 +450,18 @@ int cmd_rdma(int argc, char **argv)
 			o.peer = optarg;
 			break;
 		case 'd':
-			o.device = atoi(optarg);
+			if (opt_device(optarg, &o.device))
+				return 2;
 			break;
 		case 'r':
-			reps = atoi(optarg);
-			if (reps < 1 || reps > 100) {
-				fprintf(stderr, "phyrbuf: bad --reps '%s'\n", optarg);
-				return 2;
-			}
+			if (!parse_uint(optarg, 100, &v) || v < 1)
+				return usage_error("bad --reps '%s' (1 to 100)", optarg);
+			reps = v;
 			break;
-		case 'h':
-			fputs(rdma_usage, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "phyrbuf: rdma: bad option '%s' (see phyrbuf --help)\n",
-				argv[optind - 1]);
-			return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "phyrbuf: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	if (cli_no_args(argc, argv, &status))
+		return status;
 	if (!strcmp(sub, "devices"))
 		return cmd_devices();
 	if (!strcmp(sub, "demo"))
@@ -495,6 +471,5 @@ int cmd_rdma(int argc, char **argv)
 			o.size = 1u << 30;
 		return bench(&o, reps);
 	}
-	fprintf(stderr, "phyrbuf: unknown rdma command '%s' (see phyrbuf --help)\n", sub);
-	return 2;
+	return usage_error("unknown rdma command '%s'", sub);
 }

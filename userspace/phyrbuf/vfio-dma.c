@@ -19,6 +19,7 @@
 #include "phyrbuf.h"
 #include "cli.h"
 #include "edu.h"
+#include "phyr-test.h"
 
 static const char vfio_dma_usage[] =
 	"usage: phyrbuf vfio-dma --pci ADDRESS [--size SIZE] [--placement P]\n"
@@ -52,11 +53,6 @@ struct vfio_dma_opts {
 	uint64_t iova;
 };
 
-static uint8_t byte_at(uint64_t i)
-{
-	return (uint8_t)((i * 131) ^ (i >> 8) ^ 0x5c);
-}
-
 static int run(const struct vfio_dma_opts *o)
 {
 	struct phyrbuf_bo_info info;
@@ -86,7 +82,7 @@ static int run(const struct vfio_dma_opts *o)
 		goto out;
 	}
 	for (i = 0; i < half; i++)
-		p[i] = byte_at(i);
+		p[i] = pt_byte(0x5c, i);
 	memset(p + half, 0, o->size - half);
 	ret = phyrbuf_bo_query(bo, &info);
 	if (ret) {
@@ -155,9 +151,9 @@ static int run(const struct vfio_dma_opts *o)
 	printf("  copied:         %" PRIu64 " bytes out of 0x%" PRIx64 " and into 0x%" PRIx64
 	       " in %" PRIu64 " transfers\n", half, o->iova, o->iova + half, nr);
 	for (i = 0; i < half; i++) {
-		if (p[half + i] != byte_at(i)) {
+		if (p[half + i] != pt_byte(0x5c, i)) {
 			fail("byte %" PRIu64 " of the copy is 0x%02x, not 0x%02x (the DMA did not reach the buffer)",
-			     half + i, p[half + i], byte_at(i));
+			     half + i, p[half + i], pt_byte(0x5c, i));
 			goto out;
 		}
 	}
@@ -197,12 +193,14 @@ int cmd_vfio_dma(int argc, char **argv)
 		.iova = 0x1000000,
 	};
 	char *end, path[96];
-	int c;
+	int c, status;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	cli_opts_begin();
+	while ((c = cli_getopt(argc, argv, ":h", opts, "vfio-dma", vfio_dma_usage,
+			       &status)) != -1) {
 		switch (c) {
+		case CLI_EXIT:
+			return status;
 		case 'p':
 			o.pci = optarg;
 			break;
@@ -211,12 +209,12 @@ int cmd_vfio_dma(int argc, char **argv)
 				return usage_error("bad size '%s' (at least 8K)", optarg);
 			break;
 		case 'P':
-			if (phyrbuf_placement_parse(optarg, &o.placement))
-				return usage_error("bad placement '%s'", optarg);
+			if (opt_placement(optarg, &o.placement))
+				return 2;
 			break;
 		case 'd':
-			if (!parse_index(optarg, &o.device))
-				return usage_error("bad device index '%s'", optarg);
+			if (opt_device(optarg, &o.device))
+				return 2;
 			break;
 		case 'i':
 			errno = 0;
@@ -224,18 +222,10 @@ int cmd_vfio_dma(int argc, char **argv)
 			if (errno || end == optarg || *end || *optarg == '-')
 				return usage_error("bad IOVA '%s'", optarg);
 			break;
-		case 'h':
-			fputs(vfio_dma_usage, stdout);
-			return 0;
-		case ':':
-			return usage_error("vfio-dma: option '%s' needs an argument",
-					   argv[optind - 1]);
-		default:
-			return usage_error("vfio-dma: bad option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cli_no_args(argc, argv, &status))
+		return status;
 	if (!o.pci)
 		return usage_error("vfio-dma needs --pci ADDRESS (edu's, bound to vfio-pci)");
 	if (o.iova >= EDU_LIMIT || o.size > EDU_LIMIT - o.iova)

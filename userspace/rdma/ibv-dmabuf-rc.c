@@ -5,8 +5,9 @@
  * and two phyr_vgem ioctls) registered with ibv_reg_dmabuf_mr() of the
  * system's libibverbs, and an RC queue pair to a peer that moves data
  * through it both ways, with RDMA WRITE and READ, every byte checked through
- * the buffer's mmap.  No libphyrbuf, no special environment: the rxe
- * provider's dma-buf verb is rdma-core's (docs/rdma.md).
+ * the buffer's mmap (the tests' byte pattern, phyr-test.h).  No libphyrbuf,
+ * no special environment: the rxe provider's dma-buf verb is rdma-core's
+ * (docs/rdma.md).
  *
  *   ibv-dmabuf-rc [--placement system|device] [--size BYTES]
  *                 [--nic DEV] [--peer DEV]
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@
 #include <xf86drm.h>
 
 #include "phyr_vgem_drm.h"
+#include "phyr-test.h"
 
 #define IOVA	0x7f0000001000ull	/* the region's address for the peer */
 
@@ -228,41 +231,16 @@ static int rdma(struct side *s, enum ibv_wr_opcode op, struct ibv_mr *mr,
 	return ETIMEDOUT;
 }
 
-/* byte @i of pattern @seed (not periodic in a page: a misplaced page shows) */
-static uint8_t pattern(size_t i, uint8_t seed)
-{
-	return (uint8_t)(i * 7 + seed + (i >> 12));
-}
-
-static void fill(volatile uint8_t *p, size_t len, uint8_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pattern(i, seed);
-}
-
-/* the first of @p[@from, @from + @len) that is not pattern @seed's, or -1 */
-static long check(const volatile uint8_t *p, size_t from, size_t len, uint8_t seed)
-{
-	size_t i;
-
-	for (i = from; i < from + len; i++)
-		if (p[i] != pattern(i, seed))
-			return (long)i;
-	return -1;
-}
-
 static int checked(const char *what, const volatile uint8_t *p, size_t len,
 		   uint8_t seed)
 {
-	long bad = check(p, 0, len, seed);
+	int64_t bad = pt_check_bytes((const void *)p, 0, len, seed);
 
 	if (bad < 0) {
 		printf("  %-46s ok (%.2f s)\n", what, last_secs);
 		return 0;
 	}
-	fprintf(stderr, "ibv-dmabuf-rc: %s: byte %ld of %zu is wrong\n", what, bad, len);
+	fprintf(stderr, "ibv-dmabuf-rc: %s: byte %" PRId64 " of %zu is wrong\n", what, bad, len);
 	return 1;
 }
 
@@ -377,24 +355,24 @@ int main(int argc, char **argv)
 	}
 
 	/* the peer writes the whole region, then reads it back after the CPU wrote */
-	fill(local, size, 1);
+	pt_fill_bytes((void *)local, 0, size, 1);
 	err = rdma(&peer, IBV_WR_RDMA_WRITE, peer.mr, (uintptr_t)local, IOVA,
 		   nic.mr->rkey, size);
 	if (err || checked("peer's RDMA WRITE into the region", buf, size, 1))
 		goto fail;
-	fill(buf, size, 2);
+	pt_fill_bytes((void *)buf, 0, size, 2);
 	err = rdma(&peer, IBV_WR_RDMA_READ, peer.mr, (uintptr_t)local, IOVA,
 		   nic.mr->rkey, size);
 	if (err || checked("peer's RDMA READ of the region", local, size, 2))
 		goto fail;
 
 	/* the NIC's side: the region as the local buffer of its WRITE and READ */
-	fill(buf, size, 3);
+	pt_fill_bytes((void *)buf, 0, size, 3);
 	err = rdma(&nic, IBV_WR_RDMA_WRITE, nic.mr, IOVA, (uintptr_t)local,
 		   peer.mr->rkey, size);
 	if (err || checked("RDMA WRITE from the region", local, size, 3))
 		goto fail;
-	fill(local, size, 4);
+	pt_fill_bytes((void *)local, 0, size, 4);
 	err = rdma(&nic, IBV_WR_RDMA_READ, nic.mr, IOVA, (uintptr_t)local,
 		   peer.mr->rkey, size);
 	if (err || checked("RDMA READ into the region", buf, size, 4))
@@ -403,13 +381,13 @@ int main(int argc, char **argv)
 	/* an odd piece across a page boundary: only it changes */
 	off = 4096 - 3;
 	len = 4096 + 5;
-	fill(buf, size, 5);
-	fill(local, len, 6);
+	pt_fill_bytes((void *)buf, 0, size, 5);
+	pt_fill_bytes((void *)local, 0, len, 6);
 	err = rdma(&peer, IBV_WR_RDMA_WRITE, peer.mr, (uintptr_t)local, IOVA + off,
 		   nic.mr->rkey, len);
 	if (err || checked("an odd piece: its bytes", buf + off, len, 6))
 		goto fail;
-	if (check(buf, 0, off, 5) >= 0 || check(buf, off + len, size - off - len, 5) >= 0) {
+	if (pt_check_bytes((const void *)buf, 0, off, 5) >= 0 || pt_check_bytes((const void *)buf, off + len, size - off - len, 5) >= 0) {
 		err = 0;
 		fprintf(stderr, "ibv-dmabuf-rc: the odd piece changed bytes around it\n");
 		goto fail;

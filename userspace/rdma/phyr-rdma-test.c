@@ -39,6 +39,7 @@
 #include <infiniband/verbs.h>
 
 #include "phyrbuf.h"
+#include "phyr-test.h"
 #include "rdma-pair.h"
 
 #define IOVA		0x40000000ULL
@@ -49,40 +50,17 @@
 			 IBV_ACCESS_REMOTE_READ)
 
 static const char *nic_name = "rxe0", *peer_name = "rxe1", *phyrbuf_path;
-static FILE *results;
 static struct rp_dev nic, peer;
 static struct rp_qp nq, pq;
 static uint8_t *pbuf;		/* the peer's memory */
 static struct ibv_mr *pmr;
-static int failures;
-static char first_failure[256];
 
 /* ---- checks ---- */
 
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-	char msg[256];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	printf("    check failed: %s\n", msg);
-	if (!failures++)
-		snprintf(first_failure, sizeof(first_failure), "%s", msg);
-}
-
-#define CHECK(cond, ...)	do { if (!(cond)) note(__VA_ARGS__); } while (0)
+/* a failed check (phyr-test's CHECK): the first one is the case's reason */
+#define note(...)	pt_fail(__FILE__, __LINE__, __VA_ARGS__)
 #define CHECK_OK(ret, what)	do { int __r = (ret); \
 	if (__r) note("%s: %s", what, strerror(-__r)); } while (0)
-
-static void fill(uint8_t *p, uint64_t len, unsigned int seed)
-{
-	uint64_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 9) + 1);
-}
 
 static const char *st(int status)
 {
@@ -226,7 +204,7 @@ static void all_paths(struct buf *b, struct ibv_mr *mr, uint8_t *shadow,
 {
 	int ret;
 
-	fill(pbuf, len, seed);
+	pt_fill_bytes(pbuf, 0, len, seed);
 	ret = peer_op(IBV_WR_RDMA_WRITE, off, len, mr->rkey);
 	CHECK(!ret, "peer RDMA WRITE %" PRIu64 "@%" PRIu64 ": %s", len, off, st(ret));
 	memcpy(shadow + off, pbuf, len);
@@ -237,7 +215,7 @@ static void all_paths(struct buf *b, struct ibv_mr *mr, uint8_t *shadow,
 	CHECK(!ret && !memcmp(pbuf, shadow + off, len),
 	      "peer RDMA READ %" PRIu64 "@%" PRIu64 ": %s", len, off, st(ret));
 
-	fill(pbuf, len, seed + 1000);
+	pt_fill_bytes(pbuf, 0, len, seed + 1000);
 	ret = send_recv(&pq, pmr, (uintptr_t)pbuf, &nq, mr, IOVA + off, len);
 	CHECK(!ret, "SEND %" PRIu64 " into the region at %" PRIu64 ": %s", len, off, st(ret));
 	memcpy(shadow + off, pbuf, len);
@@ -258,7 +236,7 @@ static void all_paths(struct buf *b, struct ibv_mr *mr, uint8_t *shadow,
 	      "NIC RDMA WRITE of %" PRIu64 " from the region at %" PRIu64 ": %s",
 	      len, off, st(ret));
 
-	fill(pbuf, len, seed + 2000);
+	pt_fill_bytes(pbuf, 0, len, seed + 2000);
 	ret = rp_post(&nq, IBV_WR_RDMA_READ, mr, IOVA + off, len, (uintptr_t)pbuf,
 		      pmr->rkey, 4);
 	ret = ret ?: wait_all(&nq, 1);
@@ -317,7 +295,7 @@ static void test_devices(void)
 		smr = ibv_reg_mr(nic.pd, src, 4096, IBV_ACCESS_LOCAL_WRITE);
 	CHECK(smr, "a 4 KiB MR on %s", nic_name);
 	if (smr) {
-		fill(src, 4096, 9);
+		pt_fill_bytes(src, 0, 4096, 9);
 		memset(pbuf, 0, 4096);
 		ret = rp_post(&nq, IBV_WR_RDMA_WRITE, smr, (uintptr_t)src, 4096,
 			      (uintptr_t)pbuf, pmr->rkey, 1);
@@ -509,13 +487,13 @@ static void test_mr_end(void)
 		if (ret)
 			goto next;
 		/* the last 1000 bytes: fine */
-		fill(pbuf, 1000, 7);
+		pt_fill_bytes(pbuf, 0, 1000, 7);
 		ret = peer_op(IBV_WR_RDMA_WRITE, len - 1000, 1000, mr->rkey);
 		CHECK(!ret, "WRITE up to the region's end: %s", st(ret));
 		memcpy(before + off + len - 1000, pbuf, 1000);
 		CHECK(!memcmp(b.map, before, b.size), "WRITE up to the end landed");
 		/* one byte more */
-		fill(pbuf, 11, 8);
+		pt_fill_bytes(pbuf, 0, 11, 8);
 		ret = peer_op(IBV_WR_RDMA_WRITE, len - 10, 11, mr->rkey);
 		CHECK(ret == IBV_WC_REM_ACCESS_ERR, "WRITE past the end: %s", st(ret));
 		reset_qps();
@@ -529,7 +507,7 @@ static void test_mr_end(void)
 		reset_qps();
 		CHECK(!memcmp(b.map, before, b.size), "WRITE before the start wrote nothing");
 		/* and the region still works */
-		fill(pbuf, 64, 9);
+		pt_fill_bytes(pbuf, 0, 64, 9);
 		ret = peer_op(IBV_WR_RDMA_WRITE, 0, 64, mr->rkey);
 		CHECK(!ret && !memcmp(b.map + off, pbuf, 64), "WRITE at the start: %s", st(ret));
 next:
@@ -691,7 +669,7 @@ static void *writer_fn(void *data)
 		uint8_t *src = pbuf + c * w->chunk;
 		int ret;
 
-		fill(src, w->chunk, w->seq + 1);
+		pt_fill_bytes(src, 0, w->chunk, w->seq + 1);
 		ret = rp_transfer(&pq, IBV_WR_RDMA_WRITE, pmr, (uintptr_t)src,
 				  IOVA + c * w->chunk, w->rkey, w->chunk, w->chunk);
 		if (ret) {
@@ -745,7 +723,7 @@ static void check_writes(struct buf *b, struct writer *w)
 	for (c = 0; want && c < w->size / w->chunk; c++) {
 		if (!w->last[c])
 			continue;
-		fill(want, w->chunk, w->last[c]);
+		pt_fill_bytes(want, 0, w->chunk, w->last[c]);
 		CHECK(!memcmp(b->map + c * w->chunk, want, w->chunk),
 		      "chunk %" PRIu64 " holds write %u", c, w->last[c]);
 	}
@@ -871,7 +849,7 @@ static void nodes_chmod(glob_t *g, mode_t *modes, bool open_up)
 static void test_migrate_system_first_nobody(void)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	char why[sizeof(first_failure)] = "";
+	char why[512] = "";
 	mode_t *modes;
 	int p[2], status = 0;
 	glob_t g = {};
@@ -891,7 +869,7 @@ static void test_migrate_system_first_nobody(void)
 		const char *err = NULL;
 
 		close(p[0]);
-		failures = 0;
+		pt_begin("rdma/migrate-system-first-nobody");
 		if (setrlimit(RLIMIT_MEMLOCK, &unlimited) || setgroups(0, NULL) ||
 		    setgid(65534) || setuid(65534))
 			err = "dropping privileges";
@@ -901,9 +879,9 @@ static void test_migrate_system_first_nobody(void)
 			note("as nobody: %s", err);
 		else
 			migrate_while_writing(PHYRBUF_PLACEMENT_SYSTEM);
-		if (write(p[1], first_failure, strlen(first_failure)) < 0)
-			failures++;
-		_exit(failures ? 1 : 0);
+		if (write(p[1], pt_first_failure(), strlen(pt_first_failure())) < 0)
+			_exit(1);
+		_exit(pt_failures() ? 1 : 0);
 	}
 	close(p[1]);
 	n = pid > 0 ? read(p[0], why, sizeof(why) - 1) : -1;
@@ -1101,7 +1079,7 @@ static void test_bad_input(void)
 		ret = ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0,
 				   RW | IBV_ACCESS_REMOTE_ATOMIC);
 		CHECK(ret, "reregistering a dma-buf region with atomics");
-		fill(pbuf, 64, 3);
+		pt_fill_bytes(pbuf, 0, 64, 3);
 		ret = peer_op(IBV_WR_RDMA_WRITE, 0, 64, mr->rkey);
 		CHECK(!ret && !memcmp(sys.map, pbuf, 64), "the region still works: %s", st(ret));
 		ibv_dereg_mr(mr);
@@ -1196,14 +1174,14 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *only = NULL, *setup = NULL;
-	unsigned int i, bad = 0;
+	char name[128];
+	unsigned int i;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			results = fopen(optarg, "w");
-			if (!results) {
+			if (pt_results_open(optarg, false)) {
 				perror(optarg);
 				return 1;
 			}
@@ -1233,29 +1211,22 @@ int main(int argc, char **argv)
 
 		if (only && strcmp(only, tests[i].name))
 			continue;
-		failures = 0;
-		printf("rdma/%s\n", tests[i].name);
+		snprintf(name, sizeof(name), "rdma/%s", tests[i].name);
+		pt_begin(name);
+		printf("# %s\n", name);
 		if (setup)
 			note("setting up %s and %s: %s", nic_name, peer_name, setup);
 		else
 			tests[i].fn();
-		printf("  %s rdma/%s (%.1f s)\n", failures ? "FAIL" : "PASS", tests[i].name,
-		       rp_now() - t0);
-		if (results) {
-			if (failures)
-				fprintf(results, "FAIL rdma/%s %s\n", tests[i].name, first_failure);
-			else
-				fprintf(results, "PASS rdma/%s\n", tests[i].name);
-			fflush(results);
-		}
-		bad += !!failures;
+		printf("# %.1f s\n", rp_now() - t0);
+		pt_result_checks(name);
 		/*
 		 * A failed case may leave work requests in flight or the queue
 		 * pairs in the error state (a completion that timed out under
 		 * load, say): the next case starts on a fresh pair, so that one
 		 * failure is reported once.
 		 */
-		if (failures && !setup)
+		if (pt_failures() && !setup)
 			reset_qps();
 	}
 	if (pmr)
@@ -1264,7 +1235,5 @@ int main(int argc, char **argv)
 	rp_qp_destroy(&pq);
 	rp_dev_close(&nic);
 	rp_dev_close(&peer);
-	if (results)
-		fclose(results);
-	return bad ? 1 : 0;
+	return pt_done();
 }

@@ -49,6 +49,7 @@
 #include <drm_mode.h>
 
 #include "phyr_vgem_drm.h"
+#include "phyr-test.h"
 
 #define NR_BUFS		4
 #define BUF_SIZE	(256u << 10)
@@ -60,27 +61,8 @@
 static int dev_fd = -1, peer_fd = -1;
 static uint32_t bufs[NR_BUFS];
 static atomic_bool stop;
-static atomic_int failures;
-static char first_failure[256];
-static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&fail_lock);
-	if (!failures++) {
-		va_start(ap, fmt);
-		vsnprintf(first_failure, sizeof(first_failure), fmt, ap);
-		va_end(ap);
-	}
-	va_start(ap, fmt);
-	fprintf(stderr, "phyr-stress: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	pthread_mutex_unlock(&fail_lock);
-}
+/* a failed check: its first message is the reason of stress/cpu-and-ioctls */
+#define fail(...)	pt_fail(__FILE__, __LINE__, __VA_ARGS__)
 
 static int ioc(int fd, unsigned long req, void *arg)
 {
@@ -90,21 +72,6 @@ static int ioc(int fd, unsigned long req, void *arg)
 static uint32_t rnd(unsigned int *seed, uint32_t n)
 {
 	return (uint32_t)rand_r(seed) % n;
-}
-
-static void pattern(uint8_t *p, size_t len, uint64_t n)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(n * 131 + i * 7);
-}
-
-/* The first byte of @p that is not pattern @n, or -1. */
-static long mismatch(const volatile uint8_t *p, size_t len, uint64_t n)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != (uint8_t)(n * 131 + i * 7))
-			return (long)i;
-	return -1;
 }
 
 static void *map_gem(int fd, uint32_t handle, size_t size)
@@ -225,7 +192,7 @@ static void *writer(void *data)
 		unsigned int b = rnd(&seed, NR_BUFS);
 		uint8_t *p;
 		int dmabuf = -1;
-		long bad;
+		int64_t bad;
 
 		if (w->via_dmabuf) {
 			if (drmPrimeHandleToFD(dev_fd, bufs[b], DRM_CLOEXEC | DRM_RDWR, &dmabuf)) {
@@ -243,12 +210,12 @@ static void *writer(void *data)
 			break;
 		}
 		/* what this thread wrote last must still be there, wherever it moved */
-		if (w->last[b] && (bad = mismatch(p + w->page * PAGE, PAGE, w->last[b])) >= 0)
-			fail("buffer %u page %d byte %ld: lost pattern %" PRIu64 " across moves",
+		if (w->last[b] && (bad = pt_check_bytes(p + w->page * PAGE, 0, PAGE, w->last[b])) >= 0)
+			fail("buffer %u page %d byte %" PRId64 ": lost pattern %" PRIu64 " across moves",
 			     b, w->page, bad, w->last[b]);
-		pattern(p + w->page * PAGE, PAGE, n);
-		if ((bad = mismatch(p + w->page * PAGE, PAGE, n)) >= 0)
-			fail("buffer %u page %d byte %ld: read back differs", b, w->page, bad);
+		pt_fill_bytes(p + w->page * PAGE, 0, PAGE, n);
+		if ((bad = pt_check_bytes(p + w->page * PAGE, 0, PAGE, n)) >= 0)
+			fail("buffer %u page %d byte %" PRId64 ": read back differs", b, w->page, bad);
 		w->last[b] = n++;
 		munmap(p, BUF_SIZE);
 		if (dmabuf >= 0)
@@ -339,7 +306,7 @@ static void *churn(void *data)
 		size_t size = (1 + rnd(&seed, 16)) * PAGE;
 		uint32_t h;
 		uint8_t *p;
-		long bad;
+		int64_t bad;
 		int ret = create(dev_fd, size, rnd(&seed, 2), &h);
 
 		if (ret == -ENOSPC)
@@ -354,12 +321,12 @@ static void *churn(void *data)
 			close_bo(dev_fd, h);
 			break;
 		}
-		pattern(p, size, n);
+		pt_fill_bytes(p, 0, size, n);
 		ret = migrate(dev_fd, h, rnd(&seed, 2));
 		if (!move_ok(ret))
 			fail("migrate of a new buffer: %s", strerror(-ret));
-		if ((bad = mismatch(p, size, n)) >= 0)
-			fail("new buffer byte %ld: differs after a move", bad);
+		if ((bad = pt_check_bytes(p, 0, size, n)) >= 0)
+			fail("new buffer byte %" PRId64 ": differs after a move", bad);
 		munmap(p, size);
 		close_bo(dev_fd, h);
 		n++;
@@ -444,18 +411,18 @@ static int read_status(struct edu_status *st)
 	return 0;
 }
 
-static void result(FILE *out, const char *name, bool ok, const char *why)
+static void result(const char *name, bool ok, const char *why)
 {
-	if (out)
-		fprintf(out, "%s %s%s%s\n", ok ? "PASS" : "FAIL", name, ok ? "" : " ",
-			ok ? "" : why);
+	if (ok)
+		pt_result(PT_PASS, name, NULL);
+	else
+		pt_result(PT_FAIL, name, "%s", why);
 }
 
 /* how much of something the run did; the minimum is the caller's to judge */
-static void count(FILE *out, const char *name, unsigned long n, const char *what)
+static void count(const char *name, unsigned long n, const char *what)
 {
-	if (out)
-		fprintf(out, "PASS %s count=%lu %s\n", name, n, what);
+	pt_result(PT_PASS, name, "count=%lu %s", n, what);
 }
 
 int main(int argc, char **argv)
@@ -471,24 +438,24 @@ int main(int argc, char **argv)
 	struct edu_status st = {};
 	char why[256] = "";
 	unsigned int seconds = 60, i, nt = 0;
-	FILE *out = NULL;
 	int c, dmabuf, ret;
 	bool edu_ok, checks_ok;
 	uint8_t *p;
-	long bad;
+	int64_t bad;
 
 	while ((c = getopt_long(argc, argv, "s:r:", opts, NULL)) != -1) {
 		if (c == 's')
 			seconds = strtoul(optarg, NULL, 0);
-		else if (c == 'r')
-			out = fopen(optarg, "w");
-		else
+		else if (c == 'r' && pt_results_open(optarg, false))
+			return 2;
+		else if (c != 'r')
 			return 2;
 	}
 	open_devices();
 	if (dev_fd < 0 || peer_fd < 0) {
 		fprintf(stderr, "phyr-stress: needs two phyr_vgem devices with device memory\n");
-		result(out, "stress", false, "needs two phyr_vgem devices with device memory");
+		result("stress", false, "needs two phyr_vgem devices with device memory");
+		pt_done();
 		return getenv("PHYR_REQUIRE_DEVICE") ? 1 : 77;
 	}
 	for (i = 0; i < NR_BUFS; i++) {
@@ -511,7 +478,7 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "phyr-stress: the edu importer (%s): %s\n", IMPORTER_CTL,
 			strerror(-ret));
-		result(out, "stress", false, "the edu importer did not start");
+		result("stress", false, "the edu importer did not start");
 		return 1;
 	}
 
@@ -530,7 +497,7 @@ int main(int argc, char **argv)
 	close(dmabuf);
 
 	/* the last patterns: edu's, and each writer's on every buffer */
-	checks_ok = !failures;
+	checks_ok = !pt_failures();
 	for (i = 0; i < NR_BUFS; i++) {
 		p = map_gem(dev_fd, bufs[i], BUF_SIZE);
 		if (!p) {
@@ -540,18 +507,18 @@ int main(int argc, char **argv)
 		for (unsigned int w = 0; w < 2; w++) {
 			uint64_t n = writers[w].last[i];
 
-			if (n && (bad = mismatch(p + writers[w].page * PAGE, PAGE, n)) >= 0)
-				fail("buffer %u page %d byte %ld: the last pattern is not there",
+			if (n && (bad = pt_check_bytes(p + writers[w].page * PAGE, 0, PAGE, n)) >= 0)
+				fail("buffer %u page %d byte %" PRId64 ": the last pattern is not there",
 				     i, writers[w].page, bad);
 		}
 		if (!i && !ret && st.seq &&
-		    (bad = mismatch(p, IMPORTER_LEN, st.seq)) >= 0)
-			fail("buffer 0 byte %ld: edu's last pattern %" PRIu64 " is not there",
+		    (bad = pt_check_bytes(p, 0, IMPORTER_LEN, st.seq)) >= 0)
+			fail("buffer 0 byte %" PRId64 ": edu's last pattern %" PRIu64 " is not there",
 			     bad, st.seq);
 		munmap(p, BUF_SIZE);
 		close_bo(dev_fd, bufs[i]);
 	}
-	checks_ok = !failures;
+	checks_ok = !pt_failures();
 
 	/*
 	 * edu: every write read back right, through another IOVA than it was
@@ -570,7 +537,7 @@ int main(int argc, char **argv)
 	       (unsigned long)counts.imported, (unsigned long)counts.fences,
 	       (unsigned long)counts.churn, st.seq, st.dmas, st.maps, st.invalidations,
 	       st.errors, st.last_error, st.bad, st.aliased);
-	result(out, "stress/cpu-and-ioctls", checks_ok, first_failure);
+	result("stress/cpu-and-ioctls", checks_ok, pt_first_failure());
 	if (ret)
 		snprintf(why, sizeof(why), "the importer's status: %s", strerror(-ret));
 	else if (!st.maps || !st.seq)
@@ -581,17 +548,16 @@ int main(int argc, char **argv)
 			 " bad read-backs, %" PRIu64 " read back at the IOVA written, of %"
 			 PRIu64 " writes", st.errors, st.last_error, st.bad, st.aliased, st.seq);
 	if (edu_ok)
-		count(out, "stress/edu-dma", st.seq, "writes read back through another IOVA");
+		count("stress/edu-dma", st.seq, "writes read back through another IOVA");
 	else
-		result(out, "stress/edu-dma", false, why);
-	count(out, "stress/edu-maps", st.maps, "maps of edu's attachments");
-	count(out, "stress/edu-invalidations", st.invalidations,
+		result("stress/edu-dma", false, why);
+	count("stress/edu-maps", st.maps, "maps of edu's attachments");
+	count("stress/edu-invalidations", st.invalidations,
 	      "invalidations of edu's mapping");
-	count(out, "stress/imports", counts.imported, "imports into the second device");
-	count(out, "stress/migrations", counts.moves, "migrations that moved a buffer");
-	count(out, "stress/fence-waits", counts.fence_waits,
+	count("stress/imports", counts.imported, "imports into the second device");
+	count("stress/migrations", counts.moves, "migrations that moved a buffer");
+	count("stress/fence-waits", counts.fence_waits,
 	      "migrations that waited for a pending fence");
-	if (out)
-		fclose(out);
+	pt_done();
 	return checks_ok && edu_ok ? 0 : 1;
 }

@@ -81,6 +81,7 @@
 #include "phyr_vgem_drm.h"
 
 #include <phyrbuf.h>
+#include "phyr-test.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define MAX_NTH		5000	/* more injection points than this: something is wrong */
@@ -89,24 +90,7 @@
 
 /* ---- output ---- */
 
-static FILE *results;
 static bool require;	/* PHYR_REQUIRE_DEVICE: fail rather than skip */
-
-static void result(const char *verdict, const char *name, const char *fmt, ...)
-{
-	char why[4096] = "";
-	va_list ap;
-
-	if (fmt) {
-		va_start(ap, fmt);
-		vsnprintf(why, sizeof(why), fmt, ap);
-		va_end(ap);
-	}
-	fprintf(results, "%s %s%s%s\n", verdict, name, *why ? " " : "", why);
-	fflush(results);
-	printf("%s %s%s%s\n", verdict, name, *why ? " " : "", why);
-	fflush(stdout);
-}
 
 static double now_s(void)
 {
@@ -566,36 +550,10 @@ static void on_signal(int sig)
 {
 	if (sig == SIGBUS && bus_armed)
 		siglongjmp(bus_jmp, 1);
-	if (results && current_path)
-		dprintf(fileno(results), "FAIL %s %s outside the armed access, nth %u\n",
+	if (pt_results_fd() >= 0 && current_path)
+		dprintf(pt_results_fd(), "FAIL %s %s outside the armed access, nth %u\n",
 			current_path, sig == SIGBUS ? "SIGBUS" : "SIGSEGV", current_nth);
 	_exit(3);
-}
-
-static uint32_t pattern(uint32_t seed, size_t i)
-{
-	return seed ^ (uint32_t)(i * 2654435761u);
-}
-
-static void fill(void *p, size_t size, uint32_t seed)
-{
-	volatile uint32_t *w = p;
-	size_t i;
-
-	for (i = 0; i < size / 4; i++)
-		w[i] = pattern(seed, i);
-}
-
-/* 0, or the index + 1 of the first word that is not the pattern (seed 0: zero) */
-static size_t verify(const void *p, size_t size, uint32_t seed)
-{
-	const volatile uint32_t *w = p;
-	size_t i;
-
-	for (i = 0; i < size / 4; i++)
-		if (w[i] != (seed ? pattern(seed, i) : 0))
-			return i + 1;
-	return 0;
 }
 
 /* ---- what must be back to where it was after every iteration ---- */
@@ -739,7 +697,7 @@ static int check_new_bo(struct ctx *c, struct dev *d, uint32_t placement, bool o
 {
 	struct drm_phyr_vgem_bo_query q;
 	uint64_t offset, free_now;
-	size_t bad;
+	int64_t bad;
 	int ret;
 
 	ret = bo_query(d, c->handle, &q);
@@ -762,11 +720,11 @@ static int check_new_bo(struct ctx *c, struct dev *d, uint32_t placement, bool o
 	c->p1 = map(d->fd, offset, c->size);
 	if (!c->p1)
 		FAILF("mmap of the new buffer: %s", strerror(errno));
-	bad = verify(c->p1, c->size, 0);
-	if (bad)
-		FAILF("new buffer not zeroed at word %zu", bad - 1);
-	fill(c->p1, c->size, 0x5a5a0000);
-	if (verify(c->p1, c->size, 0x5a5a0000))
+	bad = pt_check_zero(c->p1, c->size);
+	if (bad >= 0)
+		FAILF("new buffer not zeroed at byte %" PRId64, bad);
+	pt_fill_words(c->p1, c->size, 0x5a5a0000);
+	if (pt_check_words(c->p1, c->size, 0x5a5a0000) >= 0)
 		FAILF("new buffer does not keep what was written");
 	return 0;
 }
@@ -891,10 +849,10 @@ static int dumb_ok(struct ctx *c)
 	c->p1 = map(dsys->fd, offset, c->size);
 	if (!c->p1)
 		FAILF("mmap of the dumb buffer: %s", strerror(errno));
-	if (verify(c->p1, c->size, 0))
+	if (pt_check_zero(c->p1, c->size) >= 0)
 		FAILF("dumb buffer not zeroed");
-	fill(c->p1, c->size, 7);
-	if (verify(c->p1, c->size, 7))
+	pt_fill_words(c->p1, c->size, 7);
+	if (pt_check_words(c->p1, c->size, 7) >= 0)
 		FAILF("dumb buffer loses writes");
 	return 0;
 }
@@ -922,8 +880,8 @@ static int dumb_map_ok(struct ctx *c)
 	c->p1 = map(dsys->fd, c->offset, c->size);
 	if (!c->p1)
 		FAILF("mmap at the MAP_DUMB offset: %s", strerror(errno));
-	fill(c->p1, c->size, 9);
-	if (verify(c->p1, c->size, 9))
+	pt_fill_words(c->p1, c->size, 9);
+	if (pt_check_words(c->p1, c->size, 9) >= 0)
 		FAILF("mapping loses writes");
 	return 0;
 }
@@ -945,7 +903,7 @@ static int query_setup(struct ctx *c)
 		c->p1 = map(dsys->fd, offset, c->size);
 		if (!c->p1)
 			return -errno;
-		fill(c->p1, c->size, 1);	/* populated: nr_ranges > 0 */
+		pt_fill_words(c->p1, c->size, 1);	/* populated: nr_ranges > 0 */
 		ret = bo_create(da, c->size, PHYR_VGEM_PLACEMENT_DEVICE, 0, &c->handle2);
 	}
 	if (!ret)
@@ -1009,7 +967,7 @@ static int migrate_setup(struct ctx *c, uint32_t from)
 	c->p2 = map(c->dmabuf, 0, c->size);
 	if (!c->p1 || !c->p2)
 		return -errno;
-	fill(c->p1, c->size, c->seed);
+	pt_fill_words(c->p1, c->size, c->seed);
 	return 0;
 }
 
@@ -1045,7 +1003,7 @@ static int migrate_contig_setup(struct ctx *c)
 	c->p2 = map(c->dmabuf, 0, c->size);
 	if (!c->p1 || !c->p2)
 		return -errno;
-	fill(c->p1, c->size, c->seed);
+	pt_fill_words(c->p1, c->size, c->seed);
 	return 0;
 }
 
@@ -1067,7 +1025,7 @@ static int migrate_state(struct ctx *c, uint32_t placement, const char *when)
 {
 	uint64_t free_now, expect = c->base.free[da - devs];
 	struct drm_phyr_vgem_bo_query q;
-	size_t bad;
+	int64_t bad;
 	int ret;
 
 	ret = bo_query(da, c->handle, &q);
@@ -1075,13 +1033,13 @@ static int migrate_state(struct ctx *c, uint32_t placement, const char *when)
 		FAILF("%s: BO_QUERY: %s", when, errname(ret));
 	if (q.placement != placement)
 		FAILF("%s: placement %u, expected %u", when, q.placement, placement);
-	bad = verify(c->p1, c->size, c->seed);
-	if (bad)
-		FAILF("%s: contents lost through the GEM mapping at word %zu", when, bad - 1);
-	bad = verify(c->p2, c->size, c->seed);
-	if (bad)
-		FAILF("%s: contents lost through the dma-buf mapping at word %zu", when,
-		      bad - 1);
+	bad = pt_check_words(c->p1, c->size, c->seed);
+	if (bad >= 0)
+		FAILF("%s: contents lost through the GEM mapping at word %" PRId64, when, bad);
+	bad = pt_check_words(c->p2, c->size, c->seed);
+	if (bad >= 0)
+		FAILF("%s: contents lost through the dma-buf mapping at word %" PRId64, when,
+		      bad);
 	if (placement == PHYR_VGEM_PLACEMENT_DEVICE)
 		expect -= c->size;
 	dev_free(da, &free_now);
@@ -1108,8 +1066,8 @@ static int migrate_ok(struct ctx *c, uint32_t placement)
 	if (migrate_state(c, placement, "after the migration"))
 		return -1;
 	c->seed ^= 0xffff;
-	fill(c->p2, c->size, c->seed);
-	if (verify(c->p1, c->size, c->seed))
+	pt_fill_words(c->p2, c->size, c->seed);
+	if (pt_check_words(c->p1, c->size, c->seed) >= 0)
 		FAILF("after the migration: the two mappings disagree");
 	return 0;
 }
@@ -1193,9 +1151,9 @@ static int export_ok_on(struct ctx *c, const char *flavour)
 	c->p2 = map(c->dmabuf, 0, c->size);
 	if (!c->p2)
 		FAILF("mmap of the dma-buf: %s", strerror(errno));
-	if (verify(c->p2, c->size, 0))
+	if (pt_check_zero(c->p2, c->size) >= 0)
 		FAILF("dma-buf of a new buffer is not zeroed");
-	fill(c->p2, c->size, 3);
+	pt_fill_words(c->p2, c->size, 3);
 	return 0;
 }
 
@@ -1251,7 +1209,7 @@ static int import_setup(struct ctx *c)
 	c->p2 = map(c->dmabuf, 0, c->size);
 	if (!c->p2)
 		return -errno;
-	fill(c->p2, c->size, c->seed);
+	pt_fill_words(c->p2, c->size, c->seed);
 	return 0;
 }
 
@@ -1295,7 +1253,7 @@ static int import_ok(struct ctx *c)
 		FAILF("second import: %s, handle %u (first %u)", errname(ret), c->handle3,
 		      c->handle2);
 	c->handle3 = 0;
-	if (verify(c->p2, c->size, c->seed))
+	if (pt_check_words(c->p2, c->size, c->seed) >= 0)
 		FAILF("import changed the exporter's contents");
 	return 0;
 }
@@ -1738,12 +1696,12 @@ static void sweep(const struct path *p)
 	oom_retries = 0;
 	printf(", %.1f s\n", now_s() - t0);
 	if (!nnotes && p->no_alloc) {
-		result("PASS", p->name, "allocates nothing (no injection point)");
+		pt_result(PT_PASS, p->name, "allocates nothing (no injection point)");
 		return;
 	}
 	if (!nnotes) {
 		/* the count is judged against the path's minimum in scripts/expected/faults.txt */
-		result("PASS", p->name, "count=%u injection points", t.points);
+		pt_result(PT_PASS, p->name, "count=%u injection points", t.points);
 		return;
 	}
 	{
@@ -1754,7 +1712,7 @@ static void sweep(const struct path *p)
 			n += snprintf(why + n, sizeof(why) - n, "%s%s", i ? "; " : "", notes[i]);
 		if (extra_notes)
 			snprintf(why + n, sizeof(why) - n, "; and %u more", extra_notes);
-		result("FAIL", p->name, "%s", why);
+		pt_result(PT_FAIL, p->name, "%s", why);
 	}
 #undef NOTE
 }
@@ -1812,8 +1770,7 @@ int main(int argc, char **argv)
 	if (!dir)
 		usage();
 	snprintf(path, sizeof(path), "%s/results-faults.txt", dir);
-	results = fopen(path, "w");
-	if (!results) {
+	if (pt_results_open(path, false)) {
 		perror(path);
 		return 2;
 	}
@@ -1835,8 +1792,9 @@ int main(int argc, char **argv)
 	if (devices_open(why, sizeof(why)) || faults_setup(why, sizeof(why))) {
 		for (i = 0; i < NPATHS; i++)
 			if (selected(only, paths[i].name))
-				result(require ? "FAIL" : "SKIP", paths[i].name, "%s", why);
+				pt_result(require ? PT_FAIL : PT_SKIP, paths[i].name, "%s", why);
 		faults_restore();
+		pt_done();
 		return require ? 1 : 0;
 	}
 	kmsg_open();
@@ -1858,6 +1816,6 @@ int main(int argc, char **argv)
 	printf("swept %u injection points in %.1f s\n", total_points, now_s() - t0);
 	for (n = 0; n < ndevs; n++)
 		phyrbuf_close(devs[n].pd);
-	fclose(results);
+	pt_done();
 	return 0;
 }

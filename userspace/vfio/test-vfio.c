@@ -9,10 +9,11 @@
  * mapping; a DMA that should fault is checked to move nothing and to be
  * reported by the IOMMU (a DMAR fault in the kernel log).
  *
- *   test-vfio PCI_ADDRESS_OF_EDU [SUBTEST...]
+ *   test-vfio [--results FILE] PCI_ADDRESS_OF_EDU [SUBTEST...]
  *
- * Prints one line per subtest: "PASS name [detail]", "FAIL name why" or
- * "SKIP name why" (scripts/guest-vfio.sh turns it into results-vfio.txt).
+ * One result per subtest (phyr-test): TAP on stdout and, with --results,
+ * "PASS name [detail]", "FAIL name why" or "SKIP name why" appended to FILE
+ * (scripts/guest-iommufd.sh: results-vfio.txt).
  *
  * Copyright 2026 The phyr developers
  */
@@ -35,6 +36,7 @@
 
 #include "phyrbuf.h"
 #include "edu.h"
+#include "phyr-test.h"
 
 #define PAGE		4096u
 #define IOVA_SCRATCH	0x100000ull	/* 64 KiB of this process's memory */
@@ -46,7 +48,6 @@
 
 static const char *pci;
 static const char *current_test = "";
-static int failures;
 
 struct ctx {
 	struct phyrbuf_ioas *ioas;
@@ -55,44 +56,27 @@ struct ctx {
 	uint8_t *scratch;
 };
 
-/* the reason of a failing subtest, and of a failing helper */
-static char why[640];
+/* the reason of a failing helper */
 static char err[256];
 
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		snprintf(why, sizeof(why), __VA_ARGS__);		\
-		goto out;						\
-	}								\
+/* a check that ends the subtest (phyr-test's REQUIRE): its message is the reason */
+#define CHECK_OK(call, what) do {					\
+	int __r = (call);						\
+	REQUIRE(!__r, "%s: %s", (what), strerror(-__r));		\
 } while (0)
 
 #define UNUSED	__attribute__((unused))
 
-#define CHECK_OK(call, what) do {					\
-	int __r = (call);						\
-	if (__r) {							\
-		snprintf(why, sizeof(why), "%s: %s", (what), strerror(-__r)); \
-		goto out;						\
-	}								\
-} while (0)
-
 static void report(const char *name, int ret, const char *detail)
 {
 	if (ret == 77)
-		printf("SKIP %s %s\n", name, why);
+		pt_result(PT_SKIP, name, "%s", pt_first_failure());
 	else if (ret)
-		printf("FAIL %s %s\n", name, why[0] ? why : "failed");
+		pt_result(PT_FAIL, name, NULL);
+	else if (detail && *detail)
+		pt_result(PT_PASS, name, "%s", detail);
 	else
-		printf("PASS %s%s%s\n", name, detail && *detail ? " " : "", detail ? detail : "");
-	if (ret && ret != 77)
-		failures++;
-	fflush(stdout);
-	why[0] = 0;
-}
-
-static uint8_t byte_at(uint64_t i, uint8_t seed)
-{
-	return (uint8_t)((i * 131) ^ (i >> 9) ^ seed);
+		pt_result(PT_PASS, name, NULL);
 }
 
 static int ctx_open(struct ctx *c, bool attach)
@@ -150,10 +134,8 @@ static int dma_fill(struct ctx *c, uint64_t iova, uint64_t size, uint8_t seed)
 {
 	uint64_t off;
 	int ret;
-	uint32_t i;
 
-	for (i = 0; i < EDU_MAX_XFER; i++)
-		c->scratch[i] = byte_at(i, seed);
+	pt_fill_bytes(c->scratch, 0, EDU_MAX_XFER, seed);
 	ret = edu_dma(c->bar0, IOVA_SCRATCH, 0, EDU_MAX_XFER, 0);
 	for (off = 0; !ret && off < size; off += EDU_MAX_XFER) {
 		uint32_t len = size - off < EDU_MAX_XFER ? size - off : EDU_MAX_XFER;
@@ -169,7 +151,7 @@ static int64_t check_fill(const volatile uint8_t *p, uint64_t size, uint8_t seed
 	uint64_t i;
 
 	for (i = 0; i < size; i++)
-		if (p[i] != byte_at(i % EDU_MAX_XFER, seed))
+		if (p[i] != pt_byte(seed, i % EDU_MAX_XFER))
 			return i;
 	return -1;
 }
@@ -187,8 +169,7 @@ static int dma_read_check(struct ctx *c, volatile uint8_t *p, uint64_t iova,
 
 	if (nr > 63)
 		nr = 63;
-	for (i = 0; i < size; i++)
-		p[i] = byte_at(i, seed);
+	pt_fill_bytes((void *)p, 0, size, seed);
 	memset(c->scratch, 0, 4096);
 	for (k = 1; !ret && k <= nr; k++)
 		ret = edu_dma(c->bar0, iova + (uint64_t)k * PAGE - 32, (k - 1) * 64, 64, 0);
@@ -204,10 +185,10 @@ static int dma_read_check(struct ctx *c, volatile uint8_t *p, uint64_t iova,
 		for (i = 0; i < 64; i++) {
 			uint64_t at = (uint64_t)k * PAGE - 32 + i;
 
-			if (c->scratch[(k - 1) * 64 + i] != byte_at(at, seed)) {
+			if (c->scratch[(k - 1) * 64 + i] != pt_byte(seed, at)) {
 				snprintf(err, errlen, "edu read 0x%02x at offset %" PRIu64
 					 ", the buffer holds 0x%02x", c->scratch[(k - 1) * 64 + i],
-					 at, byte_at(at, seed));
+					 at, pt_byte(seed, at));
 				return -EIO;
 			}
 		}
@@ -418,8 +399,8 @@ static int test_system_lazy(struct phyrbuf_dev *dev, char *detail)
 	CHECK_OK(ctx_attach(&c), "attaching edu");
 	CHECK_OK(dma_fill(&c, IOVA_A, size, 0x21), "edu writing the buffer");
 	bad = check_fill(p, size, 0x21);
-	CHECK(bad < 0, "byte %" PRId64 " of the buffer is not what edu wrote", bad);
-	CHECK(!dma_read_check(&c, p, IOVA_A, size, 0x42, err, sizeof(err)), "%s", err);
+	REQUIRE(bad < 0, "byte %" PRId64 " of the buffer is not what edu wrote", bad);
+	REQUIRE(!dma_read_check(&c, p, IOVA_A, size, 0x42, err, sizeof(err)), "%s", err);
 	CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_A, size), "IOMMU_IOAS_UNMAP");
 	snprintf(detail, 64, "(%" PRIu64 " ranges)", nr);
 	ret = 0;
@@ -449,10 +430,10 @@ static int test_device_memory(struct phyrbuf_dev *vdev, char *detail)
 	CHECK_OK(phyrbuf_ioas_map_bo(c.ioas, bo, IOVA_A, 0), "IOMMU_IOAS_MAP_FILE");
 	CHECK_OK(dma_fill(&c, IOVA_A, size, 0x13), "edu writing the buffer");
 	bad = check_fill(p, size, 0x13);
-	CHECK(bad < 0, "byte %" PRId64 " of the device memory is not what edu wrote", bad);
-	CHECK(!dma_read_check(&c, p, IOVA_A, size, 0x77, err, sizeof(err)), "%s", err);
+	REQUIRE(bad < 0, "byte %" PRId64 " of the device memory is not what edu wrote", bad);
+	REQUIRE(!dma_read_check(&c, p, IOVA_A, size, 0x77, err, sizeof(err)), "%s", err);
 	CHECK_OK(phyrbuf_bo_query(bo, &info), "BO_QUERY");
-	CHECK(info.placement == PHYRBUF_PLACEMENT_DEVICE, "the buffer moved");
+	REQUIRE(info.placement == PHYRBUF_PLACEMENT_DEVICE, "the buffer moved");
 	CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_A, size), "IOMMU_IOAS_UNMAP");
 	snprintf(detail, 64, "(%" PRIu64 " ranges of MMIO)", (uint64_t)info.nr_ranges);
 	ret = 0;
@@ -491,11 +472,11 @@ static int test_window(struct phyrbuf_dev *dev, char *detail UNUSED)
 	CHECK_OK(edu_dma(c.bar0, IOVA_B, 0, 64, 1), "edu writing the window's start");
 	CHECK_OK(edu_dma(c.bar0, IOVA_B + 5 * PAGE - 64, 0, 64, 1), "edu writing its end");
 	for (i = 0; i < 64; i++) {
-		CHECK(p[3 * PAGE + i] == 0xc0 + i, "the window's first byte %u is not at offset 3 pages", i);
-		CHECK(p[8 * PAGE - 64 + i] == 0xc0 + i, "the window's last bytes are not before offset 8 pages");
+		REQUIRE(p[3 * PAGE + i] == 0xc0 + i, "the window's first byte %u is not at offset 3 pages", i);
+		REQUIRE(p[8 * PAGE - 64 + i] == 0xc0 + i, "the window's last bytes are not before offset 8 pages");
 	}
-	CHECK(p[3 * PAGE - 1] == 0 && p[8 * PAGE] == 0, "a DMA of the window wrote outside it");
-	CHECK(!expect_fault(&c, IOVA_B + 5 * PAGE, p + 8 * PAGE, err, sizeof(err)), "%s", err);
+	REQUIRE(p[3 * PAGE - 1] == 0 && p[8 * PAGE] == 0, "a DMA of the window wrote outside it");
+	REQUIRE(!expect_fault(&c, IOVA_B + 5 * PAGE, p + 8 * PAGE, err, sizeof(err)), "%s", err);
 	CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_B, 5 * PAGE), "IOMMU_IOAS_UNMAP");
 	ret = 0;
 out:
@@ -531,18 +512,18 @@ static int test_migrate(struct phyrbuf_dev *vdev, char *detail UNUSED)
 	CHECK_OK(phyrbuf_ioas_map_bo(c.ioas, bo, IOVA_A, 0), "IOMMU_IOAS_MAP_FILE");
 	CHECK_OK(dma_fill(&c, IOVA_A, size, 0x31), "edu writing system memory");
 	bad = check_fill(p, size, 0x31);
-	CHECK(bad < 0, "byte %" PRId64 " is not what edu wrote", bad);
+	REQUIRE(bad < 0, "byte %" PRId64 " is not what edu wrote", bad);
 	for (i = 0; i < 2; i++) {
 		CHECK_OK(phyrbuf_bo_migrate(bo, to[i]), "BO_MIGRATE");
 		CHECK_OK(phyrbuf_bo_query(bo, &info), "BO_QUERY");
-		CHECK(info.placement == to[i], "not migrated");
-		CHECK(!expect_fault(&c, IOVA_A + PAGE, p + PAGE, err, sizeof(err)),
+		REQUIRE(info.placement == to[i], "not migrated");
+		REQUIRE(!expect_fault(&c, IOVA_A + PAGE, p + PAGE, err, sizeof(err)),
 		      "after the move to %s: %s", phyrbuf_placement_name(to[i]), err);
 		CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_A, size), "IOMMU_IOAS_UNMAP of the taken mapping");
 		CHECK_OK(phyrbuf_ioas_map_bo(c.ioas, bo, IOVA_A, 0), "IOMMU_IOAS_MAP_FILE again");
 		CHECK_OK(dma_fill(&c, IOVA_A, size, 0x40 + i), "edu writing the new placement");
 		bad = check_fill(p, size, 0x40 + i);
-		CHECK(bad < 0, "in %s memory byte %" PRId64 " is not what edu wrote",
+		REQUIRE(bad < 0, "in %s memory byte %" PRId64 " is not what edu wrote",
 		      phyrbuf_placement_name(to[i]), bad);
 	}
 	CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_A, size), "IOMMU_IOAS_UNMAP");
@@ -578,11 +559,11 @@ static int test_second_domain(struct phyrbuf_dev *vdev, char *detail UNUSED)
 	CHECK_OK(phyrbuf_vfio_attach(c.vfio, hwpt), "moving edu to the new domain");
 	CHECK_OK(dma_fill(&c, IOVA_A, size, 0x55), "edu writing through the new domain");
 	bad = check_fill(p, size, 0x55);
-	CHECK(bad < 0, "byte %" PRId64 " is not what edu wrote", bad);
+	REQUIRE(bad < 0, "byte %" PRId64 " is not what edu wrote", bad);
 	CHECK_OK(phyrbuf_bo_migrate(bo, PHYRBUF_PLACEMENT_SYSTEM), "BO_MIGRATE");
-	CHECK(!expect_fault(&c, IOVA_A, p, err, sizeof(err)), "second domain: %s", err);
+	REQUIRE(!expect_fault(&c, IOVA_A, p, err, sizeof(err)), "second domain: %s", err);
 	CHECK_OK(phyrbuf_vfio_attach(c.vfio, 0), "moving edu back to the first domain");
-	CHECK(!expect_fault(&c, IOVA_A + PAGE, p + PAGE, err, sizeof(err)), "first domain: %s", err);
+	REQUIRE(!expect_fault(&c, IOVA_A + PAGE, p + PAGE, err, sizeof(err)), "first domain: %s", err);
 	CHECK_OK(phyrbuf_ioas_destroy(c.ioas, hwpt), "IOMMU_DESTROY of the second domain");
 	hwpt = 0;
 	CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_A, size), "IOMMU_IOAS_UNMAP");
@@ -616,20 +597,20 @@ static int test_vfio_bar(struct phyrbuf_dev *dev UNUSED, char *detail)
 	CHECK_OK(ctx_open(&c, true), "opening the IOAS with edu");
 	CHECK_OK(phyrbuf_vfio_bar_dmabuf(c.vfio, 0, 0, PAGE, &fd), "VFIO_DEVICE_FEATURE_DMA_BUF");
 	CHECK_OK(phyrbuf_dmabuf_flavours(fd, flavours, sizeof(flavours)), "its fdinfo flavours");
-	CHECK(!strcmp(flavours, "phyr+mmio sg_table+mmio"), "VFIO's dma-buf offers '%s'", flavours);
+	REQUIRE(!strcmp(flavours, "phyr+mmio sg_table+mmio"), "VFIO's dma-buf offers '%s'", flavours);
 	CHECK_OK(phyrbuf_ioas_map_dmabuf(c.ioas, fd, 0, PAGE, IOVA_V, 0), "IOMMU_IOAS_MAP_FILE");
 	id = edu_id(c.bar0);
 	memset(c.scratch, 0, 8);
 	CHECK_OK(edu_dma(c.bar0, IOVA_V, 0, 4, 0), "edu reading its BAR through the IOAS");
 	CHECK_OK(edu_dma(c.bar0, IOVA_SCRATCH, 0, 4, 1), "edu writing scratch");
 	memcpy(&got, c.scratch, 4);
-	CHECK(got == id, "edu read 0x%08x through the IOAS, its id is 0x%08x", got, id);
+	REQUIRE(got == id, "edu read 0x%08x through the IOAS, its id is 0x%08x", got, id);
 
 	CHECK_OK(phyrbuf_vfio_memory(c.vfio, 0), "disabling edu's memory");
 	CHECK_OK(phyrbuf_dmabuf_flavours(fd, flavours, sizeof(flavours)), "fdinfo when revoked");
 	CHECK(!strcmp(flavours, "revoked"), "the revoked dma-buf's fdinfo says '%s'", flavours);
 	r = phyrbuf_ioas_map_dmabuf(c.ioas, fd, 0, PAGE, IOVA_V + PAGE, 0);
-	CHECK(r == -ENODEV, "IOMMU_IOAS_MAP_FILE of the revoked dma-buf: %s, expected ENODEV",
+	REQUIRE(r == -ENODEV, "IOMMU_IOAS_MAP_FILE of the revoked dma-buf: %s, expected ENODEV",
 	      strerror(-r));
 	CHECK_OK(phyrbuf_vfio_memory(c.vfio, 1), "enabling edu's memory");
 	CHECK_OK(phyrbuf_dmabuf_flavours(fd, flavours, sizeof(flavours)), "fdinfo when enabled");
@@ -641,7 +622,7 @@ static int test_vfio_bar(struct phyrbuf_dev *dev UNUSED, char *detail)
 	CHECK_OK(edu_dma(c.bar0, IOVA_V, 0, 4, 0), "edu reading its BAR again");
 	CHECK_OK(edu_dma(c.bar0, IOVA_SCRATCH, 0, 4, 1), "edu writing scratch");
 	memcpy(&got, c.scratch, 4);
-	CHECK(got == id, "after the revoke edu read 0x%08x, expected 0x%08x", got, id);
+	REQUIRE(got == id, "after the revoke edu read 0x%08x, expected 0x%08x", got, id);
 	CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_V, PAGE), "IOMMU_IOAS_UNMAP");
 	snprintf(detail, 160, "(flavours: %s)", flavours);
 	ret = 0;
@@ -667,7 +648,7 @@ static int test_bad_input(struct phyrbuf_dev *dev, char *detail UNUSED)
 	CHECK_OK(phyrbuf_bo_export(bo, &fd), "export");
 #define EXPECT_MAP(e, f, off, len, what) do {					\
 	r = phyrbuf_ioas_map_dmabuf(c.ioas, (f), (off), (len), IOVA_A, 0);	\
-	CHECK(r == (e), "%s: %s, expected %s", (what), r ? strerror(-r) : "mapped", \
+	REQUIRE(r == (e), "%s: %s, expected %s", (what), r ? strerror(-r) : "mapped", \
 	      strerror(-(e)));							\
 } while (0)
 	EXPECT_MAP(-EINVAL, fd, 0, 0, "an empty window");
@@ -677,19 +658,19 @@ static int test_bad_input(struct phyrbuf_dev *dev, char *detail UNUSED)
 	EXPECT_MAP(-EINVAL, fd, 100, PAGE, "an unaligned offset");
 	EXPECT_MAP(-EINVAL, fd, 0, PAGE + 100, "an unaligned length");
 	EXPECT_MAP(-EBADF, 1000, 0, PAGE, "a closed fd");
-	CHECK(!pipe2(pipefd, O_CLOEXEC), "pipe: %s", strerror(errno));
+	REQUIRE(!pipe2(pipefd, O_CLOEXEC), "pipe: %s", strerror(errno));
 	/* 7.3's path for files that are not dma-bufs: only memfds can be pinned */
 	EXPECT_MAP(-EINVAL, pipefd[0], 0, PAGE, "a pipe");
 	/* udmabuf exports an sg_table only: no phyr for the converter */
 	udev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	CHECK(udev >= 0, "/dev/udmabuf: %s", strerror(errno));
+	REQUIRE(udev >= 0, "/dev/udmabuf: %s", strerror(errno));
 	mfd = memfd_create("udmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	CHECK(mfd >= 0 && !ftruncate(mfd, PAGE) && !fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK),
+	REQUIRE(mfd >= 0 && !ftruncate(mfd, PAGE) && !fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK),
 	      "a sealed memfd: %s", strerror(errno));
 	create.memfd = mfd;
 	create.size = PAGE;
 	ufd = ioctl(udev, UDMABUF_CREATE, &create);
-	CHECK(ufd >= 0, "UDMABUF_CREATE: %s", strerror(errno));
+	REQUIRE(ufd >= 0, "UDMABUF_CREATE: %s", strerror(errno));
 	EXPECT_MAP(-EOPNOTSUPP, ufd, 0, PAGE, "a udmabuf");
 	/* and nothing of all that is mapped */
 	CHECK_OK(phyrbuf_ioas_map_dmabuf(c.ioas, fd, 0, size, IOVA_A, 0), "the good window");
@@ -772,7 +753,7 @@ static int test_close_orders(struct phyrbuf_dev *vdev, char *detail)
 		}
 		munmap(c.scratch, SCRATCH_SIZE);
 		CHECK_OK(phyrbuf_dev_info(vdev, &info), "INFO");
-		CHECK(info.device_free == free0, "after closing in the order %s %" PRIu64
+		REQUIRE(info.device_free == free0, "after closing in the order %s %" PRIu64
 		      " bytes of device memory are still in use", name, free0 - info.device_free);
 		done++;
 	}
@@ -813,12 +794,12 @@ static int test_unplug(int vdev_index, char *detail)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", loc);
 	sys = open(path, O_WRONLY | O_CLOEXEC);
-	CHECK(sys >= 0 && write(sys, "1", 1) == 1, "removing %s: %s", loc, strerror(errno));
+	REQUIRE(sys >= 0 && write(sys, "1", 1) == 1, "removing %s: %s", loc, strerror(errno));
 	close(sys);
 	/* the buffer's memory is gone with the device: edu writes scratch memory now */
-	CHECK(!expect_fault(&c, IOVA_A, c.scratch + 8192, err, sizeof(err)), "%s", err);
+	REQUIRE(!expect_fault(&c, IOVA_A, c.scratch + 8192, err, sizeof(err)), "%s", err);
 	r = phyrbuf_ioas_map_dmabuf(c.ioas, fd, 0, 8 * PAGE, IOVA_B, 0);
-	CHECK(r == -ENODEV, "IOMMU_IOAS_MAP_FILE of the revoked dma-buf: %s, expected ENODEV",
+	REQUIRE(r == -ENODEV, "IOMMU_IOAS_MAP_FILE of the revoked dma-buf: %s, expected ENODEV",
 	      r ? strerror(-r) : "mapped");
 	CHECK_OK(phyrbuf_ioas_unmap(c.ioas, IOVA_A, 8 * PAGE), "IOMMU_IOAS_UNMAP of the revoked area");
 	snprintf(detail, 96, "(%.80s)", loc);
@@ -889,8 +870,16 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int ret;
 
+	if (argc > 2 && !strcmp(argv[1], "--results")) {
+		if (pt_results_open(argv[2], true)) {
+			perror(argv[2]);
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: test-vfio PCI_ADDRESS_OF_EDU [SUBTEST...]\n");
+		fprintf(stderr, "usage: test-vfio [--results FILE] PCI_ADDRESS_OF_EDU [SUBTEST...]\n");
 		return 2;
 	}
 	pci = argv[1];
@@ -907,6 +896,7 @@ int main(int argc, char **argv)
 		if (!wanted(argc, argv, tests[i].name))
 			continue;
 		detail[0] = 0;
+		pt_begin(tests[i].name);
 		current_test = tests[i].name;
 		ret = tests[i].fn(tests[i].vram ? vram : sys, detail);
 		report(tests[i].name, ret, detail);
@@ -916,9 +906,10 @@ int main(int argc, char **argv)
 	/* last: it unplugs (and rescans) the second ivshmem */
 	if (wanted(argc, argv, "unplug-revoke")) {
 		detail[0] = 0;
+		pt_begin("unplug-revoke");
 		current_test = "unplug-revoke";
 		ret = test_unplug(last_vram_device(), detail);
 		report("unplug-revoke", ret, detail);
 	}
-	return failures ? 1 : 0;
+	return pt_done();
 }

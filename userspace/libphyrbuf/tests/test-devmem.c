@@ -25,17 +25,12 @@
 #include <unistd.h>
 
 #include "phyrbuf.h"
+#include "phyr-test.h"
 
-static int failures;
+static int sentinel_word;
 
-#define check(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__,	\
-				__LINE__, #cond);			\
-			failures++;					\
-		}							\
-	} while (0)
+/* a failed check is reported and the test goes on (phyr-test's CHECK) */
+#define check(cond)	CHECK(cond, "%s", #cond)
 
 static double now(void)
 {
@@ -47,7 +42,7 @@ static double now(void)
 
 int main(void)
 {
-	struct phyrbuf_devmem_tx *tx = (struct phyrbuf_devmem_tx *)&failures;
+	struct phyrbuf_devmem_tx *tx = (struct phyrbuf_devmem_tx *)&sentinel_word;
 	struct phyrbuf_devmem_tx *const sentinel = tx;
 	struct phyrbuf_devmem_zc zc = { 0 };
 	unsigned int lo = if_nametoindex("lo");
@@ -55,15 +50,17 @@ int main(void)
 	double t;
 	int fd, s, ret;
 
+	pt_tap_stdout();
+	pt_begin("devmem");
 	fd = memfd_create("test-devmem", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, 1 << 20)) {
-		perror("memfd");
-		return 1;
+		pt_fail(__FILE__, __LINE__, "memfd: %s", strerror(errno));
+		pt_abort();
 	}
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		perror("socket");
-		return 1;
+		pt_fail(__FILE__, __LINE__, "socket: %s", strerror(errno));
+		pt_abort();
 	}
 
 	/* bind: arguments the library refuses before asking the kernel */
@@ -120,10 +117,6 @@ int main(void)
 
 	close(s);
 	close(fd);
-	if (failures) {
-		fprintf(stderr, "test-devmem: %d checks failed\n", failures);
-		return 1;
-	}
-	printf("test-devmem: OK\n");
-	return 0;
+	pt_result_checks("devmem");
+	return pt_done();
 }

@@ -7,10 +7,12 @@
  * One meson test per subtest.  Every subtest but "names" needs the driver
  * and its ioctls, and the device-memory ones need a phyr_vgem device with
  * device memory (the test guest's ivshmem).  Where there is no phyr_vgem
- * device at all (a developer's machine) they exit 77, which meson counts as
- * a skip, unless PHYR_REQUIRE_DEVICE is set (the test guest sets it); with
- * the driver but without a device they need, they fail.  A failed check
- * prints file, line and the expression and exits 1.
+ * device at all (a developer's machine) they skip (TAP's "1..0 # SKIP"),
+ * unless PHYR_REQUIRE_DEVICE is set (the test guest sets it); with the
+ * driver but without a device they need, they fail.  Output is TAP on
+ * stdout (phyr-test; meson runs them with the TAP protocol), the rest on
+ * stderr; a failed check prints file, line and the expression, and the
+ * subtest fails at once ("not ok", exit 1).
  *
  * Copyright 2026 The phyr developers
  */
@@ -43,6 +45,7 @@
 
 #include "phyr_vgem_drm.h"
 #include "phyrbuf.h"
+#include "phyr-test.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MiB		(1024ull * 1024)
@@ -95,10 +98,11 @@ int interposed_open64(const char *path, int flags, ...)
 }
 #endif
 
+/* a failed check ends the subtest (a TAP "not ok", exit 1) */
 #define check(cond) do {							\
 	if (!(cond)) {								\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		exit(1);							\
+		pt_fail(__FILE__, __LINE__, "%s", #cond);			\
+		pt_abort();							\
 	}									\
 } while (0)
 
@@ -106,15 +110,12 @@ int interposed_open64(const char *path, int flags, ...)
 #define check_eq(a, b) do {							\
 	long long _a = (long long)(a), _b = (long long)(b);			\
 	if (_a != _b) {								\
-		fprintf(stderr, "%s:%d: check failed: %s == %s (%lld",		\
-			__FILE__, __LINE__, #a, #b, _a);			\
-		if (_a < 0 && _a > -4096)					\
-			fprintf(stderr, " %s", strerror((int)-_a));		\
-		fprintf(stderr, " != %lld", _b);				\
-		if (_b < 0 && _b > -4096)					\
-			fprintf(stderr, " %s", strerror((int)-_b));		\
-		fprintf(stderr, ")\n");						\
-		exit(1);							\
+		pt_fail(__FILE__, __LINE__, "%s == %s (%lld%s%s != %lld%s%s)",	\
+			#a, #b, _a, _a < 0 && _a > -4096 ? " " : "",		\
+			_a < 0 && _a > -4096 ? strerror((int)-_a) : "",		\
+			_b, _b < 0 && _b > -4096 ? " " : "",			\
+			_b < 0 && _b > -4096 ? strerror((int)-_b) : "");	\
+		pt_abort();							\
 	}									\
 } while (0)
 
@@ -122,34 +123,16 @@ int interposed_open64(const char *path, int flags, ...)
 
 /* ---- helpers ---- */
 
-static inline uint32_t pattern(uint64_t i, uint32_t seed)
-{
-	return (uint32_t)(i * 2654435761u) ^ seed;
-}
-
-static void fill(void *ptr, uint64_t size, uint32_t seed)
-{
-	uint32_t *p = ptr;
-	uint64_t i;
-
-	for (i = 0; i < size / 4; i++)
-		p[i] = pattern(i, seed);
-}
-
 /* Whether every word matches; prints the first that does not. */
 static bool matches(const void *ptr, uint64_t size, uint32_t seed, const char *what)
 {
 	const uint32_t *p = ptr;
-	uint64_t i;
+	int64_t i = pt_check_words(ptr, size, seed);
 
-	for (i = 0; i < size / 4; i++) {
-		if (p[i] != pattern(i, seed)) {
-			fprintf(stderr, "%s: word %" PRIu64 " is 0x%08x, expected 0x%08x\n",
-				what, i, p[i], pattern(i, seed));
-			return false;
-		}
-	}
-	return true;
+	if (i >= 0)
+		fprintf(stderr, "%s: word %" PRId64 " is 0x%08x, expected 0x%08x\n",
+			what, i, p[i], pt_word(seed, i));
+	return i < 0;
 }
 
 static int popcount(uint32_t v)
@@ -173,8 +156,8 @@ static int system_only_index(void)
 		if (!info.device_size)
 			return i;
 	}
-	fprintf(stderr, "no phyr_vgem device with system memory only\n");
-	exit(1);
+	pt_fail(__FILE__, __LINE__, "no phyr_vgem device with system memory only");
+	pt_abort();
 }
 
 static struct phyrbuf_dev *open_system_only(void)
@@ -193,8 +176,9 @@ static struct phyrbuf_dev *open_device_memory(struct phyrbuf_dev_info *info)
 
 	ret = phyrbuf_open(PHYRBUF_ANY, PHYRBUF_OPEN_DEVICE_MEMORY, &dev);
 	if (ret) {
-		fprintf(stderr, "no phyr_vgem device with device memory: %s\n", strerror(-ret));
-		exit(1);
+		pt_fail(__FILE__, __LINE__, "no phyr_vgem device with device memory: %s",
+			strerror(-ret));
+		pt_abort();
 	}
 	check_ok(phyrbuf_dev_info(dev, info));
 	check(info->device_size > 0);
@@ -233,9 +217,9 @@ static void check_coherency(struct phyrbuf_bo *bo)
 	check_ok(phyrbuf_bo_mmap(bo, &b));
 	check(a != b);
 
-	fill(a, size, 0x1111);
+	pt_fill_words(a, size, 0x1111);
 	check(matches(b, size, 0x1111, "second mapping"));
-	fill(b, size, 0x2222);
+	pt_fill_words(b, size, 0x2222);
 	check(matches(a, size, 0x2222, "first mapping"));
 
 	check_ok(phyrbuf_bo_export(bo, &dmabuf));
@@ -243,7 +227,7 @@ static void check_coherency(struct phyrbuf_bo *bo)
 	check(d != MAP_FAILED);
 	dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
 	check(matches(d, size, 0x2222, "dma-buf mapping"));
-	fill(d, size, 0x3333);
+	pt_fill_words(d, size, 0x3333);
 	dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
 	check(matches(a, size, 0x3333, "mapping after dma-buf write"));
 
@@ -517,8 +501,8 @@ static void test_device(void)
 
 		check_ok(phyrbuf_bo_mmap(bo, &a));
 		check_ok(phyrbuf_bo_mmap(cbo, &b));
-		fill(a, 2 * MiB, 0xaaaa);
-		fill(b, 4 * MiB, 0xbbbb);
+		pt_fill_words(a, 2 * MiB, 0xaaaa);
+		pt_fill_words(b, 4 * MiB, 0xbbbb);
 		check(matches(a, 2 * MiB, 0xaaaa, "first buffer"));
 		check(matches(b, 4 * MiB, 0xbbbb, "second buffer"));
 		check_ok(phyrbuf_bo_munmap(bo, a));
@@ -551,7 +535,7 @@ static void test_migrate(void)
 	check_ok(phyrbuf_bo_create(dev, size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
 	check_ok(phyrbuf_bo_export(bo, &dmabuf));
 	check_ok(phyrbuf_bo_mmap(bo, &live));
-	fill(live, size, 0xa1);
+	pt_fill_words(live, size, 0xa1);
 	check_eq(device_free(dev), free0);
 
 	/* system -> device */
@@ -571,7 +555,7 @@ static void test_migrate(void)
 	check_ok(phyrbuf_bo_mmap(bo, &fresh));
 	check(matches(fresh, size, 0xa1, "new mapping after migrating to device"));
 	/* and it is the new memory: writes through it show in a new mapping */
-	fill(live, size, 0xb2);
+	pt_fill_words(live, size, 0xb2);
 	check(matches(fresh, size, 0xb2, "new mapping after a write to the live one"));
 	check_ok(phyrbuf_bo_munmap(bo, fresh));
 
@@ -600,7 +584,7 @@ static void test_migrate(void)
 	check(matches(live, size, 0xb2, "live mapping after migrating to system"));
 	check_ok(phyrbuf_bo_mmap(bo, &fresh));
 	check(matches(fresh, size, 0xb2, "new mapping after migrating to system"));
-	fill(live, size, 0xc3);
+	pt_fill_words(live, size, 0xc3);
 	check(matches(fresh, size, 0xc3, "new mapping after a write to the live one"));
 	check_ok(phyrbuf_bo_munmap(bo, fresh));
 
@@ -678,7 +662,7 @@ static void test_prime(void)
 	/* system memory of the faux device into the ivshmem device */
 	check_ok(phyrbuf_bo_create(sys, size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
 	check_ok(phyrbuf_bo_mmap(bo, &p));
-	fill(p, size, 0x51);
+	pt_fill_words(p, size, 0x51);
 	check_ok(phyrbuf_bo_export(bo, &dmabuf));
 	check(lseek(dmabuf, 0, SEEK_END) == (off_t)size);
 	query(bo, &einfo);
@@ -701,7 +685,7 @@ static void test_prime(void)
 		void *q;
 
 		check_ok(phyrbuf_bo_mmap(imp, &q));
-		fill(q, size, 0x52);
+		pt_fill_words(q, size, 0x52);
 		check_ok(phyrbuf_bo_munmap(imp, q));
 		check(matches(p, size, 0x52, "exporter's mapping after an importer's write"));
 	}
@@ -747,7 +731,7 @@ static void test_prime(void)
 	/* device memory of the ivshmem device into its own device, another file */
 	check_ok(phyrbuf_bo_create(dm, size, PHYRBUF_PLACEMENT_DEVICE, 0, &bo));
 	check_ok(phyrbuf_bo_mmap(bo, &p));
-	fill(p, size, 0x61);
+	pt_fill_words(p, size, 0x61);
 	check_ok(phyrbuf_bo_munmap(bo, p));
 	check_ok(phyrbuf_bo_export(bo, &dmabuf));
 	check_ok(phyrbuf_open(dinfo.index, 0, &sys2));
@@ -789,7 +773,7 @@ static void test_prime(void)
 		printf("second device with device memory: %s\n", oinfo.node);
 		check_ok(phyrbuf_bo_create(dm, size, PHYRBUF_PLACEMENT_DEVICE, 0, &bo));
 		check_ok(phyrbuf_bo_mmap(bo, &p));
-		fill(p, size, 0x71);
+		pt_fill_words(p, size, 0x71);
 		check_ok(phyrbuf_bo_munmap(bo, p));
 		check_ok(phyrbuf_bo_export(bo, &dmabuf));
 		query(bo, &einfo);
@@ -1239,7 +1223,7 @@ static void test_open(void)
 	check(fcntl(devfd, F_GETFD) >= 0);
 	query(bo, &binfo);
 	check_ok(phyrbuf_bo_mmap(bo, &p));
-	fill(p, 2 * page_size, 0x77);
+	pt_fill_words(p, 2 * page_size, 0x77);
 	check(matches(p, 2 * page_size, 0x77, "buffer of a closed device"));
 	check_ok(phyrbuf_bo_munmap(bo, p));
 	check_ok(phyrbuf_bo_close(bo));
@@ -1428,32 +1412,32 @@ static void check_partial_maps(struct phyrbuf_bo *bo, const char *what)
 	check(size >= 8 * (uint64_t)page_size);
 	check_ok(phyrbuf_bo_mmap(bo, &p));
 	whole = p;
-	fill(whole, size, 0x4d4d);
+	pt_fill_words(whole, size, 0x4d4d);
 
 	/* a window into the middle sees the same bytes */
 	check_ok(phyrbuf_bo_map(bo, off, len, PHYRBUF_MAP_READ | PHYRBUF_MAP_WRITE, &p));
 	part = p;
 	for (uint64_t i = 0; i < len / 4; i++)
-		check(part[i] == pattern(off / 4 + i, 0x4d4d));
+		check(part[i] == pt_word(0x4d4d, off / 4 + i));
 	/* and writes through it land there */
 	part[0] = 0xfeedf00d;
 	part[len / 4 - 1] = 0xdecafbad;
 	check_eq(whole[off / 4], 0xfeedf00d);
 	check_eq(whole[(off + len) / 4 - 1], 0xdecafbad);
-	check_eq(whole[off / 4 - 1], pattern(off / 4 - 1, 0x4d4d));
-	check_eq(whole[(off + len) / 4], pattern((off + len) / 4, 0x4d4d));
+	check_eq(whole[off / 4 - 1], pt_word(0x4d4d, off / 4 - 1));
+	check_eq(whole[(off + len) / 4], pt_word(0x4d4d, (off + len) / 4));
 	check_ok(phyrbuf_bo_unmap(bo, part, len));
 
 	/* read-only: reads work, a write faults and changes nothing */
 	check_ok(phyrbuf_bo_map(bo, 0, size, PHYRBUF_MAP_READ, &p));
 	ro = p;
-	check_eq(ro[1], pattern(1, 0x4d4d));
+	check_eq(ro[1], pt_word(0x4d4d, 1));
 	check(write_faults(&ro[1]));
-	check_eq(whole[1], pattern(1, 0x4d4d));
+	check_eq(whole[1], pt_word(0x4d4d, 1));
 	check_ok(phyrbuf_bo_unmap(bo, ro, size));
 	/* the last page alone, less than a page long */
 	check_ok(phyrbuf_bo_map(bo, size - page_size, 100, PHYRBUF_MAP_READ, &p));
-	check_eq(((uint32_t *)p)[3], pattern((size - page_size) / 4 + 3, 0x4d4d));
+	check_eq(((uint32_t *)p)[3], pt_word(0x4d4d, (size - page_size) / 4 + 3));
 	check_ok(phyrbuf_bo_unmap(bo, p, 100));
 
 	/* bad windows */
@@ -1914,7 +1898,7 @@ static void test_ranges(void)
 	check_ok(phyrbuf_bo_create(sys, size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo));
 	check_eq(phyrbuf_bo_ranges(bo, NULL, 0), 0);
 	check_ok(phyrbuf_bo_mmap(bo, &p));
-	fill(p, size, 0x3131);
+	pt_fill_words(p, size, 0x3131);
 	n = check_ranges(bo, PHYRBUF_RANGE_RAM, &r);
 	printf("1 MiB of system memory: %d ranges, the first %#" PRIx64 "+%#" PRIx64 "\n", n,
 	       r[0].addr, r[0].length);
@@ -2067,6 +2051,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	page_size = sysconf(_SC_PAGESIZE);
+	pt_tap_stdout();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 2) {
 		fprintf(stderr, "usage: test-phyrbuf SUBTEST\nsubtests:");
@@ -2080,13 +2065,14 @@ int main(int argc, char **argv)
 			if (subtests[i].fn != test_names && subtests[i].fn != test_abi &&
 			    phyrbuf_device_count() <= 0 &&
 			    !getenv("PHYR_REQUIRE_DEVICE")) {
-				printf("%s: skipped: needs the phyr_vgem driver (run it in "
-				       "the test guest: scripts/test.sh)\n", argv[1]);
-				return 77;
+				pt_skip_all("needs the phyr_vgem driver (run it in the "
+					    "test guest: scripts/test.sh)");
+				return 0;
 			}
+			pt_begin(argv[1]);
 			subtests[i].fn();
-			printf("%s: OK\n", argv[1]);
-			return 0;
+			pt_result_checks(argv[1]);
+			return pt_done();
 		}
 	}
 	fprintf(stderr, "test-phyrbuf: no subtest '%s'\n", argv[1]);

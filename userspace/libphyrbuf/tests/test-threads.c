@@ -15,7 +15,7 @@
  *
  *   test-threads [THREADS [ITERATIONS]]
  *
- * Built against the real driver (in the guest; exit 77 without a device
+ * Built against the real driver (in the guest; TAP's skip without a device
  * unless PHYR_REQUIRE_DEVICE is set) and, with -DPHYRBUF_FAKE_KERNEL, against
  * tests/fake-kernel.c, which runs anywhere.
  *
@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "phyrbuf.h"
+#include "phyr-test.h"
 #ifdef PHYRBUF_FAKE_KERNEL
 #include "fake-kernel.h"
 #define KERNEL "fake kernel"
@@ -45,15 +46,15 @@ static int held_fd = -1;	/* its dma-buf */
 static int orphan_fd = -1;	/* the dma-buf of a buffer whose handle is closed */
 static long page_size;
 static int iterations;
-static atomic_int failures;
 static atomic_long imports;
 
+/* a failed check (phyr-test) ends the thread's work */
 #define check(cond, ...) do {							\
 	if (!(cond)) {								\
-		fprintf(stderr, "thread %d, iteration %d: %s: ", id, i, #cond);	\
-		fprintf(stderr, __VA_ARGS__);					\
-		fputc('\n', stderr);						\
-		atomic_fetch_add(&failures, 1);					\
+		char _m[256];							\
+		snprintf(_m, sizeof(_m), __VA_ARGS__);				\
+		pt_fail(__FILE__, __LINE__, "thread %d, iteration %d: %s: %s",	\
+			id, i, #cond, _m);					\
 		return NULL;							\
 	}									\
 } while (0)
@@ -147,7 +148,7 @@ static void *worker(void *arg)
 {
 	int id = (int)(intptr_t)arg, i;
 
-	for (i = 0; i < iterations && !atomic_load(&failures); i++) {
+	for (i = 0; i < iterations && !pt_failures(); i++) {
 		switch ((i + id) % 5) {
 		case 0:
 		case 1:
@@ -182,9 +183,9 @@ static int open_device(void)
 	int ret = phyrbuf_open(PHYRBUF_ANY, 0, &dev);
 
 	if (ret == -ENODEV && !getenv("PHYR_REQUIRE_DEVICE")) {
-		printf("test-threads: skipped: needs the phyr_vgem driver (run it in the "
-		       "test guest: scripts/test.sh)\n");
-		exit(77);
+		pt_skip_all("needs the phyr_vgem driver (run it in the test guest: "
+			    "scripts/test.sh)");
+		exit(0);
 	}
 	return ret;
 #endif
@@ -203,6 +204,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test-threads [THREADS (1-64) [ITERATIONS]]\n");
 		return 2;
 	}
+	pt_tap_stdout();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ret = open_device();
 	if (ret) {
@@ -244,13 +246,11 @@ int main(int argc, char **argv)
 	/* nothing left open in the kernel but the held buffer */
 	ret = fake_kernel_nr_handles(phyrbuf_dev_fd(dev));
 	if (ret != 1) {
-		fprintf(stderr, "test-threads: %d GEM handles open, expected 1\n", ret);
-		atomic_fetch_add(&failures, 1);
+		pt_fail(__FILE__, __LINE__, "%d GEM handles open, expected 1", ret);
 	}
 #endif
 	if (phyrbuf_bo_close(held)) {
-		fprintf(stderr, "test-threads: closing the held buffer failed\n");
-		atomic_fetch_add(&failures, 1);
+		pt_fail(__FILE__, __LINE__, "closing the held buffer failed");
 	}
 	close(held_fd);
 	close(orphan_fd);
@@ -258,11 +258,11 @@ int main(int argc, char **argv)
 #ifdef PHYRBUF_FAKE_KERNEL
 	fake_kernel_shutdown();
 #endif
-	if (atomic_load(&failures)) {
-		printf("test-threads: FAILED (%d failures, " KERNEL ")\n", atomic_load(&failures));
-		return 1;
-	}
-	printf("test-threads: OK: %d threads x %d iterations, %ld racing imports (" KERNEL ")\n",
-	       nr_threads, iterations, atomic_load(&imports));
-	return 0;
+	if (pt_failures())
+		pt_result(PT_FAIL, "threads", "%d failures, the first: %s (" KERNEL ")",
+			  pt_failures(), pt_first_failure());
+	else
+		pt_result(PT_PASS, "threads", "%d threads x %d iterations, %ld racing imports ("
+			  KERNEL ")", nr_threads, iterations, atomic_load(&imports));
+	return pt_done();
 }
