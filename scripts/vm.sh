@@ -108,6 +108,10 @@ append+=" init=$TOP/scripts/guest-init.sh intel_iommu=on iommu.strict=1 panic=-1
 # pgtable_l5_enabled() false, and KASAN reports a wild access to the (5-level) direct
 # map in do_raw_spin_lock() under handle_edge_irq() (2 of ~15 boots, 2026-12-02)
 append+=" no5lvl"
+# Under TCG on a loaded host the IO-APIC timer check can miss its ticks and panic
+# ("timer doesn't work through Interrupt-remapped IO-APIC": 3 boots at load ~20,
+# 2026-12-06); the timer works, the check's timing does not hold under TCG
+append+=" no_timer_check"
 # The KUnit suites run at every boot; the very slow cases (upstream's exhaustive
 # generic page table tests: minutes each under TCG) only where VM_KUNIT_FILTER says
 # so (scripts/test-iommupt.sh: VM_KUNIT_FILTER= runs every case)
