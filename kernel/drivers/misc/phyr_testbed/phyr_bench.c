@@ -49,6 +49,15 @@ static void keep_best(struct bench_times *best, const struct bench_times *t)
 	best->unmap = min(best->unmap, t->unmap);
 }
 
+/* The sg_table of @nr pages, merged where they are contiguous, as drivers build it */
+static int bench_sg_build(struct sg_table *sgt, struct page **pages,
+			  unsigned int nr)
+{
+	return sg_alloc_table_from_pages_segment(sgt, pages, nr, 0,
+						 (unsigned long)nr << PAGE_SHIFT,
+						 UINT_MAX & PAGE_MASK, GFP_KERNEL);
+}
+
 static int bench_sg(struct device *dev, struct page **pages, unsigned int nr,
 		    struct bench_times *t, unsigned int *nents, size_t *bytes)
 {
@@ -57,9 +66,7 @@ static int bench_sg(struct device *dev, struct page **pages, unsigned int nr,
 	int ret;
 
 	t0 = ktime_get_ns();
-	ret = sg_alloc_table_from_pages_segment(&sgt, pages, nr, 0,
-						(unsigned long)nr << PAGE_SHIFT,
-						UINT_MAX & PAGE_MASK, GFP_KERNEL);
+	ret = bench_sg_build(&sgt, pages, nr);
 	if (ret)
 		return ret;
 	t1 = ktime_get_ns();
@@ -214,9 +221,7 @@ static int bench_sg_list(struct device *dev, struct page **pages,
 	vecs = (struct phys_vec *)__get_free_page(GFP_KERNEL);
 	if (!vecs)
 		return -ENOMEM;
-	ret = sg_alloc_table_from_pages_segment(&sgt, pages, nr, 0,
-						(unsigned long)nr << PAGE_SHIFT,
-						UINT_MAX & PAGE_MASK, GFP_KERNEL);
+	ret = bench_sg_build(&sgt, pages, nr);
 	if (ret)
 		goto out_page;
 	t0 = ktime_get_ns();
