@@ -11,9 +11,10 @@
 # Each step checks the commit out in a work tree of its own ($CACHE/series/bisect),
 # configures tinyconfig + kernel/configs/*.config (options of later patches are simply
 # not there yet; nothing is verified but the build) and builds bzImage with ccache
-# into its own build directory ($CACHE/build/series-bisect), holding the kernel lock
-# for the build only, as scripts/kernel.sh does.  The first step builds cold (~25 min
-# on 2 idle cores), every later one what the patch changed.  Slow: not part of
+# into its own build directory ($CACHE/build/series-bisect) at nice 19, without the
+# kernel lock: it shares nothing with scripts/kernel.sh's tree and build directory, and
+# a background check must not hold up the builds it runs beside.  The first step builds
+# cold (~25 min on 2 idle cores), every later one what the patch changed.  Slow: not part of
 # scripts/test.sh.  Prints one line per patch and the time of each build.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -61,7 +62,7 @@ mkdir -p "$BUILD"
 frags=("$TOP"/kernel/configs/*.config)
 kmake() {
 	# niced: a check in the background, on cores that others build and boot on
-	nice -n 10 make -C "$TREE" O="$BUILD" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)" "$@"
+	nice -n 19 make -C "$TREE" O="$BUILD" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)" "$@"
 }
 
 configure() {
@@ -78,7 +79,6 @@ for ((i = FIRST; i <= LAST; i++)); do
 	subj=$(git -C "$WORK" log -1 --format=%s "$c")
 	# only the files that differ are rewritten: make rebuilds what the patch changed
 	git -C "$TREE" checkout -q -f --detach "$c"
-	lock kernel
 	t=$(date +%s)
 	log=$LOGDIR/bisect-$(printf '%02d' "$i").log
 	# reconfigure when a Kconfig file or a fragment changed since the last step
@@ -95,7 +95,6 @@ for ((i = FIRST; i <= LAST; i++)); do
 		r=FAILED
 		failed=$((failed + 1))
 	fi
-	unlock kernel
 	printf '%s %02d/%02d %4d s %4d files compiled  %s\n' "$r" "$i" "$N" "$(( $(date +%s) - t ))" \
 		"$(grep -c '^  CC' "$log" || true)" "$subj"
 	[ $r = ok ] || grep -E 'error|Error' "$log" | head -n 10 | sed 's/^/      /'
