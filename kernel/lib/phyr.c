@@ -1775,41 +1775,69 @@ EXPORT_SYMBOL_GPL(phyr_cursor_next);
 unsigned int phyr_cursor_next_vecs(struct phyr_cursor *cur,
 				   struct phys_vec *vecs, unsigned int max)
 {
-	const struct phyr_chunk *next;
+	const struct phyr_chunk *chunk;
+	u64 next, limit, word, len, off;
+	const u64 *pos, *end;
 	unsigned int n = 1;
 	phys_addr_t phys;
-	u64 len;
 
 	if (!max || !phyr_cursor_next(cur))
 		return 0;
 	vecs[0].paddr = cur->phys;
 	vecs[0].len = cur->len;
-	/* the first range is past the window's start: so are the next ones */
-	while (n < max && cur->next < cur->limit) {
-		if (cur->pos == cur->end) {
-			next = cur->chunk ? cur->chunk->next : NULL;
+
+	/*
+	 * The walk in locals, written back once: the stores into @vecs may
+	 * alias @cur as far as the compiler knows.  The first range is past
+	 * the window's start: so are the next ones.
+	 */
+	pos = cur->pos;
+	end = cur->end;
+	next = cur->next;
+	limit = cur->limit;
+	off = cur->offset;
+	while (n < max && next < limit) {
+		if (unlikely(pos == end)) {
+			chunk = cur->chunk ? cur->chunk->next : NULL;
 			/*
 			 * A chunk starts in the state of its first range, with
 			 * no marker: another kind starts the next batch there
 			 * (and phyr_cursor_next() warns about a missing chunk).
 			 */
-			if (!next || next->type != cur->type ||
-			    next->provider != cur->provider ||
-			    next->attrs != cur->attrs)
+			if (!chunk || chunk->type != cur->type ||
+			    chunk->provider != cur->provider ||
+			    chunk->attrs != cur->attrs)
 				break;
-			phyr_cursor_load(cur, next);
+			cur->chunk = chunk;
+			pos = chunk->words;
+			end = chunk->words + chunk->used;
 			continue;
 		}
-		if (!phyr_decode(cur->pos, &phys, &len))
+		word = *pos;
+		if (likely((word & (PHYR_TAG | PHYR_SHORT_PAGES)) ==
+			   PHYR_TAG_SHORT)) {
+			/* the common entry: one page, one word */
+			phys = (phys_addr_t)FIELD_GET(PHYR_SHORT_PFN, word) <<
+			       PAGE_SHIFT;
+			len = PAGE_SIZE;
+			pos++;
+		} else if (phyr_decode(pos, &phys, &len)) {
+			pos += phyr_entry_words(word);
+		} else {
 			break;
-		cur->pos += phyr_entry_words(cur->pos[0]);
-		cur->phys = phys;
-		cur->offset = cur->next;
-		cur->len = min(len, cur->limit - cur->next);
-		cur->next += len;
+		}
+		off = next;
+		next += len;
 		vecs[n].paddr = phys;
-		vecs[n++].len = cur->len;
+		vecs[n++].len = min(len, limit - off);
 	}
+
+	cur->pos = pos;
+	cur->end = end;
+	cur->next = next;
+	cur->phys = vecs[n - 1].paddr;
+	cur->len = vecs[n - 1].len;
+	cur->offset = off;
 	return n;
 }
 EXPORT_SYMBOL_GPL(phyr_cursor_next_vecs);
