@@ -571,6 +571,7 @@ struct phyr_fill {
 	bool marker;			/* a type marker must precede the next range */
 	bool grown;			/* the first range grows the last one */
 	bool moved;			/* the old tail is finished: @tail_used */
+	bool unaligned;			/* a range is not page-aligned */
 	unsigned int tail_used;		/* words of the old tail chunk, when @moved */
 	unsigned int tail_last;
 	struct phyr_chunk *bigger;	/* the only chunk of the phyr, grown */
@@ -615,6 +616,7 @@ static void phyr_fill_begin(struct phyr_fill *f, struct phyr *phyr,
 	f->marker = !same;
 	f->grown = false;
 	f->moved = false;
+	f->unaligned = false;
 	f->bigger = NULL;
 	f->first = NULL;
 	f->chunk = NULL;
@@ -759,6 +761,9 @@ static noinline int phyr_fill_write(struct phyr_fill *f, phys_addr_t phys,
 	}
 	f->h.last = f->h.pos;
 	f->h.pos += phyr_encode(f->h.w + f->h.pos, phys, len);
+	/* the fast path writes only short entries, which are page-aligned */
+	if (((u64)phys | len) & ~PAGE_MASK)
+		f->unaligned = true;
 	f->nr++;
 	return 0;
 }
@@ -886,6 +891,8 @@ static int phyr_fill_commit(struct phyr_fill *f, u64 total)
 	phyr->type = f->type;
 	phyr->provider = f->provider;
 	phyr->attrs = f->attrs;
+	if (f->unaligned)
+		phyr->unaligned = true;
 	phyr->len = total;
 	phyr->nr_ranges += f->nr + h->nr - f->grown;
 	return 0;

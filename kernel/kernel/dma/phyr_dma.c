@@ -458,11 +458,13 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long granule,
 #define PHYR_DMA_LINK_BATCH	32
 #define PHYR_DMA_LINK_BATCH_PAGE	(PAGE_SIZE / sizeof(struct phys_vec))
 
-/* Link the @n ranges of @batch after what is linked; 0 or the error. */
+/*
+ * Link the @n ranges of @batch after what is linked; they end at byte @end
+ * of the phyr, which is then linked up to there.  0 or the error.
+ */
 static int phyr_dma_link_batch(struct phyr_dma *map, struct phys_vec *batch,
-			       unsigned int n)
+			       unsigned int n, size_t end)
 {
-	unsigned int i;
 	int ret;
 
 	if (!n)
@@ -471,8 +473,7 @@ static int phyr_dma_link_batch(struct phyr_dma *map, struct phys_vec *batch,
 				      batch, n, map->dir, map->link_attrs);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++)
-		map->iova_len += batch[i].len;
+	map->iova_len = end;
 	return 0;
 }
 
@@ -493,6 +494,7 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	struct device *dev = map->dev;
 	struct phyr_cursor cur;
 	phys_addr_t end = 0;
+	bool check;
 	int ret;
 
 	phyr_cursor_init(&cur, phyr);
@@ -515,21 +517,26 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	 * In batches straight from the phyr: the IOMMU walks its page table
 	 * once per batch.  A batch ends early only where the phyr ends or a
 	 * range of another kind follows, which sends the phyr to the plan.
+	 * Where the phyr knows all its ranges to be page-aligned, they meet
+	 * on a granule no larger than a page without a look at each.  The
+	 * ranges are linked in order, so the IOVA range is linked up to the
+	 * phyr offset the cursor reached.
 	 */
+	check = !phyr_page_aligned(phyr) || (granule & PAGE_MASK);
 	phyr_cursor_init(&cur, phyr);
 	while ((n = phyr_cursor_next_vecs(&cur, batch, size))) {
 		ret = -EAGAIN;
 		if (cur.type != PHYR_MEM_RAM ||
 		    phyr_dma_link_attrs(map, &cur, PHYR_DMA_RAM) != map->link_attrs)
 			goto undo;
-		for (i = 0; i < n; i++) {
+		for (i = 0; check && i < n; i++) {
 			if ((map->iova_len || i) && ((batch[i].paddr | end) & granule))
 				goto undo;
 			end = batch[i].paddr + batch[i].len;
 		}
 		if (n < size && phyr_cursor_next(&cur))
 			goto undo;
-		ret = phyr_dma_link_batch(map, batch, n);
+		ret = phyr_dma_link_batch(map, batch, n, cur.offset + cur.len);
 		if (ret)
 			goto undo;
 		if (n < size)

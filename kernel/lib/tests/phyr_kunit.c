@@ -997,6 +997,78 @@ static void phyr_test_cursor_vecs_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, phyr_cursor_next_vecs(&cur, vecs, 8), 0U);
 }
 
+/*
+ * phyr_page_aligned() as appends go: true for an empty phyr and after
+ * page-aligned appends of every builder, false from the first range that
+ * starts or ends inside a page, also once a later append grew that range to
+ * page boundaries, until phyr_destroy(); a failed append changes nothing; a
+ * slice is aligned where its window and the source's ranges are.
+ */
+static void phyr_test_page_aligned(struct kunit *test)
+{
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct phyr *dst = new_phyr(test, GFP_KERNEL);
+	struct page *pages[3], *p = new_pages(test, 2);
+	struct fault *f;
+	unsigned int i;
+
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_1G, PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_4G, SZ_2M, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_1G + PAGE_SIZE,
+					  PAGE_SIZE, PHYR_ATTR_WC), 0);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+
+	/* a slice at page offsets of it, then one at byte offsets */
+	KUNIT_ASSERT_EQ(test, phyr_append_slice(dst, phyr, PAGE_SIZE,
+						SZ_2M + PAGE_SIZE), 0);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(dst));
+	KUNIT_ASSERT_EQ(test, phyr_append_slice(dst, phyr, PAGE_SIZE + 8,
+						PAGE_SIZE), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(dst));
+	phyr_destroy(dst);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(dst));
+
+	/* half a page, then the other half: one aligned range, still false */
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_8G, PAGE_SIZE / 2, 0), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_8G + PAGE_SIZE / 2,
+					  PAGE_SIZE / 2, 0), 0);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), 4UL);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+	phyr_destroy(phyr);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+
+	/* the page builder: whole pages, then an offset into the first */
+	for (i = 0; i < 3; i++)
+		pages[i] = p + (i ? 3 - i : 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages, 3, 0,
+						3 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages, 3, 0,
+						2 * PAGE_SIZE + 1), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+	phyr_destroy(phyr);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages, 3, 16,
+						3 * PAGE_SIZE - 16), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+	phyr_destroy(phyr);
+
+	/* an unaligned append that fails (no memory) leaves it aligned */
+	f = fault_start(test);
+	for (i = 0; i < PHYR_INLINE_WORDS; i++)
+		KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_1G + 2ULL * i * PAGE_SIZE,
+						  PAGE_SIZE, 0), 0);
+	fault_arm(f, 0);
+	KUNIT_EXPECT_EQ(test, phyr_append(phyr, SZ_8G + 1, PAGE_SIZE, 0),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), (unsigned long)PHYR_INLINE_WORDS);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+	fault_arm(f, -1);
+	KUNIT_EXPECT_EQ(test, phyr_append(phyr, SZ_8G + 1, PAGE_SIZE, 0), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+}
+
 static void phyr_test_seek_ranges(struct kunit *test)
 {
 	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
@@ -2627,6 +2699,7 @@ static struct kunit_case phyr_cursor_cases[] = {
 	KUNIT_CASE(phyr_test_cursor_walk),
 	KUNIT_CASE(phyr_test_cursor_vecs),
 	KUNIT_CASE(phyr_test_cursor_vecs_pages),
+	KUNIT_CASE(phyr_test_page_aligned),
 	KUNIT_CASE(phyr_test_seek_ranges),
 	KUNIT_CASE(phyr_test_seek_inline),
 	KUNIT_CASE(phyr_test_seek_chunks),
