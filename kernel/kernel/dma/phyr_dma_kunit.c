@@ -879,12 +879,12 @@ static void phyr_dma_test_edu_fail_link(struct kunit *test)
 	free_pages_array(pages, 8);
 }
 
-/* ranges per link call of a long phyr: a page of struct phys_vec */
-#define LINK_BATCH	(PAGE_SIZE / sizeof(struct phys_vec))
+/* ranges per link call of a long phyr: 32 KiB of struct phys_vec */
+#define LINK_BATCH	(SZ_32K / sizeof(struct phys_vec))
 
 /*
  * The one-pass link of many RAM ranges goes in batches, each one IOMMU page
- * table walk: a page of them, or 32 (on the stack) where that page cannot be
+ * table walk: 32 KiB of them, or 32 (on the stack) where those cannot be
  * had.  A failure in the second batch undoes the first, which was linked;
  * without a failure every page is where its range says.
  */
