@@ -571,6 +571,7 @@ struct phyr_fill {
 	bool marker;			/* a type marker must precede the next range */
 	bool grown;			/* the first range grows the last one */
 	bool moved;			/* the old tail is finished: @tail_used */
+	bool unaligned;			/* a range is not page-aligned */
 	unsigned int tail_used;		/* words of the old tail chunk, when @moved */
 	unsigned int tail_last;
 	struct phyr_chunk *bigger;	/* the only chunk of the phyr, grown */
@@ -615,6 +616,7 @@ static void phyr_fill_begin(struct phyr_fill *f, struct phyr *phyr,
 	f->marker = !same;
 	f->grown = false;
 	f->moved = false;
+	f->unaligned = false;
 	f->bigger = NULL;
 	f->first = NULL;
 	f->chunk = NULL;
@@ -759,6 +761,9 @@ static noinline int phyr_fill_write(struct phyr_fill *f, phys_addr_t phys,
 	}
 	f->h.last = f->h.pos;
 	f->h.pos += phyr_encode(f->h.w + f->h.pos, phys, len);
+	/* the fast path writes only short entries, which are page-aligned */
+	if (((u64)phys | len) & ~PAGE_MASK)
+		f->unaligned = true;
 	f->nr++;
 	return 0;
 }
@@ -886,6 +891,8 @@ static int phyr_fill_commit(struct phyr_fill *f, u64 total)
 	phyr->type = f->type;
 	phyr->provider = f->provider;
 	phyr->attrs = f->attrs;
+	if (f->unaligned)
+		phyr->unaligned = true;
 	phyr->len = total;
 	phyr->nr_ranges += f->nr + h->nr - f->grown;
 	return 0;
@@ -1775,41 +1782,69 @@ EXPORT_SYMBOL_GPL(phyr_cursor_next);
 unsigned int phyr_cursor_next_vecs(struct phyr_cursor *cur,
 				   struct phys_vec *vecs, unsigned int max)
 {
-	const struct phyr_chunk *next;
+	const struct phyr_chunk *chunk;
+	u64 next, limit, word, len, off;
+	const u64 *pos, *end;
 	unsigned int n = 1;
 	phys_addr_t phys;
-	u64 len;
 
 	if (!max || !phyr_cursor_next(cur))
 		return 0;
 	vecs[0].paddr = cur->phys;
 	vecs[0].len = cur->len;
-	/* the first range is past the window's start: so are the next ones */
-	while (n < max && cur->next < cur->limit) {
-		if (cur->pos == cur->end) {
-			next = cur->chunk ? cur->chunk->next : NULL;
+
+	/*
+	 * The walk in locals, written back once: the stores into @vecs may
+	 * alias @cur as far as the compiler knows.  The first range is past
+	 * the window's start: so are the next ones.
+	 */
+	pos = cur->pos;
+	end = cur->end;
+	next = cur->next;
+	limit = cur->limit;
+	off = cur->offset;
+	while (n < max && next < limit) {
+		if (unlikely(pos == end)) {
+			chunk = cur->chunk ? cur->chunk->next : NULL;
 			/*
 			 * A chunk starts in the state of its first range, with
 			 * no marker: another kind starts the next batch there
 			 * (and phyr_cursor_next() warns about a missing chunk).
 			 */
-			if (!next || next->type != cur->type ||
-			    next->provider != cur->provider ||
-			    next->attrs != cur->attrs)
+			if (!chunk || chunk->type != cur->type ||
+			    chunk->provider != cur->provider ||
+			    chunk->attrs != cur->attrs)
 				break;
-			phyr_cursor_load(cur, next);
+			cur->chunk = chunk;
+			pos = chunk->words;
+			end = chunk->words + chunk->used;
 			continue;
 		}
-		if (!phyr_decode(cur->pos, &phys, &len))
+		word = *pos;
+		if (likely((word & (PHYR_TAG | PHYR_SHORT_PAGES)) ==
+			   PHYR_TAG_SHORT)) {
+			/* the common entry: one page, one word */
+			phys = (phys_addr_t)FIELD_GET(PHYR_SHORT_PFN, word) <<
+			       PAGE_SHIFT;
+			len = PAGE_SIZE;
+			pos++;
+		} else if (phyr_decode(pos, &phys, &len)) {
+			pos += phyr_entry_words(word);
+		} else {
 			break;
-		cur->pos += phyr_entry_words(cur->pos[0]);
-		cur->phys = phys;
-		cur->offset = cur->next;
-		cur->len = min(len, cur->limit - cur->next);
-		cur->next += len;
+		}
+		off = next;
+		next += len;
 		vecs[n].paddr = phys;
-		vecs[n++].len = cur->len;
+		vecs[n++].len = min(len, limit - off);
 	}
+
+	cur->pos = pos;
+	cur->end = end;
+	cur->next = next;
+	cur->phys = vecs[n - 1].paddr;
+	cur->len = vecs[n - 1].len;
+	cur->offset = off;
 	return n;
 }
 EXPORT_SYMBOL_GPL(phyr_cursor_next_vecs);

@@ -95,7 +95,9 @@ struct phyr {
 	u8 type;
 	u8 attrs;
 	/* index levels above the chunks (0: one chunk, the root) */
-	u8 depth;
+	u8 depth : 7;
+	/* a range was written that starts or ends off a page boundary */
+	u8 unaligned : 1;
 	/* words used in @words, or U8_MAX once the entries live in chunks */
 	u8 nr_inline;
 	union {
@@ -193,6 +195,24 @@ static inline unsigned long phyr_nr_ranges(const struct phyr *phyr)
 static inline bool phyr_empty(const struct phyr *phyr)
 {
 	return !phyr->nr_ranges;
+}
+
+/**
+ * phyr_page_aligned() - check whether all ranges of a phyr are page-aligned
+ * @phyr: the phyr
+ *
+ * Kept as ranges are appended, so it costs no walk: a mapping that needs
+ * every range boundary on a page (or an IOMMU granule no larger) can skip
+ * checking them one by one.  Once a range was written that starts or ends
+ * off a page boundary, the answer stays false until phyr_destroy(), also if
+ * a later append grew that range to page boundaries.
+ *
+ * Return: true if every range of @phyr starts and ends on a page boundary
+ * (also for an empty phyr), false if some range does not or did.
+ */
+static inline bool phyr_page_aligned(const struct phyr *phyr)
+{
+	return !phyr->unaligned;
 }
 
 void phyr_init(struct phyr *phyr, gfp_t gfp);

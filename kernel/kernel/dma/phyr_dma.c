@@ -43,6 +43,7 @@
 #include <linux/log2.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/phyr_dma.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
@@ -453,16 +454,22 @@ static int phyr_dma_plan(struct phyr_dma *map, unsigned long granule,
 
 /*
  * Ranges linked with one dma_iova_link_phys_vec() call, one page table walk:
- * a batch on the stack, or a page of them for a longer phyr.
+ * a batch on the stack, or up to 32 KiB of them for a longer phyr.  Each
+ * call walks down from the top of the page table and checks its arguments:
+ * 2048 ranges of 4 KiB fill four leaf tables (2 MiB of IOVA each), so a
+ * fragmented phyr pays that once per 8 MiB, and batches end on a leaf table
+ * boundary wherever the IOVA range starts on one.
  */
 #define PHYR_DMA_LINK_BATCH	32
-#define PHYR_DMA_LINK_BATCH_PAGE	(PAGE_SIZE / sizeof(struct phys_vec))
+#define PHYR_DMA_LINK_BATCH_BIG	(SZ_32K / sizeof(struct phys_vec))
 
-/* Link the @n ranges of @batch after what is linked; 0 or the error. */
+/*
+ * Link the @n ranges of @batch after what is linked; they end at byte @end
+ * of the phyr, which is then linked up to there.  0 or the error.
+ */
 static int phyr_dma_link_batch(struct phyr_dma *map, struct phys_vec *batch,
-			       unsigned int n)
+			       unsigned int n, size_t end)
 {
-	unsigned int i;
 	int ret;
 
 	if (!n)
@@ -471,28 +478,29 @@ static int phyr_dma_link_batch(struct phyr_dma *map, struct phys_vec *batch,
 				      batch, n, map->dir, map->link_attrs);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++)
-		map->iova_len += batch[i].len;
+	map->iova_len = end;
 	return 0;
 }
 
 /*
  * The common case in one pass: behind an IOMMU, a phyr of RAM ranges that
  * share their DMA attributes and meet on the granule is linked into one IOVA
- * range of phyr_len() bytes, %PHYR_DMA_LINK_BATCH_PAGE ranges per
+ * range of phyr_len() bytes, up to %PHYR_DMA_LINK_BATCH_BIG ranges per
  * dma_iova_link_phys_vec() call (%PHYR_DMA_LINK_BATCH for a short phyr, or
- * where that page cannot be had), without phyr_dma_plan()'s walk first.
+ * where the bigger batch cannot be had), without phyr_dma_plan()'s walk
+ * first.
  * Returns -EAGAIN, with nothing mapped, where the phyr is not such a phyr
  * (or no IOVA range can be had): phyr_dma_map() then plans.
  */
 static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 {
-	struct phys_vec stack[PHYR_DMA_LINK_BATCH], *batch = stack, *page = NULL;
+	struct phys_vec stack[PHYR_DMA_LINK_BATCH], *batch = stack, *big = NULL;
 	unsigned int i, n, size = ARRAY_SIZE(stack);
 	const struct phyr *phyr = map->phyr;
 	struct device *dev = map->dev;
 	struct phyr_cursor cur;
 	phys_addr_t end = 0;
+	bool check;
 	int ret;
 
 	phyr_cursor_init(&cur, phyr);
@@ -502,12 +510,14 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	if (!phyr_dma_iova_try_alloc(dev, &map->state, cur.phys, phyr_len(phyr)))
 		return -EAGAIN;
 	map->use_iova = true;
-	/* fewer walks for a long phyr; without the page, more of them */
+	/* fewer walks for a long phyr; without the memory, more of them */
 	if (phyr_nr_ranges(phyr) > size) {
-		page = phyr_dma_alloc(PHYR_DMA_LINK_BATCH_PAGE, sizeof(*page));
-		if (page) {
-			batch = page;
-			size = PHYR_DMA_LINK_BATCH_PAGE;
+		n = min_t(unsigned long, phyr_nr_ranges(phyr),
+			  PHYR_DMA_LINK_BATCH_BIG);
+		big = phyr_dma_alloc(n, sizeof(*big));
+		if (big) {
+			batch = big;
+			size = n;
 		}
 	}
 
@@ -515,21 +525,26 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	 * In batches straight from the phyr: the IOMMU walks its page table
 	 * once per batch.  A batch ends early only where the phyr ends or a
 	 * range of another kind follows, which sends the phyr to the plan.
+	 * Where the phyr knows all its ranges to be page-aligned, they meet
+	 * on a granule no larger than a page without a look at each.  The
+	 * ranges are linked in order, so the IOVA range is linked up to the
+	 * phyr offset the cursor reached.
 	 */
+	check = !phyr_page_aligned(phyr) || (granule & PAGE_MASK);
 	phyr_cursor_init(&cur, phyr);
 	while ((n = phyr_cursor_next_vecs(&cur, batch, size))) {
 		ret = -EAGAIN;
 		if (cur.type != PHYR_MEM_RAM ||
 		    phyr_dma_link_attrs(map, &cur, PHYR_DMA_RAM) != map->link_attrs)
 			goto undo;
-		for (i = 0; i < n; i++) {
+		for (i = 0; check && i < n; i++) {
 			if ((map->iova_len || i) && ((batch[i].paddr | end) & granule))
 				goto undo;
 			end = batch[i].paddr + batch[i].len;
 		}
 		if (n < size && phyr_cursor_next(&cur))
 			goto undo;
-		ret = phyr_dma_link_batch(map, batch, n);
+		ret = phyr_dma_link_batch(map, batch, n, cur.offset + cur.len);
 		if (ret)
 			goto undo;
 		if (n < size)
@@ -539,7 +554,7 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	ret = phyr_dma_iova_sync(dev, &map->state, 0, map->iova_len);
 	if (ret)
 		goto undo;
-	phyr_dma_free(page);
+	phyr_dma_free(big);
 	map->vecs = &map->vec;
 	map->nr_vecs = 1;
 	map->vec.addr = map->state.addr;
@@ -547,7 +562,7 @@ static int phyr_dma_link_all(struct phyr_dma *map, unsigned long granule)
 	return 0;
 
 undo:
-	phyr_dma_free(page);
+	phyr_dma_free(big);
 	if (map->iova_len)
 		phyr_dma_iova_unlink(dev, &map->state, 0, map->iova_len, map->dir,
 				     map->link_attrs);

@@ -879,12 +879,12 @@ static void phyr_dma_test_edu_fail_link(struct kunit *test)
 	free_pages_array(pages, 8);
 }
 
-/* ranges per link call of a long phyr: a page of struct phys_vec */
-#define LINK_BATCH	(PAGE_SIZE / sizeof(struct phys_vec))
+/* ranges per link call of a long phyr: 32 KiB of struct phys_vec */
+#define LINK_BATCH	(SZ_32K / sizeof(struct phys_vec))
 
 /*
  * The one-pass link of many RAM ranges goes in batches, each one IOMMU page
- * table walk: a page of them, or 32 (on the stack) where that page cannot be
+ * table walk: 32 KiB of them, or 32 (on the stack) where those cannot be
  * had.  A failure in the second batch undoes the first, which was linked;
  * without a failure every page is where its range says.
  */
@@ -1097,6 +1097,65 @@ static void phyr_dma_test_edu_huge(struct kunit *test)
 	phyr_destroy(&phyr);
 }
 
+/*
+ * dma_iova_link_phys_vec()'s refusals, which phyr_dma_map() relies on to
+ * fall back: a middle range that starts off a granule or is empty is
+ * -EINVAL with nothing linked, both where the list starts and ends on a
+ * granule (the page table checks it) and where its first range starts
+ * inside one (checked before the partial granules are mapped); the valid
+ * list then links, each page where its range says.
+ */
+static void phyr_dma_test_edu_link_vecs_refused(struct kunit *test)
+{
+	struct device *dev = translated_edu(test);
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct page **pages = alloc_pages_kunit(test, 3);
+	struct dma_iova_state state;
+	struct phys_vec vecs[3];
+	unsigned int i, k, pad;
+	dma_addr_t base;
+
+	for (pad = 0; pad <= 256; pad += 256) {
+		memset(&state, 0, sizeof(state));
+		KUNIT_ASSERT_TRUE(test, dma_iova_try_alloc(dev, &state,
+							   page_to_phys(pages[0]) + pad,
+							   3 * PAGE_SIZE - pad));
+		/* the IOVA of page i is base + i pages */
+		base = state.addr - pad;
+		for (k = 0; k < 2; k++) {
+			for (i = 0; i < 3; i++) {
+				vecs[i].paddr = page_to_phys(pages[i]);
+				vecs[i].len = PAGE_SIZE;
+			}
+			vecs[0].paddr += pad;
+			vecs[0].len -= pad;
+			if (k)
+				vecs[1].len = 0;
+			else
+				vecs[1].paddr += PAGE_SIZE / 2;
+			KUNIT_EXPECT_EQ(test, dma_iova_link_phys_vec(dev, &state, 0,
+								     vecs, 3,
+								     DMA_TO_DEVICE, 0),
+					-EINVAL);
+			for (i = 0; i < 3; i++)
+				KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, base +
+									 i * PAGE_SIZE),
+						0);
+		}
+		vecs[1].paddr = page_to_phys(pages[1]);
+		vecs[1].len = PAGE_SIZE;
+		KUNIT_ASSERT_EQ(test, dma_iova_link_phys_vec(dev, &state, 0, vecs, 3,
+							     DMA_TO_DEVICE, 0), 0);
+		for (i = 0; i < 3; i++)
+			KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, base +
+								 i * PAGE_SIZE + 256),
+					page_to_phys(pages[i]) + 256);
+		dma_iova_unlink(dev, &state, 0, 3 * PAGE_SIZE - pad, DMA_TO_DEVICE, 0);
+		dma_iova_free(dev, &state);
+	}
+	free_pages_array(pages, 3);
+}
+
 static void restore_bus_offset(void *data)
 {
 	fake_prov[1].bus_offset = SZ_1T;
@@ -1293,6 +1352,7 @@ static struct kunit_case phyr_dma_test_cases[] = {
 	KUNIT_CASE(phyr_dma_test_fail_map_phys),
 	KUNIT_CASE(phyr_dma_test_edu_fail_alloc),
 	KUNIT_CASE(phyr_dma_test_edu_huge),
+	KUNIT_CASE(phyr_dma_test_edu_link_vecs_refused),
 	KUNIT_CASE(phyr_dma_test_edu_bus_meets_iova),
 	KUNIT_CASE(phyr_dma_test_edu_bounce),
 	KUNIT_CASE(phyr_dma_test_edu_bounce_skip_sync),

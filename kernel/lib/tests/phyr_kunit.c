@@ -914,6 +914,161 @@ static void phyr_test_cursor_vecs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, phyr_cursor_next_vecs(&cur, vecs, 0), 0);
 }
 
+/*
+ * Batches of one-page entries, the cursor's fast path, across chunk ends:
+ * 1500 discontiguous pages (every other page from 1 GiB: the expected
+ * addresses follow from that) take three chunks of 508 one-word entries.
+ * Batches of 7, 508, 509, 1000 and 2000 cross the chunk ends at various
+ * offsets; a window that starts and ends inside pages clips the first and
+ * the last range; a three-page short entry and a long (byte-granular) entry
+ * between one-page ones are decoded in the same batch.
+ */
+static void phyr_test_cursor_vecs_pages(struct kunit *test)
+{
+	static const unsigned int max[] = { 7, 508, 509, 1000, 2000 };
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct phys_vec *vecs = new_array(test, 2000, sizeof(*vecs));
+	const phys_addr_t base = SZ_1G;
+	struct phyr_cursor cur;
+	unsigned int i, k, n, seen;
+	u64 pos, len;
+
+	for (i = 0; i < 1500; i++)
+		KUNIT_ASSERT_EQ(test, phyr_append(phyr, base + 2ULL * i * PAGE_SIZE,
+						  PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_nr_ranges(phyr), 1500UL);
+	KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), 1500UL);
+
+	for (k = 0; k < ARRAY_SIZE(max); k++) {
+		phyr_cursor_init(&cur, phyr);
+		seen = 0;
+		while ((n = phyr_cursor_next_vecs(&cur, vecs, max[k]))) {
+			KUNIT_ASSERT_EQ(test, n, min(max[k], 1500 - seen));
+			for (i = 0; i < n; i++) {
+				KUNIT_ASSERT_EQ(test, vecs[i].paddr, base +
+						2ULL * (seen + i) * PAGE_SIZE);
+				KUNIT_ASSERT_EQ(test, vecs[i].len, PAGE_SIZE);
+			}
+			seen += n;
+			KUNIT_ASSERT_EQ(test, cur.phys,
+					base + 2ULL * (seen - 1) * PAGE_SIZE);
+			KUNIT_ASSERT_EQ(test, cur.len, PAGE_SIZE);
+			KUNIT_ASSERT_EQ(test, cur.offset,
+					(u64)(seen - 1) * PAGE_SIZE);
+		}
+		KUNIT_EXPECT_EQ(test, seen, 1500U);
+	}
+
+	/* pages 3.5 to 1200.25: 1198 ranges, the first and last clipped */
+	pos = 3 * PAGE_SIZE + PAGE_SIZE / 2;
+	len = 1200 * PAGE_SIZE + PAGE_SIZE / 4 - pos;
+	KUNIT_ASSERT_EQ(test, phyr_cursor_init_range(&cur, phyr, pos, len), 0);
+	n = phyr_cursor_next_vecs(&cur, vecs, 2000);
+	KUNIT_ASSERT_EQ(test, n, 1198U);
+	KUNIT_EXPECT_EQ(test, vecs[0].paddr, base + 6 * PAGE_SIZE + PAGE_SIZE / 2);
+	KUNIT_EXPECT_EQ(test, vecs[0].len, PAGE_SIZE / 2);
+	KUNIT_EXPECT_EQ(test, vecs[1].paddr, base + 8 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vecs[1].len, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vecs[1197].paddr, base + 2400 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vecs[1197].len, PAGE_SIZE / 4);
+	KUNIT_EXPECT_EQ(test, cur.offset, 1200ULL * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, phyr_cursor_next_vecs(&cur, vecs, 2000), 0U);
+
+	/* a three-page and a long entry amid one-page ones, in one batch */
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_4G, 3 * PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_4G + 8 * PAGE_SIZE,
+					  PAGE_SIZE + 512, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_4G + 16 * PAGE_SIZE,
+					  PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_nr_words(phyr), 1500UL + 1 + 2 + 1);
+	pos = 1499ULL * PAGE_SIZE;
+	len = 6 * PAGE_SIZE + 512;
+	KUNIT_ASSERT_EQ(test, phyr_cursor_init_range(&cur, phyr, pos, len), 0);
+	KUNIT_ASSERT_EQ(test, phyr_cursor_next_vecs(&cur, vecs, 8), 4U);
+	KUNIT_EXPECT_EQ(test, vecs[0].paddr, base + 2998ULL * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vecs[0].len, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vecs[1].paddr, (phys_addr_t)SZ_4G);
+	KUNIT_EXPECT_EQ(test, vecs[1].len, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vecs[2].paddr, SZ_4G + 8ULL * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vecs[2].len, PAGE_SIZE + 512);
+	KUNIT_EXPECT_EQ(test, vecs[3].paddr, SZ_4G + 16ULL * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vecs[3].len, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, cur.offset, 1504ULL * PAGE_SIZE + 512);
+	KUNIT_EXPECT_EQ(test, phyr_cursor_next_vecs(&cur, vecs, 8), 0U);
+}
+
+/*
+ * phyr_page_aligned() as appends go: true for an empty phyr and after
+ * page-aligned appends of every builder, false from the first range that
+ * starts or ends inside a page, also once a later append grew that range to
+ * page boundaries, until phyr_destroy(); a failed append changes nothing; a
+ * slice is aligned where its window and the source's ranges are.
+ */
+static void phyr_test_page_aligned(struct kunit *test)
+{
+	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
+	struct phyr *dst = new_phyr(test, GFP_KERNEL);
+	struct page *pages[3], *p = new_pages(test, 2);
+	struct fault *f;
+	unsigned int i;
+
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_1G, PAGE_SIZE, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_4G, SZ_2M, 0), 0);
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_1G + PAGE_SIZE,
+					  PAGE_SIZE, PHYR_ATTR_WC), 0);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+
+	/* a slice at page offsets of it, then one at byte offsets */
+	KUNIT_ASSERT_EQ(test, phyr_append_slice(dst, phyr, PAGE_SIZE,
+						SZ_2M + PAGE_SIZE), 0);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(dst));
+	KUNIT_ASSERT_EQ(test, phyr_append_slice(dst, phyr, PAGE_SIZE + 8,
+						PAGE_SIZE), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(dst));
+	phyr_destroy(dst);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(dst));
+
+	/* half a page, then the other half: one aligned range, still false */
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_8G, PAGE_SIZE / 2, 0), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+	KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_8G + PAGE_SIZE / 2,
+					  PAGE_SIZE / 2, 0), 0);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), 4UL);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+	phyr_destroy(phyr);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+
+	/* the page builder: whole pages, then an offset into the first */
+	for (i = 0; i < 3; i++)
+		pages[i] = p + (i ? 3 - i : 0);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages, 3, 0,
+						3 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages, 3, 0,
+						2 * PAGE_SIZE + 1), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+	phyr_destroy(phyr);
+	KUNIT_ASSERT_EQ(test, phyr_append_pages(phyr, pages, 3, 16,
+						3 * PAGE_SIZE - 16), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+	phyr_destroy(phyr);
+
+	/* an unaligned append that fails (no memory) leaves it aligned */
+	f = fault_start(test);
+	for (i = 0; i < PHYR_INLINE_WORDS; i++)
+		KUNIT_ASSERT_EQ(test, phyr_append(phyr, SZ_1G + 2ULL * i * PAGE_SIZE,
+						  PAGE_SIZE, 0), 0);
+	fault_arm(f, 0);
+	KUNIT_EXPECT_EQ(test, phyr_append(phyr, SZ_8G + 1, PAGE_SIZE, 0),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, phyr_nr_ranges(phyr), (unsigned long)PHYR_INLINE_WORDS);
+	KUNIT_EXPECT_TRUE(test, phyr_page_aligned(phyr));
+	fault_arm(f, -1);
+	KUNIT_EXPECT_EQ(test, phyr_append(phyr, SZ_8G + 1, PAGE_SIZE, 0), 0);
+	KUNIT_EXPECT_FALSE(test, phyr_page_aligned(phyr));
+}
+
 static void phyr_test_seek_ranges(struct kunit *test)
 {
 	struct phyr *phyr = new_phyr(test, GFP_KERNEL);
@@ -2543,6 +2698,8 @@ static struct kunit_suite phyr_coalesce_suite = {
 static struct kunit_case phyr_cursor_cases[] = {
 	KUNIT_CASE(phyr_test_cursor_walk),
 	KUNIT_CASE(phyr_test_cursor_vecs),
+	KUNIT_CASE(phyr_test_cursor_vecs_pages),
+	KUNIT_CASE(phyr_test_page_aligned),
 	KUNIT_CASE(phyr_test_seek_ranges),
 	KUNIT_CASE(phyr_test_seek_inline),
 	KUNIT_CASE(phyr_test_seek_chunks),
