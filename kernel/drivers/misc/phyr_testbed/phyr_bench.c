@@ -803,9 +803,9 @@ static const struct file_operations bench_fops = {
  * doubling, fragmented and folio-backed, in ns per 4 KiB page, and its seek
  * against the sg_table walk at each size: per-page cost that stays flat is a
  * linear cost, a seek that grows by a constant per doubling is logarithmic.
- * Each size is a prefix of the same pages (the fragmented ones sorted by
- * descending address, so no two are contiguous), best of at least
- * bench_reps runs, more for the small sizes.
+ * Each size is a prefix of the same pages, or 2 MiB folios, sorted by
+ * descending address, so that no two are contiguous: one range per page, or
+ * per folio.
  */
 #define BENCH_SWEEP_MIN_MB	4
 #define BENCH_SWEEP_SIZES	16
@@ -862,71 +862,113 @@ static u64 row_unmap(const struct bench_sweep_row *r)
 	return r->t.unmap;
 }
 
+static void bench_seek_best(struct bench_seek *best, const struct bench_seek *t)
+{
+	best->phyr = min(best->phyr, t->phyr);
+	best->slice = min(best->slice, t->slice);
+	best->sg = min(best->sg, t->sg);
+	best->mismatch |= t->mismatch;
+}
+
+/*
+ * Rounds over all sizes, best of the rounds (and of more runs within a round
+ * for the small sizes): a burst of load on the host hits one round of every
+ * size rather than every run of one size.
+ */
 static void bench_sweep_shape(struct seq_file *m, struct device *dev,
 			      const char *name, struct page **pages,
 			      struct folio **folios, unsigned int max_pages,
 			      struct bench_sweep_row *rows)
 {
 	const unsigned int per = folios ? 1 << get_order(SZ_2M) : 1;
+	unsigned int n = 0, nr, i, k, round, nvecs;
+	struct bench_seek seek;
 	struct bench_times t;
-	unsigned int n = 0, nr, i, reps, nvecs;
 	size_t bytes;
 	u32 mb;
 	int ret;
 
-	seq_printf(m, "%s: ns per 4 KiB page (best of runs); seek: ns per seek (%u offsets)\n",
-		   name, BENCH_SEEKS);
-	seq_puts(m, "      MiB     pages    ranges    build      map    unmap   seek phyr   sg walk   sg/phyr\n");
 	for (mb = BENCH_SWEEP_MIN_MB; mb <= bench_sweep_mb && n < BENCH_SWEEP_SIZES;
 	     mb *= 2) {
-		nr = (u64)mb << (20 - PAGE_SHIFT);
-		if (nr > max_pages) {
-			seq_printf(m, "  %7u MiB: not enough memory (%u pages allocated)\n",
-				   mb, max_pages);
+		if (((u64)mb << (20 - PAGE_SHIFT)) > max_pages)
 			break;
-		}
 		rows[n].mb = mb;
 		rows[n].t.build = U64_MAX;
 		rows[n].t.map = U64_MAX;
 		rows[n].t.unmap = U64_MAX;
-		reps = max(bench_reps, min(32U, 1024U / mb));
-		for (i = 0; i < reps; i++) {
-			ret = bench_phyr(dev, pages, folios, nr / per, &t,
-					 &rows[n].nranges, &bytes, &nvecs);
-			if (ret) {
-				seq_printf(m, "  %7u MiB: phyr path failed: %d\n", mb, ret);
-				return;
-			}
-			keep_best(&rows[n].t, &t);
-			cond_resched();
-		}
-		ret = bench_seek(pages, folios, nr, nr / per, &rows[n].seek);
-		if (ret) {
-			seq_printf(m, "  %7u MiB: seek failed: %d\n", mb, ret);
-			return;
-		}
-		seq_printf(m, "  %7u %9u %9lu", mb, nr, rows[n].nranges);
-		print_per_page(m, rows[n].t.build, nr);
-		print_per_page(m, rows[n].t.map, nr);
-		print_per_page(m, rows[n].t.unmap, nr);
-		seq_printf(m, " %8llu %9llu", rows[n].seek.phyr, rows[n].seek.sg);
-		print_ratio(m, rows[n].seek.sg, max(rows[n].seek.phyr, 1ULL));
-		seq_printf(m, "%s\n", rows[n].seek.mismatch ? " MISMATCH" : "");
+		rows[n].seek.phyr = U64_MAX;
+		rows[n].seek.slice = U64_MAX;
+		rows[n].seek.sg = U64_MAX;
+		rows[n].seek.mismatch = false;
 		n++;
 	}
+	for (round = 0; round < bench_reps; round++) {
+		for (i = 0; i < n; i++) {
+			nr = (u64)rows[i].mb << (20 - PAGE_SHIFT);
+			/* at least 256 MiB of pages per round and size */
+			for (k = 0; k < max(1U, 256U / rows[i].mb); k++) {
+				ret = bench_phyr(dev, pages, folios, nr / per, &t,
+						 &rows[i].nranges, &bytes, &nvecs);
+				if (ret) {
+					seq_printf(m, "%s, %u MiB: phyr path failed: %d\n",
+						   name, rows[i].mb, ret);
+					return;
+				}
+				keep_best(&rows[i].t, &t);
+			}
+			ret = bench_seek(pages, folios, nr, nr / per, &seek);
+			if (ret) {
+				seq_printf(m, "%s, %u MiB: seek failed: %d\n",
+					   name, rows[i].mb, ret);
+				return;
+			}
+			bench_seek_best(&rows[i].seek, &seek);
+			cond_resched();
+		}
+	}
+
+	seq_printf(m, "%s: ns per 4 KiB page, best of %u rounds; seek: ns per seek (%u offsets)\n",
+		   name, bench_reps, BENCH_SEEKS);
+	seq_puts(m, "      MiB     pages    ranges    build      map    unmap   seek phyr   sg walk   sg/phyr\n");
+	for (i = 0; i < n; i++) {
+		nr = (u64)rows[i].mb << (20 - PAGE_SHIFT);
+		seq_printf(m, "  %7u %9u %9lu", rows[i].mb, nr, rows[i].nranges);
+		print_per_page(m, rows[i].t.build, nr);
+		print_per_page(m, rows[i].t.map, nr);
+		print_per_page(m, rows[i].t.unmap, nr);
+		seq_printf(m, " %8llu %9llu", rows[i].seek.phyr, rows[i].seek.sg);
+		print_ratio(m, rows[i].seek.sg, max(rows[i].seek.phyr, 1ULL));
+		seq_printf(m, "%s\n", rows[i].seek.mismatch ? " MISMATCH" : "");
+	}
+	if (mb <= bench_sweep_mb)
+		seq_printf(m, "  %u MiB and up: not enough memory (%u pages allocated)\n",
+			   mb, max_pages);
+	if (!n)
+		return;
 	seq_printf(m, "  %s, ns/page from %u to %u MiB, min..max:", name,
-		   BENCH_SWEEP_MIN_MB, n ? rows[n - 1].mb : 0);
+		   rows[0].mb, rows[n - 1].mb);
 	print_spread(m, "build", rows, n, row_build);
 	print_spread(m, "map", rows, n, row_map);
 	print_spread(m, "unmap", rows, n, row_unmap);
 	seq_putc(m, '\n');
-	if (n)
-		seq_printf(m, "  %s, seek from %u to %u MiB: phyr %llu -> %llu ns (x%llu for x%u the ranges), sg walk %llu -> %llu ns\n",
-			   name, rows[0].mb, rows[n - 1].mb, rows[0].seek.phyr,
-			   rows[n - 1].seek.phyr,
-			   div64_u64(rows[n - 1].seek.phyr, max(rows[0].seek.phyr, 1ULL)),
-			   rows[n - 1].mb / rows[0].mb, rows[0].seek.sg,
-			   rows[n - 1].seek.sg);
+	seq_printf(m, "  %s, seek from %u to %u MiB (x%u the ranges): phyr %llu -> %llu ns,",
+		   name, rows[0].mb, rows[n - 1].mb,
+		   (u32)(rows[n - 1].nranges / max(rows[0].nranges, 1UL)),
+		   rows[0].seek.phyr, rows[n - 1].seek.phyr);
+	print_ratio(m, rows[n - 1].seek.phyr, max(rows[0].seek.phyr, 1ULL));
+	seq_printf(m, "; sg walk %llu -> %llu ns,", rows[0].seek.sg,
+		   rows[n - 1].seek.sg);
+	print_ratio(m, rows[n - 1].seek.sg, max(rows[0].seek.sg, 1ULL));
+	seq_putc(m, '\n');
+}
+
+static int cmp_folio(const void *a, const void *b)
+{
+	unsigned long pa = folio_pfn(*(struct folio * const *)a);
+	unsigned long pb = folio_pfn(*(struct folio * const *)b);
+
+	/* descending: no two neighbours in the array are physically contiguous */
+	return pa < pb ? 1 : pa > pb ? -1 : 0;
 }
 
 static int sweep_show(struct seq_file *m, void *unused)
@@ -984,10 +1026,11 @@ static int sweep_show(struct seq_file *m, void *unused)
 			break;
 	}
 	nr_folios = i;
+	sort(folios, nr_folios, sizeof(*folios), cmp_folio, NULL);
 	for (i = 0; i < nr_folios << order; i++)
 		pages[i] = folio_page(folios[i >> order], i & ((1 << order) - 1));
-	bench_sweep_shape(m, dev, "2m-folios", pages, folios, nr_folios << order,
-			  rows);
+	bench_sweep_shape(m, dev, "2m-folios-fragmented", pages, folios,
+			  nr_folios << order, rows);
 	for (i = 0; i < nr_folios; i++)
 		folio_put(folios[i]);
 out:
