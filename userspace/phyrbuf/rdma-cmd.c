@@ -4,7 +4,7 @@
  *
  *   phyrbuf rdma devices
  *   phyrbuf rdma demo  [--size SIZE] [--nic DEV] [--peer DEV] [--device N]
- *   phyrbuf rdma bench [--size SIZE] [--reps N] [--nic DEV] [--peer DEV]
+ *   phyrbuf rdma bench [--size SIZE] [--reps N] [--nic DEV] [--peer DEV] [--fragmented]
  *
  * Copyright 2026 The phyr developers
  */
@@ -25,6 +25,7 @@
 #include "rdma-cmd.h"
 #include "rdma-pair.h"
 #include "cli.h"
+#include "phyr-frag.h"
 #include "phyr-test.h"
 
 /* where the demo's memory region sits for the peer */
@@ -147,6 +148,7 @@ struct demo_opts {
 	uint64_t size;
 	const char *nic, *peer;
 	int device;
+	bool fragmented;
 };
 
 static int demo(const struct demo_opts *o)
@@ -293,7 +295,10 @@ static int cmp_double(const void *a, const void *b)
  * Registration of a phyr_vgem dma-buf against ibv_reg_mr() of anonymous
  * memory of the same size on the same device, both populated first, best
  * and median of @reps; then the peer's RDMA WRITE throughput into device
- * and system memory.
+ * and system memory.  With --fragmented each of the two buffers is
+ * allocated right after free memory of its kind was fragmented
+ * (phyr-frag.h): one physical range per page, as a long-running system has
+ * them, rather than a fresh guest's long runs; the ranges are printed.
  */
 static int bench(const struct demo_opts *o, int reps)
 {
@@ -302,11 +307,13 @@ static int bench(const struct demo_opts *o, int reps)
 	struct phyrbuf_bo *bo = NULL;
 	const int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 			IBV_ACCESS_REMOTE_READ;
+	struct phyrbuf_bo_info info;
+	struct pt_frag frag;
 	struct ibv_mr *mr;
 	struct rp_dev nic;
 	uint8_t *anon, *map;
 	int ret, r, status;
-	uint64_t wsize;
+	uint64_t wsize, runs;
 	struct pair p;
 	double t0;
 
@@ -316,6 +323,8 @@ static int bench(const struct demo_opts *o, int reps)
 	if (ret)
 		return rfail(o->nic, ret);
 	ret = phyrbuf_open(PHYRBUF_ANY, 0, &sys);
+	if (!ret && o->fragmented)
+		ret = pt_frag_begin(&frag, PT_FRAG_UNMOVABLE, o->size / PT_FRAG_PAGE);
 	if (!ret)
 		ret = phyrbuf_bo_create(sys, o->size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo);
 	if (!ret)
@@ -323,11 +332,28 @@ static int bench(const struct demo_opts *o, int reps)
 	if (ret)
 		return rfail("a system-memory buffer", ret);
 	memset(map, 1, o->size);
+	if (o->fragmented)
+		pt_frag_end(&frag);
+	ret = phyrbuf_bo_query(bo, &info);
+	if (ret)
+		return rfail("BO_QUERY", ret);
+	if (o->fragmented) {
+		ret = pt_frag_begin(&frag, PT_FRAG_MOVABLE, o->size / PT_FRAG_PAGE);
+		if (ret)
+			return rfail("fragmenting free memory", ret);
+	}
 	anon = mmap(NULL, o->size, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (anon == MAP_FAILED)
 		return rfail("anonymous memory", errno);
 	memset(anon, 1, o->size);
+	if (o->fragmented)
+		pt_frag_end(&frag);
+	runs = pt_pfn_runs(anon, o->size);
+	printf("buffers of %" PRIu64 " pages%s: phyr_vgem %" PRIu64 " physical ranges, anonymous %" PRIu64 "%s\n",
+	       o->size / PT_FRAG_PAGE,
+	       o->fragmented ? ", allocated after fragmenting free memory" : "",
+	       (uint64_t)info.nr_ranges, runs, runs ? "" : " (unknown)");
 	for (r = 0; r < reps; r++) {
 		/* take turns at going first */
 		int k;
@@ -407,7 +433,7 @@ static int bench(const struct demo_opts *o, int reps)
 static const char rdma_usage[] =
 	"usage: phyrbuf rdma devices\n"
 	"       phyrbuf rdma demo  [--size SIZE] [--nic DEV] [--peer DEV] [--device N]\n"
-	"       phyrbuf rdma bench [--size SIZE] [--reps N] [--nic DEV] [--peer DEV]\n";
+	"       phyrbuf rdma bench [--size SIZE] [--reps N] [--nic DEV] [--peer DEV] [--fragmented]\n";
 
 int cmd_rdma(int argc, char **argv)
 {
@@ -417,6 +443,7 @@ int cmd_rdma(int argc, char **argv)
 		{ "peer", required_argument, NULL, 'p' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "reps", required_argument, NULL, 'r' },
+		{ "fragmented", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -452,6 +479,9 @@ int cmd_rdma(int argc, char **argv)
 		case 'd':
 			if (opt_device(optarg, &o.device))
 				return 2;
+			break;
+		case 'f':
+			o.fragmented = true;
 			break;
 		case 'r':
 			if (!parse_uint(optarg, 100, &v) || v < 1)

@@ -6,7 +6,12 @@
  * user pages), each into an IOAS that holds one real IOMMU domain (edu's,
  * through VFIO), best of REPS, in one run.
  *
- *   bench-iommufd PCI_ADDRESS_OF_EDU SIZE_MB REPS
+ *   bench-iommufd [--fragmented] PCI_ADDRESS_OF_EDU SIZE_MB REPS
+ *
+ * --fragmented: each buffer is allocated right after free memory of its kind
+ * was fragmented (phyr-frag.h), so that it gets one physical range per page
+ * rather than the long runs of a fresh guest; the ranges each one got are
+ * printed (memfd and anonymous memory: from /proc/self/pagemap).
  *
  * Copyright 2026 The phyr developers
  */
@@ -14,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "phyr-frag.h"
 #include "phyrbuf.h"
 
 #define IOVA	0x100000000ull
@@ -49,12 +56,20 @@ int main(int argc, char **argv)
 	struct phyrbuf_ioas *ioas;
 	struct phyrbuf_vfio *vfio;
 	struct phyrbuf_dev *dev;
+	uint64_t runs[NR_SHAPES] = { 0 };
 	struct phyrbuf_bo *bo;
 	unsigned int reps, r, s;
+	bool frag = false;
+	struct pt_frag f;
 	int ret;
 
+	if (argc > 1 && !strcmp(argv[1], "--fragmented")) {
+		frag = true;
+		argc--;
+		argv++;
+	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: bench-iommufd PCI_ADDRESS_OF_EDU SIZE_MB REPS\n");
+		fprintf(stderr, "usage: bench-iommufd [--fragmented] PCI_ADDRESS_OF_EDU SIZE_MB REPS\n");
 		return 2;
 	}
 	size = strtoull(argv[2], NULL, 0) << 20;
@@ -80,6 +95,12 @@ int main(int argc, char **argv)
 		void *p = NULL;
 		int fd = -1;
 
+		if (frag) {
+			ret = pt_frag_begin(&f, s == DMABUF ? PT_FRAG_UNMOVABLE :
+						PT_FRAG_MOVABLE, size / PT_FRAG_PAGE);
+			if (ret)
+				return die("fragmenting free memory", ret);
+		}
 		switch (s) {
 		case DMABUF:
 			ret = phyrbuf_bo_create(dev, size, PHYRBUF_PLACEMENT_SYSTEM, 0, &bo);
@@ -102,14 +123,23 @@ int main(int argc, char **argv)
 			fd = memfd_create("bench", MFD_CLOEXEC);
 			if (fd < 0 || ftruncate(fd, size) || fallocate(fd, 0, 0, size))
 				return die("memfd", errno);
+			p = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+			if (p != MAP_FAILED) {
+				runs[s] = pt_pfn_runs(p, size);
+				munmap(p, size);
+			}
+			p = NULL;
 			break;
 		case ANON:
 			p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 			if (p == MAP_FAILED)
 				return die("mmap", errno);
+			runs[s] = pt_pfn_runs(p, size);
 			break;
 		}
+		if (frag)
+			pt_frag_end(&f);
 		for (r = 0; r < reps; r++) {
 			uint64_t t0, t1, t2;
 
@@ -140,7 +170,12 @@ int main(int argc, char **argv)
 
 	printf("%" PRIu64 " MiB into one IOAS with edu's intel-iommu domain, best of %u\n",
 	       size >> 20, reps);
-	printf("  phyr_vgem buffer: %" PRIu64 " physical ranges\n", (uint64_t)info.nr_ranges);
+	printf("  phyr_vgem buffer: %" PRIu64 " physical ranges (%" PRIu64 " pages)%s\n",
+	       (uint64_t)info.nr_ranges, size / PT_FRAG_PAGE,
+	       frag ? ", allocated after fragmenting free memory" : "");
+	for (s = MEMFD; s < NR_SHAPES; s++)
+		if (runs[s])
+			printf("  %s: %" PRIu64 " physical ranges\n", shape_names[s], runs[s]);
 	for (s = 0; s < NR_SHAPES; s++)
 		printf("  %-8s  map %9" PRIu64 " us   unmap %9" PRIu64 " us   map+unmap %9" PRIu64
 		       " us\n", shape_names[s], best_map[s], best_unmap[s],

@@ -25,7 +25,13 @@
 
 static u32 bench_size_mb = 1024;
 static u32 bench_reps = 3;
+static u32 bench_sweep_mb = 2048;
 static struct dentry *bench_dir;
+
+/* Seeks per seek bench: random byte offsets, the same for phyr and sg_table */
+#define BENCH_SEEKS		256
+/* The window a seek bench slices out of the phyr at each offset */
+#define BENCH_SEEK_WINDOW	SZ_64K
 
 struct bench_times {
 	u64 build, map, unmap;
@@ -415,6 +421,133 @@ static void print_times(struct seq_file *m, const struct bench_times *sg,
 	seq_putc(m, '\n');
 }
 
+/*
+ * Seek: find the range holding byte offset X, as RDMA memory regions and
+ * iommufd windows do.  phyr seeks with phyr_cursor_init_range() (a search of
+ * its index, then at most one chunk); an sg_table user walks the entries from
+ * the start, summing their lengths.  Both at the same BENCH_SEEKS
+ * pseudo-random offsets (fixed seed); ns per seek.
+ */
+struct bench_seek {
+	u64 phyr, slice, sg;
+	bool mismatch;
+};
+
+/* xorshift64*: a fixed sequence, so every run seeks to the same offsets */
+static u64 bench_random(u64 *state)
+{
+	u64 x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static void bench_offsets(u64 *offs, u64 len)
+{
+	u64 state = 0x9e3779b97f4a7c15ULL, rem;
+	unsigned int i;
+
+	for (i = 0; i < BENCH_SEEKS; i++) {
+		div64_u64_rem(bench_random(&state), len, &rem);
+		offs[i] = rem;
+	}
+}
+
+/* The physical address of byte @off of @sgt, found as sg users must: a walk */
+static phys_addr_t bench_sg_seek(struct sg_table *sgt, u64 off)
+{
+	struct scatterlist *sg;
+	u64 pos = 0;
+	unsigned int i;
+
+	for_each_sgtable_sg(sgt, sg, i) {
+		if (off < pos + sg->length)
+			return sg_phys(sg) + (off - pos);
+		pos += sg->length;
+	}
+	return 0;
+}
+
+static int bench_seek(struct page **pages, struct folio **folios,
+		      unsigned int nr_pages, unsigned int nr_folios,
+		      struct bench_seek *t)
+{
+	phys_addr_t *phys;
+	struct phyr_cursor cur;
+	struct sg_table sgt;
+	struct phyr phyr, w;
+	u64 *offs, len, t0;
+	unsigned long sum = 0;
+	unsigned int i;
+	int ret;
+
+	offs = kmalloc_array(BENCH_SEEKS, sizeof(*offs), GFP_KERNEL);
+	phys = kmalloc_array(BENCH_SEEKS, sizeof(*phys), GFP_KERNEL);
+	if (!offs || !phys) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	phyr_init(&phyr, GFP_KERNEL);
+	ret = folios ? phyr_append_folios(&phyr, folios, nr_folios) :
+		       phyr_append_pages(&phyr, pages, nr_pages, 0,
+					 (size_t)nr_pages << PAGE_SHIFT);
+	if (ret)
+		goto out_phyr;
+	ret = bench_sg_build(&sgt, pages, nr_pages);
+	if (ret)
+		goto out_phyr;
+	len = phyr_len(&phyr);
+	bench_offsets(offs, len);
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_SEEKS; i++) {
+		phyr_cursor_init_range(&cur, &phyr, offs[i], 1);
+		phys[i] = phyr_cursor_next(&cur) ? cur.phys : 0;
+	}
+	t->phyr = div_u64(ktime_get_ns() - t0, BENCH_SEEKS);
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_SEEKS && !ret; i++) {
+		phyr_init(&w, GFP_KERNEL);
+		ret = phyr_append_slice(&w, &phyr, offs[i],
+					min_t(u64, BENCH_SEEK_WINDOW,
+					      len - offs[i]));
+		phyr_destroy(&w);
+	}
+	t->slice = div_u64(ktime_get_ns() - t0, BENCH_SEEKS);
+
+	t->mismatch = false;
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_SEEKS; i++) {
+		phys_addr_t p = bench_sg_seek(&sgt, offs[i]);
+
+		sum += p;
+		t->mismatch |= p != phys[i];
+	}
+	t->sg = div_u64(ktime_get_ns() - t0, BENCH_SEEKS);
+	WRITE_ONCE(bench_sink, sum);
+	sg_free_table(&sgt);
+out_phyr:
+	phyr_destroy(&phyr);
+out_free:
+	kfree(phys);
+	kfree(offs);
+	return ret;
+}
+
+static void print_seek(struct seq_file *m, const struct bench_seek *t,
+		       unsigned long nranges, u64 len)
+{
+	seq_printf(m, "  seek: %u pseudo-random byte offsets (fixed seed) of the %llu MiB, %lu ranges: phyr_cursor_init_range %llu ns, phyr_append_slice of a %u KiB window %llu ns, sg_table walk %llu ns each, sg walk/phyr seek",
+		   BENCH_SEEKS, len >> 20, nranges, t->phyr, BENCH_SEEK_WINDOW / SZ_1K,
+		   t->slice, t->sg);
+	print_ratio(m, t->sg, max(t->phyr, 1ULL));
+	seq_printf(m, "%s\n", t->mismatch ? " (MISMATCH: the walks found other addresses)" : "");
+}
+
 static int cmp_page(const void *a, const void *b)
 {
 	unsigned long pa = page_to_pfn(*(struct page * const *)a);
@@ -446,6 +579,7 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 	struct bench_times sg_best = { U64_MAX, U64_MAX, U64_MAX };
 	struct bench_times ph_best = sg_best, t;
 	struct bench_floor fl, fl_best;
+	struct bench_seek seek;
 	unsigned long nranges = 0;
 	unsigned int nents = 0, nvecs = 0, i, k;
 	size_t sg_bytes = 0, ph_bytes = 0;
@@ -549,6 +683,8 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 		seq_printf(m, "  floor: %lu leaf PTEs x 8 B = %lu KiB at %llu MB/s (memset): %llu us\n",
 			   leaves, leaves * 8 / 1024, mbps,
 			   div64_u64((u64)leaves * 8, mbps));
+	if (!bench_seek(pages, folios, nr_pages, nr_folios, &seek))
+		print_seek(m, &seek, nranges, (u64)nr_pages << PAGE_SHIFT);
 }
 
 /* The device to map for: QEMU's edu if present (behind the IOMMU), else none. */
@@ -641,7 +777,285 @@ out:
 		seq_printf(m, "phyr_bench: failed: %d\n", ret);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(bench);
+
+/*
+ * One buffer for the whole report: seq_file would run the benchmark again
+ * into a larger one if the first overflowed.
+ */
+#define BENCH_OUT_SIZE		SZ_64K
+
+static int bench_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, bench_show, inode->i_private,
+				BENCH_OUT_SIZE);
+}
+
+static const struct file_operations bench_fops = {
+	.owner = THIS_MODULE,
+	.open = bench_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/*
+ * The sweep: phyr's build, map and unmap from 4 MiB up to bench_sweep_mb,
+ * doubling, fragmented and folio-backed, in ns per 4 KiB page, and its seek
+ * against the sg_table walk at each size: per-page cost that stays flat is a
+ * linear cost, a seek that grows by a constant per doubling is logarithmic.
+ * Each size is a prefix of the same pages, or 2 MiB folios, sorted by
+ * descending address, so that no two are contiguous: one range per page, or
+ * per folio.
+ */
+#define BENCH_SWEEP_MIN_MB	4
+#define BENCH_SWEEP_SIZES	16
+
+struct bench_sweep_row {
+	u32 mb;
+	struct bench_times t;
+	struct bench_seek seek;
+	unsigned long nranges;
+};
+
+/* ns per page, with two decimals */
+static void print_per_page(struct seq_file *m, u64 ns, unsigned int nr)
+{
+	u64 r = div_u64(ns * 100, nr);
+
+	seq_printf(m, " %6llu.%02llu", r / 100, r % 100);
+}
+
+/* Spread of a column: max/min, and +-% around the middle of min and max */
+static void print_spread(struct seq_file *m, const char *what,
+			 const struct bench_sweep_row *rows, unsigned int n,
+			 u64 (*get)(const struct bench_sweep_row *))
+{
+	u64 lo = U64_MAX, hi = 0, v;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		/* ns per page, in hundredths */
+		v = div_u64(get(&rows[i]) * 100,
+			    (u32)((u64)rows[i].mb << (20 - PAGE_SHIFT)));
+		lo = min(lo, v);
+		hi = max(hi, v);
+	}
+	if (!n || !lo)
+		return;
+	v = div64_u64((hi - lo) * 1000, hi + lo);
+	seq_printf(m, " %s %llu.%02llu..%llu.%02llu (+-%llu.%llu%%);", what,
+		   lo / 100, lo % 100, hi / 100, hi % 100, v / 10, v % 10);
+}
+
+static u64 row_build(const struct bench_sweep_row *r)
+{
+	return r->t.build;
+}
+
+static u64 row_map(const struct bench_sweep_row *r)
+{
+	return r->t.map;
+}
+
+static u64 row_unmap(const struct bench_sweep_row *r)
+{
+	return r->t.unmap;
+}
+
+static void bench_seek_best(struct bench_seek *best, const struct bench_seek *t)
+{
+	best->phyr = min(best->phyr, t->phyr);
+	best->slice = min(best->slice, t->slice);
+	best->sg = min(best->sg, t->sg);
+	best->mismatch |= t->mismatch;
+}
+
+/*
+ * Rounds over all sizes, best of the rounds (and of more runs within a round
+ * for the small sizes): a burst of load on the host hits one round of every
+ * size rather than every run of one size.
+ */
+static void bench_sweep_shape(struct seq_file *m, struct device *dev,
+			      const char *name, struct page **pages,
+			      struct folio **folios, unsigned int max_pages,
+			      struct bench_sweep_row *rows)
+{
+	const unsigned int per = folios ? 1 << get_order(SZ_2M) : 1;
+	unsigned int n = 0, nr, i, k, round, nvecs;
+	struct bench_seek seek;
+	struct bench_times t;
+	size_t bytes;
+	u32 mb;
+	int ret;
+
+	for (mb = BENCH_SWEEP_MIN_MB; mb <= bench_sweep_mb && n < BENCH_SWEEP_SIZES;
+	     mb *= 2) {
+		if (((u64)mb << (20 - PAGE_SHIFT)) > max_pages)
+			break;
+		rows[n].mb = mb;
+		rows[n].t.build = U64_MAX;
+		rows[n].t.map = U64_MAX;
+		rows[n].t.unmap = U64_MAX;
+		rows[n].seek.phyr = U64_MAX;
+		rows[n].seek.slice = U64_MAX;
+		rows[n].seek.sg = U64_MAX;
+		rows[n].seek.mismatch = false;
+		n++;
+	}
+	for (round = 0; round < bench_reps; round++) {
+		for (i = 0; i < n; i++) {
+			nr = (u64)rows[i].mb << (20 - PAGE_SHIFT);
+			/* at least 256 MiB of pages per round and size */
+			for (k = 0; k < max(1U, 256U / rows[i].mb); k++) {
+				ret = bench_phyr(dev, pages, folios, nr / per, &t,
+						 &rows[i].nranges, &bytes, &nvecs);
+				if (ret) {
+					seq_printf(m, "%s, %u MiB: phyr path failed: %d\n",
+						   name, rows[i].mb, ret);
+					return;
+				}
+				keep_best(&rows[i].t, &t);
+			}
+			ret = bench_seek(pages, folios, nr, nr / per, &seek);
+			if (ret) {
+				seq_printf(m, "%s, %u MiB: seek failed: %d\n",
+					   name, rows[i].mb, ret);
+				return;
+			}
+			bench_seek_best(&rows[i].seek, &seek);
+			cond_resched();
+		}
+	}
+
+	seq_printf(m, "%s: ns per 4 KiB page, best of %u rounds; seek: ns per seek (%u offsets)\n",
+		   name, bench_reps, BENCH_SEEKS);
+	seq_puts(m, "      MiB     pages    ranges    build      map    unmap   seek phyr   sg walk   sg/phyr\n");
+	for (i = 0; i < n; i++) {
+		nr = (u64)rows[i].mb << (20 - PAGE_SHIFT);
+		seq_printf(m, "  %7u %9u %9lu", rows[i].mb, nr, rows[i].nranges);
+		print_per_page(m, rows[i].t.build, nr);
+		print_per_page(m, rows[i].t.map, nr);
+		print_per_page(m, rows[i].t.unmap, nr);
+		seq_printf(m, " %8llu %9llu", rows[i].seek.phyr, rows[i].seek.sg);
+		print_ratio(m, rows[i].seek.sg, max(rows[i].seek.phyr, 1ULL));
+		seq_printf(m, "%s\n", rows[i].seek.mismatch ? " MISMATCH" : "");
+	}
+	if (mb <= bench_sweep_mb)
+		seq_printf(m, "  %u MiB and up: not enough memory (%u pages allocated)\n",
+			   mb, max_pages);
+	if (!n)
+		return;
+	seq_printf(m, "  %s, ns/page from %u to %u MiB, min..max:", name,
+		   rows[0].mb, rows[n - 1].mb);
+	print_spread(m, "build", rows, n, row_build);
+	print_spread(m, "map", rows, n, row_map);
+	print_spread(m, "unmap", rows, n, row_unmap);
+	seq_putc(m, '\n');
+	seq_printf(m, "  %s, seek from %u to %u MiB (x%u the ranges): phyr %llu -> %llu ns,",
+		   name, rows[0].mb, rows[n - 1].mb,
+		   (u32)(rows[n - 1].nranges / max(rows[0].nranges, 1UL)),
+		   rows[0].seek.phyr, rows[n - 1].seek.phyr);
+	print_ratio(m, rows[n - 1].seek.phyr, max(rows[0].seek.phyr, 1ULL));
+	seq_printf(m, "; sg walk %llu -> %llu ns,", rows[0].seek.sg,
+		   rows[n - 1].seek.sg);
+	print_ratio(m, rows[n - 1].seek.sg, max(rows[0].seek.sg, 1ULL));
+	seq_putc(m, '\n');
+}
+
+static int cmp_folio(const void *a, const void *b)
+{
+	unsigned long pa = folio_pfn(*(struct folio * const *)a);
+	unsigned long pb = folio_pfn(*(struct folio * const *)b);
+
+	/* descending: no two neighbours in the array are physically contiguous */
+	return pa < pb ? 1 : pa > pb ? -1 : 0;
+}
+
+static int sweep_show(struct seq_file *m, void *unused)
+{
+	unsigned int max_pages = (u64)bench_sweep_mb << (20 - PAGE_SHIFT);
+	unsigned int order = get_order(SZ_2M), nr_folios, i;
+	struct bench_sweep_row *rows = NULL;
+	struct folio **folios = NULL;
+	struct page **pages = NULL;
+	struct pci_dev *pdev;
+	struct device *dev;
+	int ret = 0;
+
+	pdev = bench_device();
+	if (!pdev) {
+		seq_puts(m, "phyr_bench: no edu device (QEMU -device edu)\n");
+		return 0;
+	}
+	dev = &pdev->dev;
+	if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64))) {
+		seq_puts(m, "phyr_bench: cannot set a 64-bit DMA mask\n");
+		goto out;
+	}
+	seq_printf(m, "phyr_bench sweep: %u MiB to %u MiB, best of %u or more, device %s (%s)\n",
+		   BENCH_SWEEP_MIN_MB, bench_sweep_mb, bench_reps, dev_name(dev),
+		   dma_get_merge_boundary(dev) ? "behind an IOMMU" : "no IOMMU");
+	rows = kcalloc(BENCH_SWEEP_SIZES, sizeof(*rows), GFP_KERNEL);
+	pages = kvmalloc_array(max_pages, sizeof(*pages), GFP_KERNEL);
+	if (!rows || !pages) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < max_pages; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
+		if (!pages[i])
+			break;
+		if (!(i % 65536))
+			cond_resched();
+	}
+	max_pages = i;
+	sort(pages, max_pages, sizeof(*pages), cmp_page, NULL);
+	bench_sweep_shape(m, dev, "4k-fragmented", pages, NULL, max_pages, rows);
+	for (i = 0; i < max_pages; i++)
+		__free_page(pages[i]);
+
+	nr_folios = max_pages >> order;
+	folios = kvmalloc_array(nr_folios, sizeof(*folios), GFP_KERNEL);
+	if (!folios) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nr_folios; i++) {
+		folios[i] = folio_alloc(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, order);
+		if (!folios[i])
+			break;
+	}
+	nr_folios = i;
+	sort(folios, nr_folios, sizeof(*folios), cmp_folio, NULL);
+	for (i = 0; i < nr_folios << order; i++)
+		pages[i] = folio_page(folios[i >> order], i & ((1 << order) - 1));
+	bench_sweep_shape(m, dev, "2m-folios-fragmented", pages, folios,
+			  nr_folios << order, rows);
+	for (i = 0; i < nr_folios; i++)
+		folio_put(folios[i]);
+out:
+	kvfree(folios);
+	kvfree(pages);
+	kfree(rows);
+	pci_dev_put(pdev);
+	if (ret)
+		seq_printf(m, "phyr_bench: sweep failed: %d\n", ret);
+	return 0;
+}
+
+static int sweep_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, sweep_show, inode->i_private,
+				BENCH_OUT_SIZE);
+}
+
+static const struct file_operations sweep_fops = {
+	.owner = THIS_MODULE,
+	.open = sweep_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 static int __init phyr_bench_init(void)
 {
@@ -649,6 +1063,8 @@ static int __init phyr_bench_init(void)
 	debugfs_create_u32("bench_size_mb", 0600, bench_dir, &bench_size_mb);
 	debugfs_create_u32("bench_reps", 0600, bench_dir, &bench_reps);
 	debugfs_create_file("bench", 0400, bench_dir, NULL, &bench_fops);
+	debugfs_create_u32("bench_sweep_mb", 0600, bench_dir, &bench_sweep_mb);
+	debugfs_create_file("sweep", 0400, bench_dir, NULL, &sweep_fops);
 	return 0;
 }
 late_initcall(phyr_bench_init);
