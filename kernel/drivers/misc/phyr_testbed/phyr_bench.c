@@ -7,6 +7,7 @@
  * Copyright 2026 The phyr developers
  */
 
+#include <linux/cacheflush.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
@@ -22,6 +23,8 @@
 #include <linux/vmalloc.h>
 
 #include "phyr_edu.h"
+/* the page table's allocator, to time its table pages apart (bench only) */
+#include "../../iommu/iommu-pages.h"
 
 static u32 bench_size_mb = 1024;
 static u32 bench_reps = 3;
@@ -422,6 +425,240 @@ static void print_times(struct seq_file *m, const struct bench_times *sg,
 }
 
 /*
+ * Where the batched link's and the unmap's time goes (fragmented shape): the
+ * parts of one dma_iova_link_phys_vec() of the flat array and of its unmap,
+ * each timed alone in the same run; ns.
+ */
+struct bench_parts {
+	u64 iova_alloc, link, sync, sync_batches, inval, unlink_pieces, relink;
+	u64 unlink, iova_free, tbl_alloc, tbl_flush_new, tbl_flush_stores;
+	u64 tbl_free;
+	unsigned long tables;
+};
+
+/* phyr_dma_map()'s link calls per GiB of 4 KiB pages: 2048 ranges each */
+#define BENCH_SYNC_BATCHES	128
+
+/*
+ * The page table's work per new leaf table, without the walk: @nr table
+ * pages allocated as generic_pt allocates them (iommu_alloc_pages_node_sz(),
+ * zeroed, accounted; GFP_ATOMIC as the DMA API's link), each flushed whole
+ * as a new table of a non-coherent IOMMU is (iommu_pages_start_incoherent()),
+ * filled with 512 PTEs and the stored span flushed (flush_writes_range() of
+ * the fast leaf loop), then freed as unmap frees them (a list handed to
+ * iommu_put_pages_list()).  The fill is not timed.
+ */
+static int bench_tables(int nid, unsigned long nr, struct bench_parts *p)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	const unsigned int per = PAGE_SIZE / sizeof(u64);
+	unsigned long i, j;
+	void **tables;
+	u64 t0;
+	int ret = 0;
+
+	tables = kvcalloc(nr, sizeof(*tables), GFP_KERNEL);
+	if (!tables)
+		return -ENOMEM;
+	t0 = ktime_get_ns();
+	for (i = 0; i < nr; i++) {
+		tables[i] = iommu_alloc_pages_node_sz(nid, GFP_ATOMIC, SZ_4K);
+		if (!tables[i]) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	p->tbl_alloc = ktime_get_ns() - t0;
+	if (ret)
+		goto out;
+	t0 = ktime_get_ns();
+	for (i = 0; i < nr; i++)
+		clflush_cache_range(tables[i], PAGE_SIZE);
+	p->tbl_flush_new = ktime_get_ns() - t0;
+	for (i = 0; i < nr; i++) {
+		u64 *pte = tables[i];
+
+		for (j = 0; j < per; j++)
+			WRITE_ONCE(pte[j], ((i * per + j) << PAGE_SHIFT) | 3);
+	}
+	t0 = ktime_get_ns();
+	for (i = 0; i < nr; i++)
+		clflush_cache_range(tables[i], PAGE_SIZE);
+	p->tbl_flush_stores = ktime_get_ns() - t0;
+	for (i = 0; i < nr; i++)
+		iommu_pages_list_add(&list, tables[i]);
+	t0 = ktime_get_ns();
+	iommu_put_pages_list(&list);
+	p->tbl_free = ktime_get_ns() - t0;
+	kvfree(tables);
+	return 0;
+out:
+	for (i = 0; i < nr && tables[i]; i++)
+		iommu_free_pages(tables[i]);
+	kvfree(tables);
+	return ret;
+}
+
+/*
+ * The batched link of the flat array and its unmap, in parts: IOVA
+ * allocation, dma_iova_link_phys_vec() into an empty range (new tables),
+ * one dma_iova_sync() of the whole, BENCH_SYNC_BATCHES syncs of its parts
+ * (as phyr_dma_map()'s batches would if each synced), an IOTLB invalidation
+ * of the whole range alone (what the unmap's iotlb_sync does, without the
+ * tables to free), then an unlink in pieces that each straddle two leaf
+ * tables (so no table is covered, none freed), a second link into the
+ * tables left (walk, checks, PTE stores and their flushes, no table
+ * allocated), the unlink of the whole (frees the tables) and the IOVA free.
+ */
+static int bench_parts(struct device *dev, struct page **pages,
+		       unsigned int nr, struct bench_parts *p)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct dma_iova_state state = {};
+	struct iommu_iotlb_gather gather;
+	size_t total = (size_t)nr << PAGE_SHIFT, off, len;
+	struct phys_vec *vecs;
+	unsigned int i;
+	u64 t0;
+	int ret;
+
+	if (!domain || !dma_get_merge_boundary(dev))
+		return -EOPNOTSUPP;
+	vecs = kvmalloc_array(nr, sizeof(*vecs), GFP_KERNEL);
+	if (!vecs)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		vecs[i].paddr = page_to_phys(pages[i]);
+		vecs[i].len = PAGE_SIZE;
+	}
+	t0 = ktime_get_ns();
+	if (!dma_iova_try_alloc(dev, &state, vecs[0].paddr, total)) {
+		ret = -EOPNOTSUPP;
+		goto out_vecs;
+	}
+	p->iova_alloc = ktime_get_ns() - t0;
+
+	t0 = ktime_get_ns();
+	ret = dma_iova_link_phys_vec(dev, &state, 0, vecs, nr,
+				     DMA_BIDIRECTIONAL, 0);
+	p->link = ktime_get_ns() - t0;
+	if (ret)
+		goto out_free;
+	t0 = ktime_get_ns();
+	ret = dma_iova_sync(dev, &state, 0, total);
+	p->sync = ktime_get_ns() - t0;
+	if (ret)
+		goto out_unlink;
+	len = total / BENCH_SYNC_BATCHES;
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_SYNC_BATCHES && !ret; i++)
+		ret = dma_iova_sync(dev, &state, i * len, len);
+	p->sync_batches = ktime_get_ns() - t0;
+	if (ret)
+		goto out_unlink;
+
+	iommu_iotlb_gather_init(&gather);
+	iommu_iotlb_gather_add_range(&gather, state.addr, total);
+	t0 = ktime_get_ns();
+	iommu_iotlb_sync(domain, &gather);
+	p->inval = ktime_get_ns() - t0;
+
+	/* pieces from 4 KiB past one 2 MiB boundary to 4 KiB past the next */
+	off = (SZ_4K - (state.addr & (SZ_2M - 1))) & (SZ_2M - 1);
+	t0 = ktime_get_ns();
+	if (off)
+		dma_iova_unlink(dev, &state, 0, off, DMA_BIDIRECTIONAL, 0);
+	for (; off < total; off += SZ_2M)
+		dma_iova_unlink(dev, &state, off, min_t(size_t, SZ_2M, total - off),
+				DMA_BIDIRECTIONAL, 0);
+	p->unlink_pieces = ktime_get_ns() - t0;
+
+	t0 = ktime_get_ns();
+	ret = dma_iova_link_phys_vec(dev, &state, 0, vecs, nr,
+				     DMA_BIDIRECTIONAL, 0);
+	p->relink = ktime_get_ns() - t0;
+	if (ret)
+		goto out_free;
+	ret = dma_iova_sync(dev, &state, 0, total);
+out_unlink:
+	t0 = ktime_get_ns();
+	dma_iova_unlink(dev, &state, 0, total, DMA_BIDIRECTIONAL, 0);
+	p->unlink = ktime_get_ns() - t0;
+out_free:
+	t0 = ktime_get_ns();
+	dma_iova_free(dev, &state);
+	p->iova_free = ktime_get_ns() - t0;
+out_vecs:
+	kvfree(vecs);
+	/* a leaf table per 2 MiB and the table above them */
+	p->tables = DIV_ROUND_UP(total, SZ_2M) + 1;
+	if (!ret)
+		ret = bench_tables(dev_to_node(dev), p->tables, p);
+	return ret;
+}
+
+static void parts_best(struct bench_parts *best, const struct bench_parts *t)
+{
+	best->iova_alloc = min(best->iova_alloc, t->iova_alloc);
+	best->link = min(best->link, t->link);
+	best->sync = min(best->sync, t->sync);
+	best->sync_batches = min(best->sync_batches, t->sync_batches);
+	best->inval = min(best->inval, t->inval);
+	best->unlink_pieces = min(best->unlink_pieces, t->unlink_pieces);
+	best->relink = min(best->relink, t->relink);
+	best->unlink = min(best->unlink, t->unlink);
+	best->iova_free = min(best->iova_free, t->iova_free);
+	best->tbl_alloc = min(best->tbl_alloc, t->tbl_alloc);
+	best->tbl_flush_new = min(best->tbl_flush_new, t->tbl_flush_new);
+	best->tbl_flush_stores = min(best->tbl_flush_stores, t->tbl_flush_stores);
+	best->tbl_free = min(best->tbl_free, t->tbl_free);
+	best->tables = t->tables;
+}
+
+static void print_parts(struct seq_file *m, const struct bench_parts *p,
+			u64 floor, u64 store)
+{
+	const u64 tbl = p->tbl_alloc + p->tbl_flush_new + p->tbl_flush_stores;
+	s64 loop_fresh = (s64)p->link - (s64)tbl;
+	s64 loop_relink = (s64)p->relink - (s64)p->tbl_flush_stores;
+	s64 unmap_rest = (s64)p->unlink - (s64)p->inval - (s64)p->tbl_free;
+
+	seq_printf(m, "  link parts (flat array, one dma_iova_link_phys_vec, best of each): IOVA alloc %llu us; link into an empty range %llu us; dma_iova_sync %llu us (%u syncs of 1/%u: %llu us); %lu tables alone: alloc %llu us, flush new %llu us, flush stored %llu us, free %llu us; link into the tables a piecewise unlink left %llu us (that unlink: %llu us)\n",
+		   div_u64(p->iova_alloc, 1000), div_u64(p->link, 1000),
+		   div_u64(p->sync, 1000), BENCH_SYNC_BATCHES, BENCH_SYNC_BATCHES,
+		   div_u64(p->sync_batches, 1000), p->tables,
+		   div_u64(p->tbl_alloc, 1000), div_u64(p->tbl_flush_new, 1000),
+		   div_u64(p->tbl_flush_stores, 1000), div_u64(p->tbl_free, 1000),
+		   div_u64(p->relink, 1000), div_u64(p->unlink_pieces, 1000));
+	seq_printf(m, "  unmap parts: dma_iova_unlink of the whole %llu us, dma_iova_free %llu us; IOTLB invalidation of the range alone %llu us; freeing the tables alone %llu us; rest (walk, read of the covered tables) %lld us\n",
+		   div_u64(p->unlink, 1000), div_u64(p->iova_free, 1000),
+		   div_u64(p->inval, 1000), div_u64(p->tbl_free, 1000),
+		   div_s64(unmap_rest, 1000));
+	if (!floor)
+		return;
+	seq_printf(m, "  x build floor (%llu us), link:", div_u64(floor, 1000));
+	print_vs(m, "IOVA alloc", p->iova_alloc, floor);
+	print_vs(m, "link", p->link, floor);
+	print_vs(m, "sync", p->sync, floor);
+	print_vs(m, "tables alloc", p->tbl_alloc, floor);
+	print_vs(m, "flush new", p->tbl_flush_new, floor);
+	print_vs(m, "flush stored", p->tbl_flush_stores, floor);
+	print_vs(m, "link - tables - flushes (the loop)", loop_fresh, floor);
+	print_vs(m, "link into kept tables - flush stored (the loop)",
+		 loop_relink, floor);
+	if (store != U64_MAX)
+		print_vs(m, "store floor", store, floor);
+	seq_putc(m, '\n');
+	seq_printf(m, "  x build floor (%llu us), unmap:", div_u64(floor, 1000));
+	print_vs(m, "unlink", p->unlink, floor);
+	print_vs(m, "IOTLB invalidation", p->inval, floor);
+	print_vs(m, "tables free", p->tbl_free, floor);
+	print_vs(m, "rest", unmap_rest, floor);
+	print_vs(m, "IOVA free", p->iova_free, floor);
+	seq_putc(m, '\n');
+}
+
+/*
  * Seek: find the range holding byte offset X, as RDMA memory regions and
  * iommufd windows do.  phyr seeks with phyr_cursor_init_range() (a search of
  * its index, then at most one chunk); an sg_table user walks the entries from
@@ -678,6 +915,23 @@ static void bench_shape(struct seq_file *m, struct device *dev, const char *name
 		print_vs(m, "sg map", sg_best.map, fl_best.input);
 		print_vs(m, "sg unmap", sg_best.unmap, fl_best.input);
 		seq_putc(m, '\n');
+	}
+	if (!folios && fl_best.link != U64_MAX) {
+		struct bench_parts pa, pa_best;
+
+		memset(&pa_best, 0xff, sizeof(pa_best));
+		for (i = 0; i < bench_reps; i++) {
+			memset(&pa, 0, sizeof(pa));
+			ret = bench_parts(dev, pages, nr_pages, &pa);
+			if (ret)
+				break;
+			parts_best(&pa_best, &pa);
+			cond_resched();
+		}
+		if (ret)
+			seq_printf(m, "  link parts: failed: %d\n", ret);
+		else
+			print_parts(m, &pa_best, fl_best.input, fl_best.store);
 	}
 	if (mbps)
 		seq_printf(m, "  floor: %lu leaf PTEs x 8 B = %lu KiB at %llu MB/s (memset): %llu us\n",
