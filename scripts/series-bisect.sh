@@ -11,7 +11,8 @@
 # Each step checks the commit out in a work tree of its own ($CACHE/series/bisect),
 # configures tinyconfig + kernel/configs/*.config (options of later patches are simply
 # not there yet; nothing is verified but the build) and builds bzImage with ccache
-# into its own build directory ($CACHE/build/series-bisect) at nice 19, without the
+# into its own build directory ($CACHE/build/series-bisect) at nice 19 (and its
+# scheduler autogroup at nice 19), without the
 # kernel lock: it shares nothing with scripts/kernel.sh's tree and build directory, and
 # a background check must not hold up the builds it runs beside.  The first step builds
 # cold (~25 min on 2 idle cores), every later one what the patch changed.  Slow: not part of
@@ -54,6 +55,10 @@ LAST=${2:-$N}
 	[ "$FIRST" -le "$LAST" ] || fail "usage: $0 [FIRST [LAST]] with 1 <= FIRST <= LAST <= $N"
 
 lock series-bisect
+# nice alone does not yield to the builds and guests of other sessions: with
+# autogroup scheduling each session's group gets an equal share whatever its
+# nice, so lower this session's group too (where the kernel has autogroups)
+echo 19 2>/dev/null >/proc/self/autogroup || true
 if ! [ -e "$TREE/.git" ]; then
 	git -C "$BASE" worktree prune
 	git -C "$BASE" worktree add -q --detach "$TREE" pristine
