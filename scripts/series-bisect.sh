@@ -18,6 +18,14 @@
 # cold (~25 min on 2 idle cores), every later one what the patch changed.  Slow: not part of
 # scripts/test.sh.  Prints one line per patch and the time of each build.
 set -euo pipefail
+# nice alone does not yield to the builds and guests of other sessions: with
+# autogroup scheduling each session's group gets an equal share whatever its
+# nice.  So run in a session of our own and lower its group (where the kernel
+# has autogroups), never the caller's session.
+if [ -z "${PHYR_BISECT_SESSION:-}" ] && command -v setsid >/dev/null; then
+	PHYR_BISECT_SESSION=1 exec setsid -w bash "$0" "$@"
+fi
+echo 19 2>/dev/null >/proc/self/autogroup || true
 . "$(dirname "$0")/lib.sh"
 
 SDIR=$CACHE/series
@@ -55,10 +63,6 @@ LAST=${2:-$N}
 	[ "$FIRST" -le "$LAST" ] || fail "usage: $0 [FIRST [LAST]] with 1 <= FIRST <= LAST <= $N"
 
 lock series-bisect
-# nice alone does not yield to the builds and guests of other sessions: with
-# autogroup scheduling each session's group gets an equal share whatever its
-# nice, so lower this session's group too (where the kernel has autogroups)
-echo 19 2>/dev/null >/proc/self/autogroup || true
 if ! [ -e "$TREE/.git" ]; then
 	git -C "$BASE" worktree prune
 	git -C "$BASE" worktree add -q --detach "$TREE" pristine
